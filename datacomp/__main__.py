@@ -1,0 +1,3 @@
+from datacomp.cli import main
+
+main()

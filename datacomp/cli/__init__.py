@@ -1,0 +1,58 @@
+"""The `datacomp` command: a thin layer over the library, one module per stage.
+
+Each module in ``COMMAND_MODULES`` defines its commands on ``app`` (or a sub-app it adds), and keeps
+heavy imports (torch, transformers) inside the command functions so `datacomp --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+from datacomp.cli.common import app, console_err
+from datacomp.errors import DatacompError
+
+COMMAND_MODULES = [
+    "datacomp.cli.store_cmd",
+    "datacomp.cli.ingest_cmd",
+    "datacomp.cli.corpora_cmd",
+    "datacomp.cli.models_cmd",
+    "datacomp.cli.score_cmd",
+    "datacomp.cli.curation_cmd",
+    "datacomp.cli.compress_cmd",
+    "datacomp.cli.report_cmd",
+    "datacomp.cli.run_cmd",
+]
+
+for _module in COMMAND_MODULES:
+    try:
+        importlib.import_module(_module)
+    except ModuleNotFoundError as _error:  # a stage not built yet: the others still work
+        if _error.name != _module:
+            raise
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors become one clear line on stderr and exit status 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except DatacompError as error:
+        if os.environ.get("DATACOMP_DEBUG"):
+            raise
+        console_err.print(f"[bold red]error:[/] {error}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        console_err.print("[yellow]interrupted[/]")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as error:  # click's own usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(error, click.exceptions.ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        if isinstance(error, click.exceptions.Abort):
+            sys.exit(1)
+        raise

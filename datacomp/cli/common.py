@@ -1,0 +1,54 @@
+"""What every command shares: the app, the --db and --json options, output helpers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    name="datacomp",
+    help="Data-centric analysis and curation of text corpora for LLM context compression.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+console_err = Console(stderr=True)
+
+DbOption = Annotated[
+    Path,
+    typer.Option("--db", envvar="DATACOMP_DB", help="DuckDB store file ($DATACOMP_DB).", show_default=True),
+]
+DEFAULT_DB = Path("datacomp.duckdb")
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
+
+
+def print_json(value: Any) -> None:
+    """JSON on stdout, nothing else: safe to pipe into jq."""
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+def print_table(rows: list[dict[str, Any]], title: str | None = None, columns: list[str] | None = None) -> None:
+    """Rows of dicts as a rich table (columns default to the first row's keys)."""
+    table = Table(title=title)
+    columns = columns or (list(rows[0]) if rows else [])
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*[_cell(row.get(column)) for column in columns])
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=str)
+    return str(value)

@@ -1,0 +1,169 @@
+"""Opening the store: connection, schema migrations, transactions, table export.
+
+The schema is the ordered list of ``queries/schema/NNN_*.sql`` files. A store records the highest
+version it has applied in ``schema_version``; opening an older store applies the missing files in one
+transaction, and opening a store written by a newer datacomp is refused with a message that says so.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from datacomp.errors import DatacompError
+from datacomp.store.sql import queries_dir, sql
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+def migrations() -> list[tuple[int, Path]]:
+    """(version, file) for every schema migration, in order; versions must run 1, 2, 3... with no gap."""
+    found = []
+    for path in sorted((queries_dir() / "schema").glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    for expected, (version, path) in enumerate(found, start=1):
+        if version != expected:
+            raise DatacompError(f"schema migrations must be numbered 001, 002...: found {path.name}")
+    return found
+
+
+SCHEMA_VERSION = len(migrations())
+
+
+def default_db_path() -> Path:
+    """$DATACOMP_DB, else ./datacomp.duckdb."""
+    return Path(os.environ.get("DATACOMP_DB") or "datacomp.duckdb")
+
+
+class Store:
+    """A DuckDB connection with the datacomp schema applied.
+
+    ``store.run("store/table_counts", {...})`` executes a named SQL file with bound parameters;
+    ``store.con`` is the raw connection for anything else.
+    """
+
+    def __init__(self, path: str | Path, read_only: bool = False, target_version: int | None = None):
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise DatacompError(f"store not found: {self.path}")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as error:
+            raise DatacompError(f"cannot open store {self.path}: {error}") from error
+        self._migrate(SCHEMA_VERSION if target_version is None else target_version)
+
+    # ---------------------------------------------------------------- schema
+    def _tables(self) -> set[str]:
+        rows = self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    @property
+    def schema_version(self) -> int:
+        if "schema_version" not in self._tables():
+            return 0
+        return self.con.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
+
+    def _migrate(self, target: int) -> None:
+        tables = self._tables()
+        if tables and "schema_version" not in tables:
+            raise DatacompError(
+                f"{self.path} is a DuckDB file but not a datacomp store (no schema_version table); "
+                "pass another --db path"
+            )
+        current = self.schema_version
+        if current > SCHEMA_VERSION:
+            raise DatacompError(
+                f"store {self.path} has schema version {current}, but this datacomp "
+                f"only knows versions up to {SCHEMA_VERSION}: upgrade datacomp to open it"
+            )
+        if current >= target:
+            return
+        if self.read_only:
+            raise DatacompError(
+                f"store {self.path} has schema version {current} and needs migrating to {target}; "
+                "open it once without read-only"
+            )
+        with self.transaction():
+            if current == 0:
+                self.con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+            for version, path in migrations():
+                if current < version <= target:
+                    try:
+                        self.con.execute(path.read_text(encoding="utf-8"))
+                    except duckdb.Error as error:
+                        raise DatacompError(
+                            f"migrating {self.path} to schema version {version} ({path.name}) failed: {error}"
+                        ) from error
+                    self.con.execute(
+                        "INSERT INTO schema_version VALUES ($v, current_timestamp)", {"v": version}
+                    )
+
+    # ---------------------------------------------------------------- queries
+    def run(self, name: str, params: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+        """Execute queries/<name>.sql with bound parameters."""
+        return self.con.execute(sql(name), params or {})
+
+    def rows(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Execute queries/<name>.sql and return the rows as dicts."""
+        cursor = self.run(name, params)
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: a crash or an exception inside leaves the store as it was."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+
+    # ---------------------------------------------------------------- tables
+    def table_names(self) -> list[str]:
+        return sorted(self._tables())
+
+    def table_counts(self) -> dict[str, int]:
+        return {name: self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+                for name in self.table_names()}
+
+    def export_table(self, table: str, out_path: str | Path) -> int:
+        """Write one table to a Parquet file; returns the row count."""
+        import pyarrow.parquet as pq
+
+        if table not in self._tables():
+            raise DatacompError(f"no table {table!r} in {self.path}; tables: {', '.join(self.table_names())}")
+        out_path = Path(out_path)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        # The table name is checked against the catalog above; identifiers cannot be bound parameters.
+        arrow_table = self.con.execute(f'SELECT * FROM "{table}"').fetch_arrow_table()
+        pq.write_table(arrow_table, out_path)
+        return arrow_table.num_rows
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(path: str | Path | None = None, read_only: bool = False) -> Store:
+    """Open (creating and migrating as needed) the store at ``path`` or the default location."""
+    return Store(path or default_db_path(), read_only=read_only)
