@@ -18,3 +18,50 @@ def store(tmp_path):
 
     with open_store(tmp_path / "store.duckdb") as opened:
         yield opened
+
+
+TINY_TEXT = [
+    "The quick brown fox jumps over the lazy dog. " * 3,
+    "def add(a, b):\n    return a + b\n\nprint(add(1, 2))\n",
+    "To be, or not to be, that is the question: whether 'tis nobler in the mind to suffer.",
+    "Paris is the capital and most populous city of France, with an estimated population.",
+] * 20
+
+
+def build_tiny_lm(folder, seed: int = 0, vocab_size: int = 300, hidden: int = 32, layers: int = 2,
+                  context: int = 64):
+    """A randomly initialised Llama with a byte-level BPE tokenizer trained on TINY_TEXT, saved to folder."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|endoftext|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tokenizer.train_from_iterator(TINY_TEXT, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token="<|endoftext|>",
+                                   bos_token="<|endoftext|>", pad_token="<|endoftext|>")
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=len(fast), hidden_size=hidden, intermediate_size=2 * hidden,
+                         num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=context, bos_token_id=fast.bos_token_id,
+                         eos_token_id=fast.eos_token_id, pad_token_id=fast.pad_token_id)
+    model = LlamaForCausalLM(config)
+    model.save_pretrained(folder)
+    fast.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_lm_dir(tmp_path_factory):
+    """Folder of a tiny random Llama (hidden 32, 2 layers, context 64) + tokenizer, built once per session."""
+    return build_tiny_lm(tmp_path_factory.mktemp("tiny_lm"))
+
+
+@pytest.fixture(scope="session")
+def tiny_lm_pair(tmp_path_factory):
+    """Two tiny Llamas with different weights and the same tokenizer: an encoder and a decoder."""
+    return (build_tiny_lm(tmp_path_factory.mktemp("tiny_enc"), seed=1),
+            build_tiny_lm(tmp_path_factory.mktemp("tiny_dec"), seed=2))
