@@ -1,0 +1,1 @@
+"""Context compressors: one interface (base.py), one file per method, one registry."""

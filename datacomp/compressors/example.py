@@ -1,0 +1,24 @@
+"""The unit every compressor trains and is evaluated on."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskExample:
+    """One context to compress, the prompt the decoder gets with it, and what it should produce.
+
+    ``task`` is reconstruction (prompt asks to restate the context; target = the context), continuation
+    (target = the text after the context), qa (prompt = the question; target = the first gold answer;
+    ``answers`` = all gold answers) or span-recall (prompt = a span quoted from the context; target = the
+    words that follow it in the context).
+    """
+
+    example_id: str
+    task: str
+    context: str
+    prompt: str
+    target: str
+    answers: tuple[str, ...] = ()
+    doc_id: str | None = None
