@@ -1,0 +1,106 @@
+"""The store: schema versions, migrations, transactions, export, runs."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from datacomp.errors import DatacompError
+from datacomp.store import SCHEMA_VERSION, Store, open_store
+from datacomp.store.db import migrations
+from datacomp.store.runs import config_hash, record_run
+
+
+def test_new_store_is_at_latest_version_with_every_table(store):
+    assert store.schema_version == SCHEMA_VERSION == len(migrations())
+    for table in ("documents", "quarantine", "models", "runs", "scores", "gaps", "slices", "evaluations"):
+        assert table in store.table_names()
+
+
+def test_older_store_is_migrated_on_open(tmp_path):
+    path = tmp_path / "old.duckdb"
+    old = Store(path, target_version=1)
+    assert old.schema_version == 1
+    assert "scores" not in old.table_names()
+    old.con.execute("INSERT INTO corpora (corpus) VALUES ('kept')")
+    old.close()
+    with open_store(path) as migrated:
+        assert migrated.schema_version == SCHEMA_VERSION
+        assert "scores" in migrated.table_names()
+        assert migrated.con.execute("SELECT corpus FROM corpora").fetchall() == [("kept",)]
+        versions = [row[0] for row in migrated.con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()]
+        assert versions == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_store_from_newer_datacomp_is_refused_with_reason(tmp_path):
+    path = tmp_path / "future.duckdb"
+    open_store(path).close()
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO schema_version VALUES (999, current_timestamp)")
+    con.close()
+    with pytest.raises(DatacompError, match=r"schema version 999.*upgrade datacomp"):
+        open_store(path)
+
+
+def test_foreign_duckdb_file_is_refused(tmp_path):
+    path = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE something (x INTEGER)")
+    con.close()
+    with pytest.raises(DatacompError, match="not a datacomp store"):
+        open_store(path)
+
+
+def test_read_only_open_of_missing_file_names_it(tmp_path):
+    with pytest.raises(DatacompError, match="store not found: .*missing.duckdb"):
+        open_store(tmp_path / "missing.duckdb", read_only=True)
+
+
+def test_transaction_rolls_back_on_error(store):
+    with pytest.raises(RuntimeError):
+        with store.transaction() as con:
+            con.execute("INSERT INTO corpora (corpus) VALUES ('a')")
+            raise RuntimeError("boom")
+    assert store.table_counts()["corpora"] == 0
+
+
+def test_export_table_to_parquet_has_the_rows(store, tmp_path):
+    store.con.execute("INSERT INTO corpora (corpus, domain) VALUES ('x', 'code'), ('y', 'literature')")
+    n = store.export_table("corpora", tmp_path / "corpora.parquet")
+    table = pq.read_table(tmp_path / "corpora.parquet")
+    assert n == 2 == table.num_rows
+    assert sorted(table.column("corpus").to_pylist()) == ["x", "y"]
+
+
+def test_export_unknown_table_lists_the_real_ones(store, tmp_path):
+    with pytest.raises(DatacompError, match=r"no table 'nope'.*documents"):
+        store.export_table("nope", tmp_path / "x.parquet")
+
+
+def test_record_run_stores_config_seed_environment_timings_counts(store):
+    config = {"b": 2, "a": [1, "x"]}
+    with record_run(store, "demo", config, seed=7) as run:
+        with run.phase("work"):
+            run.count("docs", 3)
+            run.count("docs", 2)
+    row = store.rows("runs/list", {"limit": 5})[0]
+    assert row["stage"] == "demo" and row["status"] == "finished" and row["seed"] == 7
+    assert row["config_hash"] == config_hash({"a": [1, "x"], "b": 2})
+    assert json.loads(row["counts"]) == {"docs": 5}
+    full = store.con.execute("SELECT environment, timings, config FROM runs").fetchone()
+    environment, timings, stored_config = (json.loads(value) for value in full)
+    assert environment["packages"]["duckdb"] == duckdb.__version__
+    assert set(timings) == {"work", "total"} and timings["total"] >= timings["work"] >= 0
+    assert stored_config == config
+
+
+def test_failed_run_is_recorded_with_its_error(store):
+    with pytest.raises(ValueError):
+        with record_run(store, "demo", {}):
+            raise ValueError("bad input in file x.jsonl:3")
+    row = store.rows("runs/list", {"limit": 1})[0]
+    assert row["status"] == "failed"
+    assert row["error"] == "ValueError: bad input in file x.jsonl:3"
