@@ -1,0 +1,1 @@
+"""Evaluation of compressors and baselines: metrics (EM/F1/BLEU), per-example runner, latency."""
