@@ -1,8 +1,10 @@
 -- Schema version 3: named slices of documents and their members.
 CREATE TABLE slices (
     slice_id    VARCHAR PRIMARY KEY,   -- the name
-    definition  VARCHAR,               -- the SQL file (or text) that selected the members
-    params      JSON,
+    kind        VARCHAR NOT NULL,      -- definition / curriculum / split
+    definition  VARCHAR,               -- the slice definition (shipped name or .sql path), or the derivation
+    sql_hash    VARCHAR,               -- hash of the definition's SQL text: an edited file is a new definition
+    params      JSON,                  -- typed params as bound (models resolved to their ids)
     description VARCHAR,
     n_members   INTEGER,
     parent      VARCHAR,               -- slice this one was derived from (split, curriculum)

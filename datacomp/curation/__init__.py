@@ -1,0 +1,1 @@
+"""Curation: named slices of the store (SQL definitions with typed params), curricula, splits, exports."""

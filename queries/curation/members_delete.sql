@@ -1,0 +1,1 @@
+DELETE FROM slice_members WHERE slice_id = $name

@@ -1,0 +1,1 @@
+DELETE FROM slices WHERE slice_id = $name
