@@ -1,0 +1,42 @@
+"""`datacomp ingest PATH... --corpus NAME`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, print_json, print_table
+
+
+@app.command("ingest")
+def ingest(
+    paths: Annotated[list[str], typer.Argument(
+        help="jsonl(.gz), csv(.gz), parquet, .txt/.md, folders of them, datasets saved with save_to_disk, "
+             "or hf:NAME[:SPLIT] (needs network).")],
+    corpus: Annotated[str, typer.Option("--corpus", help="Corpus name the documents belong to.")],
+    domain: Annotated[Optional[str], typer.Option(help="Domain of every record (default: the corpus name).")] = None,
+    domain_field: Annotated[Optional[str], typer.Option(help="Record field holding a per-record domain.")] = None,
+    text_field: Annotated[str, typer.Option(help="Field / column holding the text.")] = "text",
+    max_chars: Annotated[int, typer.Option(help="Longer texts are quarantined as too_long.")] = 1_000_000,
+    batch_size: Annotated[int, typer.Option(help="Records per transaction.")] = 1000,
+    license: Annotated[Optional[str], typer.Option(help="Licence of the corpus, recorded in `corpora`.")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Read records into the store: normalised, deduplicated by content hash, bad records quarantined."""
+    from datacomp.corpus import IngestConfig, ingest_paths
+    from datacomp.store import open_store
+
+    config = IngestConfig(corpus=corpus, text_field=text_field, domain=domain, domain_field=domain_field,
+                          max_chars=max_chars, batch_size=batch_size, license=license)
+    with open_store(db) as store:
+        summary = ingest_paths(store, paths, config)
+    if as_json:
+        print_json(summary.as_dict())
+        return
+    print_table([{"corpus": summary.corpus, "read": summary.read, "ingested": summary.ingested,
+                  "duplicates": summary.duplicates, "quarantined": summary.quarantined}], title="ingest")
+    if summary.reasons:
+        print_table([{"reason": r, "records": n} for r, n in summary.reasons.items()], title="quarantined")
+        console.print("see them with: datacomp store export quarantine -o quarantine.parquet")
