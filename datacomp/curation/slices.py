@@ -133,10 +133,36 @@ def _difference(row: dict[str, Any], spec: SliceSpec) -> str:
 
 
 def store_slice(store: Store, name: str, members: pa.Table, spec: SliceSpec, run_id: str | None) -> int:
-    """Replace slice ``name`` by ``members`` (columns doc_id, order_key, bucket) in one transaction.
+    """Replace slice ``name`` by ``members`` (columns doc_id, order_key, bucket) in one transaction."""
+    return store_slices(store, [(name, members, spec)], run_id)[0]
 
-    Every doc_id must be a document of the store and appear once; the slice must not be empty.
+
+def store_slices(store: Store, slices: list[tuple[str, pa.Table, SliceSpec]], run_id: str | None) -> list[int]:
+    """Replace several slices at once, all or nothing (a split writes train and eval together).
+
+    Every doc_id must be a document of the store and appear once per slice; no slice may be empty.
     """
+    for name, members, spec in slices:
+        _check_members(store, name, members, spec)
+    with store.transaction():
+        for name, members, spec in slices:
+            store.con.register("members_input", members)
+            try:
+                store.run("curation/members_delete", {"name": name})
+                store.run("curation/slice_delete", {"name": name})
+                store.run("curation/members_insert", {"name": name})
+                store.run("curation/slice_insert", {
+                    "name": name, "kind": spec.kind, "definition": spec.definition, "sql_hash": spec.sql_hash,
+                    "params": json.dumps(to_jsonable(spec.params), sort_keys=True),
+                    "description": spec.description, "n_members": members.num_rows, "parent": spec.parent,
+                    "run_id": run_id,
+                })
+            finally:
+                store.con.unregister("members_input")
+    return [members.num_rows for _, members, _ in slices]
+
+
+def _check_members(store: Store, name: str, members: pa.Table, spec: SliceSpec) -> None:
     if members.num_rows == 0:
         raise DatacompError(f"slice {name!r}: {spec.definition} with params {to_jsonable(spec.params)} "
                             "selected no documents")
@@ -151,19 +177,8 @@ def store_slice(store: Store, name: str, members: pa.Table, spec: SliceSpec, run
         if unknown:
             raise DatacompError(f"slice {name!r}: {spec.definition} returned doc_id {unknown[0]['doc_id']!r}, "
                                 "which is not a document of the store")
-        with store.transaction():
-            store.run("curation/members_delete", {"name": name})
-            store.run("curation/slice_delete", {"name": name})
-            store.run("curation/members_insert", {"name": name})
-            store.run("curation/slice_insert", {
-                "name": name, "kind": spec.kind, "definition": spec.definition, "sql_hash": spec.sql_hash,
-                "params": json.dumps(to_jsonable(spec.params), sort_keys=True),
-                "description": spec.description, "n_members": members.num_rows, "parent": spec.parent,
-                "run_id": run_id,
-            })
     finally:
         store.con.unregister("members_input")
-    return members.num_rows
 
 
 def members_table(doc_ids: list[str], order_keys: list[Any] | None = None,

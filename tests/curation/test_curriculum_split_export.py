@@ -1,0 +1,138 @@
+"""Curriculum order and buckets, split disjointness and determinism, export file contents."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from datacomp.curation.curriculum import CurriculumConfig, build_curriculum
+from datacomp.curation.export import ExportConfig, export_slice
+from datacomp.curation.slices import create_slice, slice_doc_ids, slice_members
+from datacomp.curation.splits import SplitConfig, split_key, split_slice
+from datacomp.errors import DatacompError
+
+
+@pytest.fixture
+def code_store(scored_store):
+    create_slice(scored_store, "all", "domain", {"domains": "code,literature,encyclopedic"})
+    create_slice(scored_store, "code", "domain", {"domains": "code"})
+    return scored_store
+
+
+def by_id(docs):
+    return {d["doc_id"]: d for d in docs}
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_curriculum_orders_by_the_score(code_store, docs, descending):
+    result = build_curriculum(code_store, CurriculumConfig(slice="code", name="cur", by="entropy_mean",
+                                                           model="dec", descending=descending))
+    code = [d for d in docs if d["domain"] == "code"]
+    expected = sorted(code, key=lambda d: d["entropy_dec"], reverse=descending)
+    assert result.created and slice_doc_ids(code_store, "cur") == [d["doc_id"] for d in expected]
+
+
+def test_curriculum_buckets_are_equal_size_and_follow_the_order(code_store, docs):
+    build_curriculum(code_store, CurriculumConfig(slice="code", name="cur", model="dec", buckets=3))
+    members = slice_members(code_store, "cur")  # 20 members: buckets of 7, 7, 6
+    assert Counter(m["bucket"] for m in members) == {0: 7, 1: 7, 2: 6}
+    assert [m["bucket"] for m in members] == sorted(m["bucket"] for m in members)
+    entropy = by_id(docs)
+    last_of_0 = max(entropy[m["doc_id"]]["entropy_dec"] for m in members if m["bucket"] == 0)
+    first_of_1 = min(entropy[m["doc_id"]]["entropy_dec"] for m in members if m["bucket"] == 1)
+    assert last_of_0 <= first_of_1
+
+
+def test_curriculum_by_length_needs_no_model(code_store, docs):
+    build_curriculum(code_store, CurriculumConfig(slice="code", name="by_len", by="n_chars"))
+    lengths = [by_id(docs)[doc_id]["n_chars"] for doc_id in slice_doc_ids(code_store, "by_len")]
+    assert lengths == sorted(lengths) and len(lengths) == 20
+
+
+def test_curriculum_refuses_unscored_members_and_bad_column(code_store):
+    # The fixture's last 5 documents have no 'enc' score; two of them are in 'all'.
+    with pytest.raises(DatacompError, match=r"5 of 60 members of slice 'all' have no entropy_mean under model 'enc'"):
+        build_curriculum(code_store, CurriculumConfig(slice="all", name="cur", model="enc"))
+    with pytest.raises(DatacompError, match=r"--by 'text': expected one of entropy_mean"):
+        build_curriculum(code_store, CurriculumConfig(slice="all", name="cur", by="text", model="enc"))
+    with pytest.raises(DatacompError, match=r"--by entropy_mean is a score: pass --model"):
+        build_curriculum(code_store, CurriculumConfig(slice="all", name="cur"))
+
+
+def test_curriculum_is_idempotent_and_replace_rules(code_store):
+    config = CurriculumConfig(slice="code", name="cur", model="dec")
+    assert build_curriculum(code_store, config).created
+    assert not build_curriculum(code_store, config).created
+    with pytest.raises(DatacompError, match=r"slice 'cur' already exists .*descending: False -> True"):
+        build_curriculum(code_store, CurriculumConfig(slice="code", name="cur", model="dec", descending=True))
+
+
+def test_split_is_disjoint_complete_and_deterministic(code_store, docs):
+    train, held_out = split_slice(code_store, SplitConfig(slice="all", eval_fraction=0.2, seed=0))
+    assert (train.name, held_out.name) == ("all/train", "all/eval")
+    train_ids, eval_ids = set(slice_doc_ids(code_store, "all/train")), set(slice_doc_ids(code_store, "all/eval"))
+    assert not train_ids & eval_ids
+    assert train_ids | eval_ids == {d["doc_id"] for d in docs}
+    assert len(eval_ids) == 12 and held_out.n_members == 12 and train.n_members == 48
+    # Independently: eval = the 12 smallest sha256("0:<doc_id>").
+    assert eval_ids == set(sorted(train_ids | eval_ids, key=lambda d: split_key(d, 0))[:12])
+    # Same seed again: identical; replaced with another seed: a different eval set, still disjoint.
+    assert not split_slice(code_store, SplitConfig(slice="all", eval_fraction=0.2, seed=0))[1].created
+    split_slice(code_store, SplitConfig(slice="all", eval_fraction=0.2, seed=1, replace=True))
+    other_eval = set(slice_doc_ids(code_store, "all/eval"))
+    assert other_eval != eval_ids and not other_eval & set(slice_doc_ids(code_store, "all/train"))
+
+
+def test_split_keeps_the_parent_order_and_checks_fraction(code_store):
+    build_curriculum(code_store, CurriculumConfig(slice="code", name="cur", model="dec"))
+    split_slice(code_store, SplitConfig(slice="cur", eval_fraction=0.25, seed=5, train_name="tr", eval_name="ev"))
+    order = slice_doc_ids(code_store, "cur")
+    train = slice_doc_ids(code_store, "tr")
+    assert train == [d for d in order if d in set(train)] and len(slice_doc_ids(code_store, "ev")) == 5
+    with pytest.raises(DatacompError, match=r"--eval-fraction must lie strictly between 0 and 1, got 1.0"):
+        split_slice(code_store, SplitConfig(slice="cur", eval_fraction=1.0))
+
+
+def test_export_jsonl(code_store, docs, tmp_path):
+    build_curriculum(code_store, CurriculumConfig(slice="code", name="cur", model="dec", buckets=2))
+    result = export_slice(code_store, ExportConfig(slice="cur", out=tmp_path / "cur.jsonl", format="jsonl"))
+    lines = (tmp_path / "cur.jsonl").read_text().splitlines()
+    assert result.n_rows == len(lines) == 20
+    rows = [json.loads(line) for line in lines]
+    truth = by_id(docs)
+    assert [r["doc_id"] for r in rows] == slice_doc_ids(code_store, "cur")
+    for rank, row in enumerate(rows):
+        doc = truth[row["doc_id"]]
+        assert row["rank"] == rank and row["text"] == doc["text"] and row["domain"] == "code"
+        assert row["bucket"] == (0 if rank < 10 else 1)
+        dec = [s for s in row["scores"] if s["model"] == "dec"]
+        assert len(dec) == 1 and dec[0]["entropy_mean"] == pytest.approx(doc["entropy_dec"])
+        assert row["gaps"][0]["js"] == pytest.approx(doc["js"])
+    with pytest.raises(DatacompError, match=r"cur.jsonl already exists; pass --overwrite"):
+        export_slice(code_store, ExportConfig(slice="cur", out=tmp_path / "cur.jsonl"))
+
+
+def test_export_parquet_and_hf(code_store, docs, tmp_path):
+    import pyarrow.parquet as pq
+    from datasets import load_from_disk
+
+    export_slice(code_store, ExportConfig(slice="code", out=tmp_path / "code.parquet", format="parquet"))
+    table = pq.read_table(tmp_path / "code.parquet")
+    assert table.num_rows == 20
+    assert table.column("doc_id").to_pylist() == slice_doc_ids(code_store, "code")
+    truth = by_id(docs)
+    assert table.column("text").to_pylist() == [truth[d]["text"] for d in table.column("doc_id").to_pylist()]
+    export_slice(code_store, ExportConfig(slice="code", out=tmp_path / "code_hf", format="hf"))
+    dataset = load_from_disk(str(tmp_path / "code_hf"))
+    assert len(dataset) == 20 and dataset[0]["doc_id"] == table.column("doc_id")[0].as_py()
+    # Every scores row is exported: the fixture's stale window-32 rows too, beside the window-64 ones.
+    checked = 0
+    for row in dataset:
+        enc = {s["window_len"]: s["entropy_mean"] for s in row["scores"] if s["model"] == "enc"}
+        if 64 in enc:
+            assert enc[64] == pytest.approx(truth[row["doc_id"]]["entropy_enc"])
+            checked += 1
+        assert enc.get(32, 99.0) == 99.0
+    assert checked >= 15
