@@ -1,0 +1,168 @@
+"""`datacomp slice create|list|show|definitions`, `datacomp curriculum`, `datacomp split`, `datacomp export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, print_json, print_table
+from datacomp.store import open_store
+
+slice_app = typer.Typer(help="Named slices of the store, chosen by SQL definitions with typed params.",
+                        no_args_is_help=True)
+app.add_typer(slice_app, name="slice")
+
+
+def _report(result, as_json: bool) -> None:
+    if as_json:
+        print_json({"name": result.name, "n_members": result.n_members, "created": result.created,
+                    "kind": result.kind})
+    elif result.created:
+        console.print(f"slice [bold]{result.name}[/]: {result.n_members} documents")
+    else:
+        console.print(f"slice [bold]{result.name}[/] already exists with the same definition and params "
+                      f"({result.n_members} documents); nothing to do")
+
+
+@slice_app.command("create")
+def create(
+    name: Annotated[str, typer.Argument(help="Name of the new slice.")],
+    definition: Annotated[str, typer.Option("--from", help="Shipped definition (e.g. score_quantile; see "
+                                            "`slice definitions`) or the path of your own .sql file.")],
+    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="KEY=VALUE, repeatable.")] = None,
+    replace: Annotated[bool, typer.Option(help="Rebuild a slice of this name made differently.")] = False,
+    description: Annotated[Optional[str], typer.Option(help="Free text stored with the slice.")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a slice definition with its params and store the selected documents."""
+    from datacomp.curation.params import parse_cli_params
+    from datacomp.curation.slices import create_slice
+
+    params = parse_cli_params(param or [])
+    with open_store(db) as store:
+        result = create_slice(store, name, definition, params, replace=replace, description=description)
+    _report(result, as_json)
+
+
+@slice_app.command("list")
+def list_(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """Every slice with its definition, params and size."""
+    from datacomp.curation.slices import list_slices
+
+    with open_store(db) as store:
+        rows = list_slices(store)
+    print_json(rows) if as_json else print_table(rows, title="slices")
+
+
+@slice_app.command("show")
+def show(
+    name: Annotated[str, typer.Argument(help="Slice name.")],
+    limit: Annotated[int, typer.Option(help="How many members to list.")] = 10,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """A slice's record, its members per corpus and domain, buckets, and its first members."""
+    from datacomp.curation.slices import show_slice
+
+    with open_store(db) as store:
+        shown = show_slice(store, name, limit=limit)
+    if as_json:
+        print_json(shown)
+        return
+    console.print(f"slice [bold]{shown['slice_id']}[/] ({shown['kind']} {shown['definition']}): "
+                  f"{shown['n_members']} documents, created {shown['created_at']}")
+    console.print(f"params: {shown['params']}")
+    if shown["parent"]:
+        console.print(f"derived from: {shown['parent']}")
+    if shown["derived"]:
+        console.print(f"slices derived from it: {', '.join(shown['derived'])}")
+    print_table(shown["domains"], title="members by corpus and domain")
+    if shown["buckets"]:
+        print_table(shown["buckets"], title="buckets")
+    print_table(shown["head"], title=f"first {len(shown['head'])} members")
+
+
+@slice_app.command("definitions")
+def definitions(as_json: JsonOption = False) -> None:
+    """The shipped slice definitions and their typed params."""
+    from datacomp.curation.definitions import load_definition, shipped_names
+
+    rows = []
+    for name in shipped_names():
+        definition = load_definition(name)
+        rows.append({"definition": name, "description": definition.description,
+                     "params": [spec.describe() for spec in definition.params.values()]})
+    if as_json:
+        print_json(rows)
+        return
+    print_table([{"definition": r["definition"], "description": r["description"],
+                  "params": ", ".join(f"{p['name']}: {p['type']}" + ("" if p["required"] else f" = {p['default']}")
+                                      for p in r["params"])} for r in rows], title="slice definitions")
+
+
+@app.command("curriculum")
+def curriculum(
+    slice_name: Annotated[str, typer.Argument(metavar="SLICE", help="Slice to order.")],
+    name: Annotated[str, typer.Option("--name", help="Name of the new, ordered slice.")],
+    by: Annotated[str, typer.Option(help="Score column (entropy_mean, surprisal_mean, bits_per_byte, ...) "
+                                    "or n_chars / n_bytes.")] = "entropy_mean",
+    model: Annotated[Optional[str], typer.Option(help="Scoring model (id, name or path).")] = None,
+    descending: Annotated[bool, typer.Option(help="Highest score first.")] = False,
+    buckets: Annotated[Optional[int], typer.Option(help="Cut into K equal-size buckets.")] = None,
+    window_len: Annotated[Optional[int], typer.Option(help="Only scores computed with this window.")] = None,
+    replace: Annotated[bool, typer.Option(help="Rebuild a slice of this name made differently.")] = False,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Order a slice by a score (e.g. encoder entropy, ascending), optionally in buckets."""
+    from datacomp.curation.curriculum import CurriculumConfig, build_curriculum
+
+    config = CurriculumConfig(slice=slice_name, name=name, by=by, model=model, descending=descending,
+                              buckets=buckets, window_len=window_len, replace=replace)
+    with open_store(db) as store:
+        result = build_curriculum(store, config)
+    _report(result, as_json)
+
+
+@app.command("split")
+def split(
+    slice_name: Annotated[str, typer.Argument(metavar="SLICE", help="Slice to split.")],
+    eval_fraction: Annotated[float, typer.Option(help="Share of documents held out for evaluation.")] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed of the document-id hash.")] = 0,
+    train_name: Annotated[Optional[str], typer.Option(help="Default: SLICE/train.")] = None,
+    eval_name: Annotated[Optional[str], typer.Option(help="Default: SLICE/eval.")] = None,
+    replace: Annotated[bool, typer.Option(help="Rebuild slices of these names made differently.")] = False,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Split a slice into SLICE/train and SLICE/eval by document id: no document is in both."""
+    from datacomp.curation.splits import SplitConfig, split_slice
+
+    config = SplitConfig(slice=slice_name, eval_fraction=eval_fraction, seed=seed, train_name=train_name,
+                         eval_name=eval_name, replace=replace)
+    with open_store(db) as store:
+        results = split_slice(store, config)
+    if as_json:
+        print_json([{"name": r.name, "n_members": r.n_members, "created": r.created} for r in results])
+    else:
+        for result in results:
+            _report(result, False)
+
+
+@app.command("export")
+def export(
+    slice_name: Annotated[str, typer.Argument(metavar="SLICE", help="Slice to write.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="File (jsonl, parquet) or folder (hf) to write.")],
+    format: Annotated[str, typer.Option("--format", help="jsonl | parquet | hf")] = "jsonl",
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing file or folder.")] = False,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Write a slice's documents with their text and scores for other tools."""
+    from datacomp.curation.export import ExportConfig, export_slice
+
+    with open_store(db) as store:
+        result = export_slice(store, ExportConfig(slice=slice_name, out=out, format=format, overwrite=overwrite))
+    console.print(f"wrote {result.n_rows} documents of slice {result.slice} to {result.out} ({result.format})")

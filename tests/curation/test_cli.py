@@ -1,0 +1,53 @@
+"""The curation commands end to end through `datacomp.cli.main` (user errors: one line, exit 2)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from datacomp.cli import main
+
+
+def run(capsys, *argv):
+    try:
+        main(list(argv))
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, " ".join(captured.err.split())  # rich wraps long lines
+
+
+def test_slice_commands(scored_store, capsys):
+    db = str(scored_store.path)
+    scored_store.close()
+    code, out, _ = run(capsys, "slice", "create", "low", "--from", "score_quantile", "-p", "model=enc",
+                       "-p", "hi=0.5", "--db", db, "--json")
+    assert code == 0 and json.loads(out) == {"name": "low", "n_members": 27, "created": True, "kind": "definition"}
+    code, out, err = run(capsys, "slice", "create", "low", "--from", "score_quantile", "-p", "model=enc",
+                         "-p", "hi=zero", "--db", db)
+    assert code == 2 and "param 'hi': expected float[0, 1], got 'zero'" in err and "Traceback" not in err
+    code, out, err = run(capsys, "slice", "create", "low", "--from", "score_quantile", "-p", "model=enc",
+                         "-p", "hi=0.4", "--db", db)
+    assert code == 2 and "pass --replace" in err
+    code, out, _ = run(capsys, "curriculum", "low", "--model", "enc", "--buckets", "4", "--name", "cur",
+                       "--db", db, "--json")
+    assert code == 0 and json.loads(out)["n_members"] == 27
+    code, out, _ = run(capsys, "split", "cur", "--eval-fraction", "0.25", "--db", db, "--json")
+    assert code == 0 and [r["n_members"] for r in json.loads(out)] == [20, 7]
+    code, out, _ = run(capsys, "slice", "list", "--db", db, "--json")
+    assert [r["slice_id"] for r in json.loads(out)] == ["low", "cur", "cur/eval", "cur/train"]
+    code, out, _ = run(capsys, "slice", "show", "cur", "--db", db, "--json")
+    assert [b["n_docs"] for b in json.loads(out)["buckets"]] == [7, 7, 7, 6]
+    code, out, _ = run(capsys, "slice", "definitions", "--json")
+    assert "random_sample" in [d["definition"] for d in json.loads(out)]
+
+
+def test_export_command_writes_jsonl(scored_store, capsys, tmp_path):
+    db = str(scored_store.path)
+    scored_store.close()
+    assert run(capsys, "slice", "create", "code", "--from", "domain", "-p", "domains=code", "--db", db)[0] == 0
+    code, out, _ = run(capsys, "export", "code", "--out", str(tmp_path / "x.jsonl"), "--db", db)
+    assert code == 0 and "wrote 20 documents" in out
+    assert len((tmp_path / "x.jsonl").read_text().splitlines()) == 20
