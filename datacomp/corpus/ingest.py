@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Sequence
 
@@ -22,6 +23,11 @@ from datacomp.store.db import Store
 from datacomp.store.runs import record_run
 
 _CORPUS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class _NoBar:
+    def advance(self, n: float = 1, **info: object) -> None:
+        pass
 
 
 @dataclass
@@ -64,10 +70,11 @@ class IngestSummary:
 
 
 def ingest_records(store: Store, items: Iterable[Item], config: IngestConfig,
-                   source: str | None = None) -> IngestSummary:
+                   source: str | None = None, show_progress: bool = True) -> IngestSummary:
     """Validate and store records (``RawRecord`` or ``Rejected``) in batches of ``config.batch_size``.
 
-    ``source`` describes where the records came from (recorded in the corpora table).
+    ``source`` describes where the records came from (recorded in the corpora table);
+    ``show_progress=False`` when the caller shows its own progress bar.
     """
     config.check()
     rules = config.rules()
@@ -77,7 +84,8 @@ def ingest_records(store: Store, items: Iterable[Item], config: IngestConfig,
                                        "source": source, "license": config.license,
                                        "description": config.description})
     with record_run(store, "ingest", {**asdict(config), "source": source}) as run, \
-            progress_bar(f"ingest {config.corpus}", total=None, unit="records") as bar:
+            (progress_bar(f"ingest {config.corpus}", total=None, unit="records") if show_progress
+             else nullcontext(_NoBar())) as bar:
         summary.run_id = run.run_id
 
         def flush(batch: list) -> None:

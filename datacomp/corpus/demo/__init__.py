@@ -25,6 +25,7 @@ from datacomp.corpus.demo.splitting import sample_deterministic
 from datacomp.corpus.ingest import IngestConfig, IngestSummary, ingest_records
 from datacomp.corpus.records import RawRecord
 from datacomp.errors import DatacompError
+from datacomp.progress import progress_bar
 from datacomp.store.db import Store
 from datacomp.store.runs import record_run
 
@@ -75,7 +76,8 @@ def _select(domains: Sequence[str] | None) -> list[str]:
             raise DatacompError(f"unknown demo corpus or domain {requested!r}; known: {known}")
         if name not in chosen:
             chosen.append(name)
-    return chosen
+    # registry order whatever the request order: which corpus keeps a shared text must not depend on it
+    return [name for name in DEMO_DOMAINS if name in chosen]
 
 
 def _records(domain: DemoDomain, pieces: list[Piece]):
@@ -87,7 +89,7 @@ def _records(domain: DemoDomain, pieces: list[Piece]):
 def ingest_pieces(store: Store, domain: DemoDomain, pieces: list[Piece]) -> IngestSummary:
     config = IngestConfig(corpus=domain.corpus, domain=domain.domain, license=domain.license,
                           description=domain.description)
-    return ingest_records(store, _records(domain, pieces), config, source=domain.source)
+    return ingest_records(store, _records(domain, pieces), config, source=domain.source, show_progress=False)
 
 
 def prepare_demo_corpora(store: Store, cache_dir: str | Path | None = None, max_docs_per_domain: int = 400,
@@ -104,8 +106,11 @@ def prepare_demo_corpora(store: Store, cache_dir: str | Path | None = None, max_
                         tuple(domains) if domains else None, seed)
     cache = Path(config.cache_dir)
     results: list[PreparedCorpus] = []
-    with record_run(store, "corpora_prepare", config, seed=seed) as run:
-        for name in _select(domains):
+    names = _select(domains)
+    with record_run(store, "corpora_prepare", config, seed=seed) as run, \
+            progress_bar("demo corpora", total=len(names), unit="domains") as bar:
+        for name in names:
+            bar.advance(0, gathering=name)
             result = PreparedCorpus(name=name)
             results.append(result)
             for domain in DEMO_DOMAINS[name]:
@@ -124,6 +129,8 @@ def prepare_demo_corpora(store: Store, cache_dir: str | Path | None = None, max_
                     result.summary = ingest_pieces(store, domain, chosen)
                 run.counts[domain.corpus] = result.summary.as_dict() | {"available": len(pieces)}
                 break
+            summary = result.summary
+            bar.advance(1, done=name, new=summary.ingested if summary else 0, dup=summary.duplicates if summary else 0)
         run.counts["skipped"] = [r.name for r in results if r.summary is None]
         failures = [r.error for r in results if r.error]
         if failures:
