@@ -114,3 +114,12 @@ def test_mixed_inputs_identity(store, tmp_path):
     assert identity_holds(summary)
     assert summary.reasons == {"empty_text": 1, "invalid_json": 1, "missing_field": 1, "unsupported_format": 1}
     assert counts(store) == {"documents": 3, "duplicates": 2, "quarantine": 4}
+
+
+def test_damaged_saved_dataset_is_one_unreadable_record(store, tmp_path):
+    folder = tmp_path / "broken_ds"
+    folder.mkdir()
+    (folder / "state.json").write_text("{not json")
+    summary = ingest_paths(store, [str(folder)], IngestConfig(corpus="c"))
+    assert (summary.read, summary.quarantined, summary.reasons) == (1, 1, {"unreadable_file": 1})
+    assert store.con.execute("SELECT locator FROM quarantine").fetchone()[0] == str(folder)
