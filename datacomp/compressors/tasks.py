@@ -25,8 +25,12 @@ per document; a window shorter than ``min_context_tokens`` is skipped (counted).
 slice's order (rank), or by doc_id for a corpus name; nothing is shuffled, so a curriculum keeps its order
 and ``max_examples`` takes a fixed prefix.
 
-Prompt layout (SAC's): the decoder reads ``CONTEXT_HEADER`` + context (or the compressed memory in its
-place) followed by the example's prompt, e.g. "\\n### Question:\\n...\\n### Answer:\\n".
+Prompt layout (SAC's): the decoder reads the context tokens (or the compressed memory in their place)
+followed by the example's prompt, e.g. "\\n### Question:\\n...\\n### Answer:\\n" (compressors/base.py).
+
+``extract_answer`` turns a greedy generation into the prediction that is scored: for qa and span-recall
+the first non-empty line (span-recall: its first ``answer_words`` words, since the question asks for
+exactly that many); for reconstruction and continuation the whole generation, stripped.
 """
 
 from __future__ import annotations
@@ -45,8 +49,7 @@ from datacomp.errors import DatacompError
 
 TASKS = ("reconstruction", "continuation", "qa", "span-recall")
 
-CONTEXT_HEADER = "### Context:\n"
-RECONSTRUCTION_PROMPT = "\n### Restate the context:\n"
+RECONSTRUCTION_PROMPT = "\nRestate the text:\n"  # = AutoencoderConfig.restate_prompt
 QA_PROMPT = "\n### Question:\n{question}\n### Answer:\n"
 SPAN_RECALL_QUESTION = 'Which {n} words follow "{span}" in the context?'
 
@@ -73,6 +76,14 @@ class TaskData:
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+def extract_answer(task: str, generated: str, answer_words: int) -> str:
+    """The part of a generation that is scored (see the module docstring)."""
+    if task in ("qa", "span-recall"):
+        line = next((line.strip() for line in generated.splitlines() if line.strip()), "")
+        return " ".join(line.split()[:answer_words]) if task == "span-recall" else line
+    return generated.strip()
 
 
 def document_id(text: str) -> str:

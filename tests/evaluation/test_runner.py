@@ -1,0 +1,172 @@
+"""The runner: one row per (system, example), no duplicates on re-run, matched budgets, gains."""
+
+import math
+
+import pytest
+import torch
+
+from datacomp.compressors.base import Compressor, CompressorConfig, Memory
+from datacomp.compressors.tasks import TaskDataConfig, document_examples, encode, extract_answer
+from datacomp.errors import DatacompError
+from datacomp.evaluation.baselines import greedy_decode
+from datacomp.evaluation.runner import EvalConfig, EvalSetup, evaluate, run_evaluation, summarize
+
+TEXTS = [
+    "Alice walked to the market on Monday and bought seven green apples for her aunt who lives nearby.",
+    "Bob stayed home reading a long novel about sailors crossing the cold northern sea in winter storms.",
+    "Later that evening they met at the station and talked about the strange weather of the last week.",
+]
+
+
+class EveryRthToken(Compressor):
+    """A fake compressor: the memory is the decoder's own embeddings of every r-th context token."""
+
+    method = "every-rth"
+
+    def __init__(self, model, tokenizer, ratio: int, max_context_tokens: int):
+        super().__init__(CompressorConfig(ratio=ratio, max_context_tokens=max_context_tokens), tokenizer,
+                         "fake", "fake")
+        self.decoder = model
+
+    def compress(self, context_ids, query_ids=None):
+        kept = context_ids[:, ::int(self.config.ratio)]
+        k = kept.shape[1]
+        return Memory(n_context_tokens=context_ids.shape[1], positions=torch.arange(k)[None], next_position=k,
+                      embeddings=self.decoder.get_input_embeddings()(kept))
+
+
+@pytest.fixture(scope="module")
+def lm(tiny_lm_dir):
+    from datacomp.models.loading import load_causal_lm
+
+    return load_causal_lm(tiny_lm_dir)
+
+
+def make_setup(lm, task="span-recall", with_compressor=True, context_tokens=40):
+    model, tokenizer = lm
+    config = TaskDataConfig(task=task, context_tokens=context_tokens, min_context_tokens=8, span_words=3,
+                            answer_words=2)
+    data = document_examples([(f"doc{i}", text) for i, text in enumerate(TEXTS)], tokenizer, config)
+    compressor = EveryRthToken(model, tokenizer, 4, context_tokens) if with_compressor else None
+    return EvalSetup(decoder=model, tokenizer=tokenizer, decoder_id="tiny", examples=data.examples,
+                     context_tokens=context_tokens, ratio=4.0, eval_slice="web", compressor=compressor,
+                     compressor_id="every-rth-4x" if with_compressor else None,
+                     method="every-rth" if with_compressor else None, skipped=data.skipped)
+
+
+def table(store):
+    return store.con.execute("SELECT system, example_id, n_context_tokens, n_slots, ratio_actual, prediction, "
+                             "f1, em, memory_bytes FROM evaluations ORDER BY system, example_id").fetchall()
+
+
+def test_one_row_per_system_and_example_and_rerun_adds_none(store, lm):
+    setup = make_setup(lm)
+    config = EvalConfig(compressor="every-rth-4x", task="span-recall", span_words=3, answer_words=2,
+                        max_new_tokens=6)
+    summary = run_evaluation(store, config, setup)
+    n = len(setup.examples)
+    assert n >= 2
+    rows = table(store)
+    assert len(rows) == 5 * n and summary.n_rows_written == 5 * n
+    assert {(r[0], r[1]) for r in rows} == {(s, e.example_id) for s in
+                                            ("every-rth-4x", "full", "none", "truncate", "drop")
+                                            for e in setup.examples}
+    again = run_evaluation(store, config, setup)
+    assert again.n_rows_written == 0 and table(store) == rows
+    assert [s.system for s in again.systems] == ["every-rth-4x", "full", "none", "truncate", "drop"]
+    assert all(s.n_examples == n for s in again.systems)
+    runs = store.con.execute("SELECT count(*) FROM runs WHERE stage = 'evaluate' AND status = 'finished'").fetchone()
+    assert runs[0] == 2
+
+
+def test_budgets_match_the_compressor_and_predictions_are_independent_greedy(store, lm):
+    model, tokenizer = lm
+    setup = make_setup(lm)
+    config = EvalConfig(compressor="every-rth-4x", task="span-recall", span_words=3, answer_words=2,
+                        max_new_tokens=6)
+    run_evaluation(store, config, setup)
+    rows = {(r[0], r[1]): r for r in table(store)}
+    hidden = model.config.hidden_size
+    for example in setup.examples:
+        context = encode(tokenizer, example.context)[:40]
+        prompt = encode(tokenizer, example.prompt)
+        n, k = len(context), math.ceil(len(context) / 4)
+        compressed = rows[("every-rth-4x", example.example_id)]
+        assert compressed[2:5] == (n, k, pytest.approx(n / k))
+        assert compressed[8] == k * hidden * 4
+        for system in ("truncate", "drop"):
+            assert rows[(system, example.example_id)][3] == k          # the compressor's slot count
+        assert rows[("full", example.example_id)][3] == n and rows[("none", example.example_id)][3] == 0
+        # independent decodes: plain greedy on the full context, and on every 4th token (= the fake memory)
+        full_ids = greedy_decode(model, context + prompt, 6, tokenizer.eos_token_id)
+        assert rows[("full", example.example_id)][5] == extract_answer("span-recall", tokenizer.decode(full_ids), 2)
+        fake_ids = greedy_decode(model, context[::4] + prompt, 6, tokenizer.eos_token_id)
+        assert compressed[5] == extract_answer("span-recall", tokenizer.decode(fake_ids), 2)
+        truncated = greedy_decode(model, context[:k] + prompt, 6, tokenizer.eos_token_id)
+        assert rows[("truncate", example.example_id)][5] == extract_answer("span-recall", tokenizer.decode(truncated), 2)
+
+
+def insert(store, system, example_id, f1, em, prediction="x", reference="x"):
+    store.run("evaluation/insert", {
+        "eval_id": "e1", "run_id": "r", "system": system, "compressor_id": "c", "method": system,
+        "decoder_id": "d", "task": "qa", "example_id": example_id, "doc_id": None, "eval_slice": "s",
+        "ratio_target": 4.0, "ratio_actual": 4.0, "n_context_tokens": 8, "n_slots": 2, "memory_bytes": 64,
+        "f1": f1, "em": em, "bleu": 0.0, "compress_ms": 1.0, "decode_ms": 2.0, "prediction": prediction,
+        "reference": reference})
+
+
+def test_summary_gain_arithmetic_and_full_equals_none(store, lm):
+    from datacomp.compressors.example import TaskExample
+
+    examples = [TaskExample(f"q{i}", "qa", "ctx", "p", "a") for i in range(2)]
+    values = {"c": [(0.5, 0.0), (0.3, 1.0)], "full": [(0.9, 1.0), (0.7, 1.0)], "none": [(0.1, 1.0), (0.1, 0.0)]}
+    for system, pairs in values.items():
+        for i, (f1, em) in enumerate(pairs):
+            insert(store, system, f"q{i}", f1, em)
+    insert(store, "c", "q-not-in-this-run", 1.0, 1.0)                   # outside the examples: ignored
+    setup = EvalSetup(decoder=None, tokenizer=None, decoder_id="d", examples=examples, context_tokens=8,
+                      ratio=4.0, eval_slice="s", compressor_id="c")
+    summary = summarize(store, "e1", "r", "qa", setup, ["c", "full", "none"], written=0)
+    scores = {s.system: s for s in summary.systems}
+    assert scores["c"].means["f1"] == pytest.approx(0.4) and scores["c"].n_examples == 2
+    # f1: (0.4 - 0.1) / (0.8 - 0.1)
+    assert scores["c"].gains["f1"] == pytest.approx(0.3 / 0.7)
+    assert scores["full"].gains["f1"] == pytest.approx(1.0) and scores["none"].gains["f1"] == pytest.approx(0.0)
+    # em: full 1.0, none 0.5, c 0.5 -> 0
+    assert scores["c"].gains["em"] == pytest.approx(0.0)
+    # bleu: every system 0 -> full == none: no gain, and the reason says why
+    assert scores["c"].gains["bleu"] is None
+    assert "full context equals no context" in scores["c"].gain_reasons["bleu"]
+    row = summary.table_rows()[0]
+    assert row["system"] == "c" and row["gain_f1"] == pytest.approx(0.3 / 0.7) and "bleu" not in row
+
+
+def test_baselines_only_and_errors(store, lm, tiny_lm_dir):
+    setup = make_setup(lm, task="reconstruction", with_compressor=False, context_tokens=16)
+    config = EvalConfig(task="reconstruction", baselines=("full", "truncate"), max_new_tokens=4)
+    summary = run_evaluation(store, config, setup)
+    assert [s.system for s in summary.systems] == ["full", "truncate"]
+    assert summary.systems[1].gains["f1"] is None
+    assert summary.systems[1].gain_reasons["f1"] == "needs the full and none baselines"
+    assert store.con.execute("SELECT count(*) FROM evaluations WHERE compressor_id IS NULL").fetchone()[0] \
+        == 2 * len(setup.examples)
+    with pytest.raises(DatacompError, match="unknown baseline 'half'"):
+        run_evaluation(store, EvalConfig(baselines=("half",)), setup)
+    with pytest.raises(DatacompError, match="no compressor 'nope' in the store"):
+        evaluate(store, EvalConfig(compressor="nope", slice="web"))
+    with pytest.raises(DatacompError, match="needs --decoder"):
+        evaluate(store, EvalConfig(compressor="none", slice="web"))
+
+
+def test_evaluate_from_the_store_with_a_corpus_name(store, tiny_lm_dir):
+    for i, text in enumerate(TEXTS):
+        store.con.execute("INSERT INTO documents (doc_id, corpus, domain, text, n_chars, n_bytes, source) "
+                          "VALUES ($id, 'web', 'web', $t, 1, 1, 't')", {"id": f"d{i}", "t": text})
+    config = EvalConfig(compressor="none", decoder=str(tiny_lm_dir), slice="web", task="reconstruction",
+                        context_tokens=16, ratio=4, limit=2, max_new_tokens=4)
+    summary = evaluate(store, config)
+    assert summary.n_examples == 2 and summary.n_rows_written == 8
+    budgets = store.con.execute("SELECT DISTINCT n_slots FROM evaluations WHERE system = 'truncate'").fetchall()
+    assert budgets == [(4,)]                                             # ceil(16 / 4)
+    bigger = evaluate(store, EvalConfig(**{**config.__dict__, "limit": 3}))
+    assert bigger.eval_id == summary.eval_id and bigger.n_rows_written == 4   # only the new example
