@@ -1,0 +1,217 @@
+"""Running a pipeline: each stage in dependency order, skipping what is already up to date.
+
+A stage runs when it never finished, when its config (as written in the file) changed, when it is
+forced, or when a stage it depends on ran again (a new execution upstream makes its inputs new).
+Otherwise it is skipped and its recorded outputs serve the stages after it. So changing one stage's
+config re-runs that stage and, transitively, what depends on it, and nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from datacomp.errors import DatacompError
+from datacomp.pipeline.file import Pipeline, StageSpec, load_pipeline, references
+from datacomp.pipeline.registry import StageContext, stage_types
+from datacomp.store import Store, open_store
+from datacomp.store.db import default_db_path
+from datacomp.store.runs import config_hash, record_run, to_jsonable
+
+
+@dataclasses.dataclass
+class StageOutcome:
+    stage: str
+    type: str
+    status: str                  # ran / skipped / failed / not run / would run / up to date
+    reason: str                  # why it ran or was skipped
+    seconds: float = 0.0
+    outputs: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class PipelineError(DatacompError):
+    """A stage failed; ``outcomes`` says what happened to every stage."""
+
+    def __init__(self, message: str, outcomes: list[StageOutcome]):
+        super().__init__(message)
+        self.outcomes = outcomes
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def stage_hash(stage: StageSpec) -> str:
+    return config_hash({"type": stage.type, "config": to_jsonable(stage.config)})
+
+
+def resolve_paths(pipeline: Pipeline, db: str | Path | None) -> tuple[Path, Path]:
+    """(db file, output folder): --db, else the file's db, else $DATACOMP_DB / ./datacomp.duckdb;
+    out = the file's out, else the db's folder when the file names a db, else out/<pipeline name>."""
+    db_path = Path(db) if db else (pipeline.db or default_db_path())
+    if pipeline.out:
+        out = pipeline.out
+    elif pipeline.db or db:
+        out = db_path.parent
+    else:
+        out = Path("out") / pipeline.name
+    return db_path, out
+
+
+def resolve_references(value: Any, outputs: dict[str, dict[str, Any]], stage: str) -> Any:
+    """``value`` with every "@stage[.key]" string replaced by that stage's output."""
+    if isinstance(value, str) and references(value):
+        [(target, key)] = references(value)
+        produced = outputs.get(target, {})
+        if key is None:
+            if "ref" in produced:
+                return produced["ref"]
+            if len(produced) == 1:
+                return next(iter(produced.values()))
+            raise DatacompError(f"stage '{stage}': '@{target}' is ambiguous: stage '{target}' produced "
+                                f"{', '.join(produced) or 'no outputs'}; write '@{target}.KEY'")
+        if key not in produced:
+            raise DatacompError(f"stage '{stage}': '@{target}.{key}': stage '{target}' produced no '{key}' "
+                                f"(outputs: {', '.join(produced) or 'none'})")
+        return produced[key]
+    if isinstance(value, dict):
+        return {k: resolve_references(v, outputs, stage) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_references(v, outputs, stage) for v in value]
+    if isinstance(value, tuple):
+        return tuple(resolve_references(v, outputs, stage) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: resolve_references(getattr(value, f.name), outputs, stage)
+                   for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **changes)
+    return value
+
+
+def _stored(store: Store, pipeline: str, stage: str) -> dict[str, Any] | None:
+    rows = store.rows("pipeline/stage_get", {"pipeline": pipeline, "stage": stage})
+    if not rows:
+        return None
+    row = rows[0]
+    for key in ("upstream", "outputs"):
+        if isinstance(row[key], str):
+            row[key] = json.loads(row[key])
+    return row
+
+
+def decide(stage: StageSpec, stored: dict[str, Any] | None, executions: dict[str, str],
+           reran: set[str], forced: set[str]) -> str | None:
+    """Why ``stage`` must run, or None when it is up to date."""
+    if stage.name in forced:
+        return "forced"
+    if stored is None:
+        return "never ran"
+    if stored["status"] != "finished":
+        return f"last run {stored['status']}"
+    if stored["config_hash"] != stage_hash(stage) or stored["stage_type"] != stage.type:
+        return "config changed"
+    upstream_changed = [d for d in stage.after if d in reran]
+    if upstream_changed:
+        return f"{', '.join(upstream_changed)} ran"
+    if (stored["upstream"] or {}) != {d: executions.get(d) for d in stage.after}:
+        return "dependencies changed"
+    return None
+
+
+def run_pipeline(pipeline: Pipeline | str | Path, db: str | Path | None = None, force: Iterable[str] = (),
+                 dry_run: bool = False, log: Callable[[str], None] | None = None,
+                 outcomes: list[StageOutcome] | None = None) -> list[StageOutcome]:
+    """Run (or with ``dry_run`` only plan) every stage; returns one outcome per stage, in run order.
+
+    A failing stage is recorded as failed, the stages after it are 'not run', and a PipelineError
+    (for user errors) or the original exception propagates; ``outcomes``, if given, is filled as it goes.
+    """
+    pipeline = pipeline if isinstance(pipeline, Pipeline) else load_pipeline(pipeline)
+    forced = set(force)
+    names = [s.name for s in pipeline.stages]
+    for name in forced:
+        if name not in names:
+            raise DatacompError(f"--force {name!r}: no stage of that name in {pipeline.path} "
+                                f"(stages: {', '.join(names)})")
+    db_path, out_dir = resolve_paths(pipeline, db)
+    registry = stage_types()
+    outcomes = [] if outcomes is None else outcomes
+    log = log or (lambda message: None)
+    with open_store(db_path) as store:
+        executions: dict[str, str] = {}
+        outputs: dict[str, dict[str, Any]] = {}
+        reran: set[str] = set()
+        summary = {"pipeline": pipeline.name, "file": str(pipeline.path), "force": sorted(forced)}
+        with record_run(store, "pipeline", summary) if not dry_run else _no_run() as run:
+            for position, stage in enumerate(pipeline.stages):
+                stored = _stored(store, pipeline.name, stage.name)
+                reason = decide(stage, stored, executions, reran, forced)
+                if reason is None:
+                    executions[stage.name] = stored["execution_id"]
+                    outputs[stage.name] = stored["outputs"] or {}
+                    outcomes.append(StageOutcome(stage.name, stage.type, "up to date" if dry_run else "skipped",
+                                                 "unchanged", 0.0, outputs[stage.name]))
+                    continue
+                if dry_run:
+                    executions[stage.name] = f"planned-{stage.name}"
+                    reran.add(stage.name)
+                    outcomes.append(StageOutcome(stage.name, stage.type, "would run", reason))
+                    continue
+                log(f"stage {stage.name} ({stage.type}): running ({reason})")
+                execution_id = f"{stage.name}-{uuid.uuid4().hex[:12]}"
+                upstream = {d: executions[d] for d in stage.after}
+                store.run("pipeline/stage_start", {
+                    "pipeline": pipeline.name, "stage": stage.name, "stage_type": stage.type,
+                    "config_hash": stage_hash(stage), "upstream": json.dumps(upstream), "execution_id": execution_id,
+                    "config": json.dumps(to_jsonable(stage.config)), "started_at": _now()})
+                start = time.perf_counter()
+                try:
+                    config = resolve_references(stage.config, outputs, stage.name)
+                    context = StageContext(store=store, pipeline=pipeline.name, stage=stage.name, out_dir=out_dir,
+                                           outputs=outputs)
+                    produced = to_jsonable(registry[stage.type].run(context, config) or {})
+                    if not isinstance(produced, dict):
+                        raise DatacompError(f"stage '{stage.name}' ({stage.type}) returned {produced!r}, not a dict "
+                                            "of outputs (a bug in the stage type)")
+                except BaseException as error:
+                    seconds = time.perf_counter() - start
+                    store.run("pipeline/stage_finish", {
+                        "pipeline": pipeline.name, "stage": stage.name, "execution_id": execution_id,
+                        "status": "failed", "outputs": None, "finished_at": _now(), "seconds": seconds,
+                        "error": f"{type(error).__name__}: {error}"})
+                    outcomes.append(StageOutcome(stage.name, stage.type, "failed", str(error), seconds))
+                    outcomes.extend(StageOutcome(s.name, s.type, "not run", f"{stage.name} failed")
+                                    for s in pipeline.stages[position + 1:])
+                    if isinstance(error, DatacompError):
+                        raise PipelineError(f"{pipeline.path}:{stage.line}: stage '{stage.name}' ({stage.type}) "
+                                            f"failed: {error}", outcomes) from error
+                    raise
+                seconds = time.perf_counter() - start
+                store.run("pipeline/stage_finish", {
+                    "pipeline": pipeline.name, "stage": stage.name, "execution_id": execution_id,
+                    "status": "finished", "outputs": json.dumps(produced), "finished_at": _now(),
+                    "seconds": seconds, "error": None})
+                executions[stage.name] = execution_id
+                outputs[stage.name] = produced
+                reran.add(stage.name)
+                outcomes.append(StageOutcome(stage.name, stage.type, "ran", reason, seconds, produced))
+                run.count("ran")
+            run.count("stages", len(pipeline.stages))
+    return outcomes
+
+
+class _no_run:
+    """Stands in for record_run during a dry run: nothing is written."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def count(self, *args: Any) -> None:
+        return None
