@@ -53,3 +53,7 @@ class Bar:
         """Advance by ``n`` and show ``info`` (e.g. loss=2.31, tok_s=812) beside the bar."""
         text = "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in info.items())
         self._progress.update(self._task, advance=n, info=text)
+
+    def set_total(self, total: float | None) -> None:
+        """Change the total once it is known (e.g. a time budget turned into a step count)."""
+        self._progress.update(self._task, total=total)

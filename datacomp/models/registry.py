@@ -61,7 +61,7 @@ def tokenizer_hash(tokenizer) -> str:
 
 def register_model(store: Store, path: str | Path, name: str | None = None, source: str = "folder",
                    mixture: dict[str, float] | None = None, train_info: dict[str, Any] | None = None,
-                   ) -> ModelRecord:
+                   trust_remote_code: bool = False) -> ModelRecord:
     """Read a model folder's config, tokenizer and weights hash and upsert it into ``models``."""
     from transformers import AutoConfig
 
@@ -70,8 +70,11 @@ def register_model(store: Store, path: str | Path, name: str | None = None, sour
     folder = Path(path).resolve()
     if not (folder / "config.json").is_file():
         raise DatacompError(f"{folder} is not a model folder (no config.json)")
-    config = AutoConfig.from_pretrained(str(folder))
-    tokenizer = load_tokenizer(folder)
+    try:
+        config = AutoConfig.from_pretrained(str(folder), trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as error:
+        raise DatacompError(f"cannot read the config of model folder {folder}: {error}") from error
+    tokenizer = load_tokenizer(folder, trust_remote_code=trust_remote_code)
     revision = weights_hash(folder)
     name = name or folder.name
     n_params = _count_params(folder)

@@ -1,0 +1,130 @@
+"""`datacomp pretrain`, `datacomp tokenizer train`, `datacomp models add|list`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, print_json, print_table
+from datacomp.store import open_store
+
+models_app = typer.Typer(help="Register and list causal LMs.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+tokenizer_app = typer.Typer(help="Byte-level BPE tokenizers shared by a model family.", no_args_is_help=True)
+app.add_typer(tokenizer_app, name="tokenizer")
+
+MixtureOption = Annotated[str, typer.Option("--mixture", help="Domain weights, e.g. literature=0.7,code=0.3.")]
+
+
+@app.command("pretrain")
+def pretrain_command(
+    name: Annotated[str, typer.Option("--name", help="Model name in the registry (and default folder name).")],
+    mixture: MixtureOption,
+    tokenizer: Annotated[Optional[Path], typer.Option(
+        "--tokenizer", help="Reuse this tokenizer (folder) instead of training one: shares it in a family.")] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", help="Optimiser steps (default 300).")] = None,
+    minutes: Annotated[Optional[float], typer.Option(
+        "--minutes", help="Time budget for training instead of --steps.")] = None,
+    layers: Annotated[int, typer.Option("--layers")] = 2,
+    hidden: Annotated[int, typer.Option("--hidden")] = 128,
+    heads: Annotated[int, typer.Option("--heads")] = 4,
+    context: Annotated[int, typer.Option("--context")] = 128,
+    vocab: Annotated[int, typer.Option("--vocab", help="Vocabulary of a newly trained tokenizer.")] = 4096,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 16,
+    learning_rate: Annotated[float, typer.Option("--lr")] = 3e-3,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    threads: Annotated[Optional[int], typer.Option("--threads", help="Torch threads (default: all cores).")] = None,
+    precision: Annotated[str, typer.Option("--precision", help="auto, bf16 or fp32.")] = "auto",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Model folder (default <db folder>/models/NAME).")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Pretrain a small Llama from scratch on a domain mixture of the store, save it and register it."""
+    from datacomp.models.architecture import ModelShape
+    from datacomp.models.pretrain import PretrainConfig, pretrain
+
+    config = PretrainConfig(
+        name=name, mixture=mixture, tokenizer=str(tokenizer) if tokenizer else None, steps=steps,
+        minutes=minutes, shape=ModelShape(layers=layers, hidden=hidden, heads=heads, context=context, vocab=vocab),
+        batch_size=batch_size, learning_rate=learning_rate, seed=seed, threads=threads, precision=precision,
+        out=str(out) if out else None)
+    with open_store(db) as store:
+        record = pretrain(store, config)
+    info = record.train_info or {}
+    if as_json:
+        print_json({"model_id": record.model_id, "path": record.path, "n_params": record.n_params,
+                    "tokenizer_id": record.tokenizer_id, "mixture": record.mixture, "train_info": info})
+        return
+    console.print(f"[bold]{record.model_id}[/] ({record.n_params:,} parameters) saved to {record.path}")
+    console.print(f"{info.get('steps')} steps, {info.get('tokens_seen'):,} tokens in {info.get('seconds')} s "
+                  f"({info.get('precision')}, {info.get('threads')} threads)")
+    print_table([{"domain": domain, "in mixture": "yes" if v["in_mixture"] else "", "perplexity": v["perplexity"],
+                  "unigram perplexity": v["unigram_perplexity"], "unigram / model": v["ratio_to_unigram"],
+                  "tokens": v["tokens"]} for domain, v in info.get("validation", {}).items()],
+                title="validation perplexity")
+
+
+@tokenizer_app.command("train")
+def tokenizer_train(
+    mixture: MixtureOption,
+    out: Annotated[Path, typer.Option("--out", help="Folder to save the tokenizer in.")],
+    vocab: Annotated[int, typer.Option("--vocab")] = 4096,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Train a byte-level BPE tokenizer on the training split of a mixture (pass it to pretrain --tokenizer)."""
+    from datacomp.models.pretrain import train_mixture_tokenizer
+
+    with open_store(db) as store:
+        tokenizer = train_mixture_tokenizer(store, mixture, out, vocab_size=vocab, seed=seed)
+    console.print(f"tokenizer with {len(tokenizer)} tokens saved to {out}")
+
+
+@models_app.command("add")
+def models_add(
+    path: Annotated[str, typer.Argument(help="A model folder, a .gguf file, or `smollm2` (the packaged GGUF).")],
+    name: Annotated[Optional[str], typer.Option("--name", help="Registry name (default: folder/file name).")] = None,
+    trust_remote_code: Annotated[bool, typer.Option(
+        "--trust-remote-code", help="Run the model folder's own Python code (only for folders you trust).")] = False,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Register a model folder, or dequantise a GGUF file once into a cached folder and register that."""
+    from datacomp.models.adding import add_model
+
+    with open_store(db) as store:
+        record = add_model(store, path, name=name, trust_remote_code=trust_remote_code)
+    if as_json:
+        print_json(_model_row(record))
+        return
+    console.print(f"registered [bold]{record.model_id}[/] ({record.n_params:,} parameters, "
+                  f"tokenizer {record.tokenizer_id}) at {record.path}")
+
+
+@models_app.command("list")
+def models_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """Registered models: name, id, path, parameters, tokenizer id, mixture."""
+    from datacomp.models.registry import list_models
+
+    with open_store(db) as store:
+        rows = [_model_row(record) for record in list_models(store)]
+    if as_json:
+        print_json(rows)
+        return
+    print_table([{**row, "mixture": _mixture_text(row["mixture"])} for row in rows],
+                columns=["name", "model_id", "path", "n_params", "tokenizer_id", "mixture"])
+
+
+def _model_row(record) -> dict:
+    return {"name": record.name, "model_id": record.model_id, "path": record.path, "n_params": record.n_params,
+            "tokenizer_id": record.tokenizer_id, "vocab_size": record.vocab_size,
+            "context_len": record.context_len, "architecture": record.architecture, "mixture": record.mixture,
+            "source": record.source}
+
+
+def _mixture_text(mixture: dict | None) -> str:
+    from datacomp.models.mixture import format_mixture
+
+    return format_mixture(mixture) if mixture else ""

@@ -1,0 +1,334 @@
+"""Pretrain a small Llama from scratch on a data mixture from the store, and register it.
+
+``pretrain(store, PretrainConfig(name="lit", mixture="literature=0.7,code=0.3"))`` reads the mixture's
+documents, trains (or reuses) the family's byte-level BPE tokenizer, samples training windows by domain
+weight, trains with AdamW + warmup + cosine decay, evaluates validation perplexity per domain beside a
+unigram baseline fitted on the same training tokens, saves an HF folder (safetensors + tokenizer) and
+registers it. Same seed + same data + same thread count = same weights (the ``--minutes`` budget is the
+exception: it turns wall-clock speed into a step count).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from datacomp.errors import DatacompError
+from datacomp.models.architecture import ModelShape, llama_config
+from datacomp.models.mixture import check_domains, parse_mixture
+from datacomp.models.pretrain_data import (
+    MixtureSampler,
+    domain_counts,
+    evaluation_windows,
+    load_domain_texts,
+    token_stream,
+)
+from datacomp.models.registry import ModelRecord, register_model
+from datacomp.models.tokenizer import encode_documents, load_family_tokenizer, train_tokenizer
+from datacomp.models.unigram import unigram_counts, unigram_perplexity
+from datacomp.progress import progress_bar
+from datacomp.store import Store
+from datacomp.store.runs import record_run
+
+DEFAULT_STEPS = 300  # ~3-5 minutes of the default shape on a busy 2-core CPU; --minutes sets a time budget
+CALIBRATION_STEPS = 5  # steps timed before a --minutes budget is turned into a step count
+
+
+@dataclasses.dataclass
+class PretrainConfig:
+    name: str
+    mixture: dict[str, float] | str  # "literature=0.7,code=0.3" or {"literature": 0.7, "code": 0.3}
+    shape: ModelShape = dataclasses.field(default_factory=ModelShape)
+    tokenizer: str | None = None  # folder of a family tokenizer to reuse; None = train one (shape.vocab)
+    steps: int | None = None  # optimiser steps; None = from `minutes`, else DEFAULT_STEPS
+    minutes: float | None = None  # time budget for training when `steps` is None
+    batch_size: int = 16  # 16 x 128 = 2k tokens a step: enough signal, ~8 steps/s on 2 cores at d=128
+    learning_rate: float = 3e-3  # tiny models tolerate (and need) a high peak rate
+    min_lr_ratio: float = 0.1  # cosine decays to 10% of the peak, not to zero
+    warmup_steps: int = 50  # linear warm-up keeps early Adam steps from blowing up the embeddings
+    weight_decay: float = 0.1  # on matrices only, as in GPT-2/Llama recipes
+    grad_clip: float = 1.0  # clip the global norm: cheap insurance against loss spikes
+    seed: int = 0
+    validation_fraction: float = 0.1  # share of documents (by doc_id hash) held out of training
+    max_train_chars: int = 8_000_000  # per domain: more text than a 3-minute run can read (~2.5M tokens)
+    max_validation_chars: int = 200_000  # per domain: ~50k validation tokens, evaluated in seconds
+    eval_tokens: int = 32_768  # per domain: tokens scored for validation perplexity (and unigram)
+    eval_domains: list[str] | None = None  # None = every domain in the store with validation documents
+    tokenizer_chars: int = 4_000_000  # text the tokenizer is trained on, split by mixture weight
+    precision: str = "auto"  # auto = bf16 autocast where the CPU has native bf16, else fp32
+    threads: int | None = None  # torch threads; None = torch's default (all cores)
+    out: str | None = None  # model folder; None = <store folder>/models/<name>
+
+    def __post_init__(self) -> None:
+        if isinstance(self.shape, dict):
+            self.shape = ModelShape(**self.shape)
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise DatacompError(f"precision must be auto, bf16 or fp32, got {self.precision!r}")
+        if self.steps is not None and self.steps <= 0:
+            raise DatacompError(f"steps must be positive, got {self.steps}")
+        if self.minutes is not None and self.minutes <= 0:
+            raise DatacompError(f"minutes must be positive, got {self.minutes}")
+        if not 0 < self.validation_fraction < 1:
+            raise DatacompError(f"validation_fraction must lie in (0, 1), got {self.validation_fraction}")
+
+
+def native_bf16() -> bool:
+    """True where the CPU computes bf16 natively (AVX512-BF16 / AMX); elsewhere bf16 is emulated and slower."""
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.is_bf16_supported()
+    capability = str(torch.backends.cpu.get_cpu_capability()).upper()
+    return "BF16" in capability or "AMX" in capability
+
+
+def resolve_precision(precision: str) -> str:
+    if precision == "auto":
+        return "bf16" if native_bf16() else "fp32"
+    return precision
+
+
+def learning_rate(step: int, total: int, config: PretrainConfig) -> float:
+    """Linear warm-up to the peak, then cosine decay to ``min_lr_ratio`` of it at ``total``."""
+    warmup = min(config.warmup_steps, max(total // 10, 1))
+    if step < warmup:
+        return config.learning_rate * (step + 1) / warmup
+    progress = min((step - warmup) / max(total - warmup, 1), 1.0)
+    floor = config.learning_rate * config.min_lr_ratio
+    return floor + 0.5 * (config.learning_rate - floor) * (1 + math.cos(math.pi * progress))
+
+
+def pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
+    """Train, evaluate, save and register one reference model; returns its registry record."""
+    import torch
+
+    mixture = parse_mixture(config.mixture)
+    available = domain_counts(store)
+    check_domains(mixture, available)
+    eval_domains = config.eval_domains or sorted(available)
+    check_domains({d: 1.0 for d in eval_domains}, available)
+    out = Path(config.out) if config.out else Path(store.path).resolve().parent / "models" / config.name
+    precision = resolve_precision(config.precision)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+
+    with record_run(store, "pretrain", config, seed=config.seed) as run:
+        with run.phase("load_data"):
+            texts = {}
+            for domain in sorted(set(mixture) | set(eval_domains)):
+                texts[domain] = load_domain_texts(
+                    store, domain, config.validation_fraction,
+                    config.max_train_chars if domain in mixture else 0, config.max_validation_chars)
+                run.count(f"train_docs.{domain}", len(texts[domain].train))
+                run.count(f"validation_docs.{domain}", len(texts[domain].validation))
+
+        with run.phase("tokenizer"):
+            if config.tokenizer:
+                tokenizer = load_family_tokenizer(config.tokenizer)
+                tokenizer_source = str(Path(config.tokenizer).resolve())
+            else:
+                tokenizer = train_tokenizer(_tokenizer_texts(texts, mixture, config.tokenizer_chars),
+                                            config.shape.vocab, config.seed)
+                tokenizer_source = "trained"
+
+        with run.phase("tokenize"):
+            eos = tokenizer.eos_token_id
+            train_streams = {d: token_stream(encode_documents(tokenizer, texts[d].train), eos) for d in mixture}
+            validation_streams = {}
+            for domain in eval_domains:
+                stream = token_stream(encode_documents(tokenizer, texts[domain].validation), eos)
+                if len(stream) >= 2:
+                    validation_streams[domain] = stream[:config.eval_tokens + 1]
+            del texts
+            for domain, stream in train_streams.items():
+                run.count(f"train_tokens_available.{domain}", int(len(stream)))
+
+        model_config = llama_config(config.shape, tokenizer)
+        torch.manual_seed(config.seed)
+        from transformers import LlamaForCausalLM
+
+        model = LlamaForCausalLM(model_config)
+        n_params = sum(p.numel() for p in model.parameters())
+
+        with run.phase("train"):
+            sampler = MixtureSampler(train_streams, mixture, config.shape.context, config.batch_size, config.seed)
+            trained = _train(model, sampler, config, precision, len(tokenizer))
+        run.count("steps", trained["steps"])
+        run.count("tokens_seen", trained["tokens_seen"])
+
+        with run.phase("evaluate"):
+            validation = {}
+            for domain, stream in validation_streams.items():
+                windows = evaluation_windows(stream, config.shape.context)
+                model_ppl, n_tokens = validation_perplexity(model, windows, precision)
+                targets = np.concatenate([w[1:] for w in windows])
+                baseline = unigram_perplexity(trained["unigram_counts"], targets)
+                validation[domain] = {"perplexity": model_ppl, "unigram_perplexity": baseline,
+                                      "ratio_to_unigram": baseline / model_ppl, "tokens": n_tokens,
+                                      "in_mixture": domain in mixture}
+
+        with run.phase("save"):
+            out.mkdir(parents=True, exist_ok=True)
+            for stale in out.glob("*.safetensors"):
+                stale.unlink()
+            _save_quietly(model, tokenizer, out)
+
+        train_info: dict[str, Any] = {
+            "steps": trained["steps"], "tokens_seen": trained["tokens_seen"],
+            "seconds": round(trained["seconds"], 2), "seed": config.seed, "precision": precision,
+            "threads": torch.get_num_threads(), "batch_size": config.batch_size,
+            "learning_rate": config.learning_rate, "n_params": n_params,
+            "shape": dataclasses.asdict(config.shape), "tokenizer": tokenizer_source,
+            "final_loss": trained["final_loss"], "loss_curve": trained["loss_curve"],
+            "tokens_seen_per_domain": trained["tokens_per_domain"],
+            "validation_fraction": config.validation_fraction, "validation": validation,
+            "run_id": run.run_id,
+        }
+        record = register_model(store, out, config.name, source="pretrain", mixture=mixture,
+                                train_info=train_info)
+        run.count("n_params", n_params)
+        return record
+
+
+def train_mixture_tokenizer(store: Store, mixture: dict[str, float] | str, out: str | Path,
+                            vocab_size: int = 4096, seed: int = 0, validation_fraction: float = 0.1,
+                            chars: int = 4_000_000):
+    """Train a family tokenizer on the training split of ``mixture`` and save it to ``out``."""
+    mixture = parse_mixture(mixture)
+    check_domains(mixture, domain_counts(store))
+    config = {"mixture": mixture, "out": str(out), "vocab_size": vocab_size, "seed": seed,
+              "validation_fraction": validation_fraction, "chars": chars}
+    with record_run(store, "tokenizer", config, seed=seed) as run:
+        with run.phase("load_data"):
+            texts = {d: load_domain_texts(store, d, validation_fraction, int(chars * w) + 1, 0)
+                     for d, w in mixture.items()}
+        with run.phase("train"):
+            tokenizer = train_tokenizer(_tokenizer_texts(texts, mixture, chars), vocab_size, seed)
+        Path(out).mkdir(parents=True, exist_ok=True)
+        tokenizer.save_pretrained(str(out))
+        run.count("vocab_size", len(tokenizer))
+    return tokenizer
+
+
+def _save_quietly(model, tokenizer, out: Path) -> None:
+    """save_pretrained without transformers' own shard-writing progress bar."""
+    from transformers.utils import logging
+
+    enabled = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()
+    try:
+        model.save_pretrained(str(out))
+        tokenizer.save_pretrained(str(out))
+    finally:
+        if enabled:
+            logging.enable_progress_bar()
+
+
+def _tokenizer_texts(texts, mixture: dict[str, float], budget: int) -> list[str]:
+    """Training texts of the mixture domains, each domain contributing its weight's share of ``budget``."""
+    chosen: list[str] = []
+    for domain, weight in mixture.items():
+        remaining = int(budget * weight)
+        for text in texts[domain].train:
+            if remaining <= 0:
+                break
+            chosen.append(text[:remaining])
+            remaining -= len(text)
+    return chosen
+
+
+def _autocast(precision: str):
+    import contextlib
+
+    import torch
+
+    if precision == "bf16":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        return torch.autocast(device_type=device, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _train(model, sampler: MixtureSampler, config: PretrainConfig, precision: str, vocab_size: int):
+    import torch
+    import torch.nn.functional as F
+
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=config.learning_rate, betas=(0.9, 0.95), eps=1e-8)
+    total = config.steps or (None if config.minutes else DEFAULT_STEPS)
+    counts = np.zeros(vocab_size, dtype=np.int64)
+    per_domain = np.zeros(len(sampler.domains), dtype=np.int64)
+    losses: list[float] = []
+    model.train()
+    start = time.perf_counter()
+    step = 0
+    smoothed = None
+    with progress_bar(f"pretrain {config.name}", total=total, unit="steps") as bar:
+        while total is None or step < total:
+            if total is None and step == CALIBRATION_STEPS:
+                # Turn the time budget into a step count once, so the cosine schedule has an end.
+                per_step = (time.perf_counter() - start) / step
+                total = max(int(config.minutes * 60 / per_step), step + 1)
+                bar.set_total(total)
+            lr = learning_rate(step, total or 10 * config.warmup_steps, config)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            batch, rows = sampler.next_batch()
+            batch_t = torch.from_numpy(batch)
+            inputs, targets = batch_t[:, :-1], batch_t[:, 1:]
+            with _autocast(precision):
+                logits = model(input_ids=inputs).logits
+            loss = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), targets.reshape(-1))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            counts += unigram_counts(batch[:, 1:], vocab_size)
+            per_domain += np.bincount(rows, minlength=len(sampler.domains)) * (batch.shape[1] - 1)
+            value = float(loss.detach())
+            losses.append(value)
+            smoothed = value if smoothed is None else 0.95 * smoothed + 0.05 * value
+            step += 1
+            bar.advance(1, loss=smoothed, lr=lr)
+    model.eval()
+    every = max(len(losses) // 50, 1)  # keep ~50 points of the curve for the record
+    return {
+        "steps": step, "tokens_seen": int(step * sampler.batch_size * sampler.context),
+        "seconds": time.perf_counter() - start, "unigram_counts": counts,
+        "final_loss": float(np.mean(losses[-10:])), "losses": losses,
+        "loss_curve": [[i, round(float(np.mean(losses[i:i + every])), 4)] for i in range(0, len(losses), every)],
+        "tokens_per_domain": {d: int(n) for d, n in zip(sampler.domains, per_domain)},
+    }
+
+
+def validation_perplexity(model, windows: list[np.ndarray], precision: str = "fp32",
+                          batch_size: int = 32) -> tuple[float, int]:
+    """exp(mean next-token NLL) of ``model`` over the windows' targets (every token but each window's first)."""
+    import torch
+    import torch.nn.functional as F
+
+    total_nll, total_tokens = 0.0, 0
+    model.eval()
+    by_length: dict[int, list[np.ndarray]] = {}
+    for window in windows:
+        by_length.setdefault(len(window), []).append(window)
+    with torch.no_grad():
+        for group in by_length.values():
+            for start in range(0, len(group), batch_size):
+                batch = torch.from_numpy(np.stack(group[start:start + batch_size]))
+                with _autocast(precision):
+                    logits = model(input_ids=batch[:, :-1]).logits
+                nll = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), batch[:, 1:].reshape(-1),
+                                      reduction="sum")
+                total_nll += float(nll)
+                total_tokens += batch[:, 1:].numel()
+    if total_tokens == 0:
+        return float("nan"), 0
+    return math.exp(total_nll / total_tokens), total_tokens

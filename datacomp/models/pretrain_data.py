@@ -1,0 +1,117 @@
+"""Pretraining data: documents by domain from the store, a train/validation split by doc_id hash, token
+streams, and mixture sampling of training windows.
+
+The split depends only on the doc_id (a content hash) and the validation fraction, so a document is in
+validation for every model of every mixture, and no model ever trains on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import numpy as np
+
+from datacomp.errors import DatacompError
+from datacomp.store import Store
+
+_FETCH = 256  # documents per fetch from DuckDB: bounded memory while streaming a domain
+
+
+def is_validation(doc_id: str, fraction: float) -> bool:
+    """True for ~``fraction`` of doc ids, decided by a hash of the id alone (stable across runs and stores)."""
+    digest = hashlib.sha256(f"datacomp-validation:{doc_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64 < fraction
+
+
+def domain_counts(store: Store) -> dict[str, int]:
+    """Documents per domain in the store."""
+    return {row["domain"]: row["n_docs"] for row in store.rows("models/domain_counts")}
+
+
+@dataclasses.dataclass
+class DomainTexts:
+    domain: str
+    train: list[str]
+    validation: list[str]
+
+
+def load_domain_texts(store: Store, domain: str, validation_fraction: float, max_train_chars: int,
+                      max_validation_chars: int) -> DomainTexts:
+    """Train and validation texts of one domain, in doc_id order, each list stopping at its character budget."""
+    texts = DomainTexts(domain, [], [])
+    train_chars = validation_chars = 0
+    cursor = store.run("models/domain_documents", {"domain": domain})
+    while train_chars < max_train_chars or validation_chars < max_validation_chars:
+        rows = cursor.fetchmany(_FETCH)
+        if not rows:
+            break
+        for doc_id, text in rows:
+            if is_validation(doc_id, validation_fraction):
+                if validation_chars < max_validation_chars:
+                    texts.validation.append(text)
+                    validation_chars += len(text)
+            elif train_chars < max_train_chars:
+                texts.train.append(text)
+                train_chars += len(text)
+    return texts
+
+
+def token_stream(documents: list[list[int]], eos_id: int) -> np.ndarray:
+    """Documents' token ids joined into one array, each document followed by eos (a document boundary)."""
+    total = sum(len(d) + 1 for d in documents)
+    stream = np.empty(total, dtype=np.int64)
+    position = 0
+    for ids in documents:
+        stream[position:position + len(ids)] = ids
+        position += len(ids)
+        stream[position] = eos_id
+        position += 1
+    return stream
+
+
+class MixtureSampler:
+    """Batches of ``context + 1`` consecutive training tokens; each row's domain is drawn by mixture weight
+    and its start uniformly within that domain's stream. Seeded: the same seed gives the same batches."""
+
+    def __init__(self, streams: dict[str, np.ndarray], weights: dict[str, float], context: int,
+                 batch_size: int, seed: int):
+        self.domains = list(weights)
+        for domain in self.domains:
+            if domain not in streams or len(streams[domain]) < 2:
+                raise DatacompError(f"mixture domain {domain!r} has no training tokens (all of its documents "
+                                    "fell into the validation split?); add documents or lower the fraction")
+        probabilities = np.array([weights[d] for d in self.domains], dtype=np.float64)
+        self.probabilities = probabilities / probabilities.sum()
+        # A domain shorter than one window is repeated until it fills one (tiny domains still train).
+        self.streams = {d: _at_least(streams[d], context + 1) for d in self.domains}
+        self.context = context
+        self.batch_size = batch_size
+        self.rng = np.random.default_rng(seed)
+
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        """(windows [batch, context + 1] of token ids, domain index of each row)."""
+        rows = self.rng.choice(len(self.domains), size=self.batch_size, p=self.probabilities)
+        batch = np.empty((self.batch_size, self.context + 1), dtype=np.int64)
+        for i, domain_index in enumerate(rows):
+            stream = self.streams[self.domains[domain_index]]
+            start = int(self.rng.integers(0, len(stream) - self.context))
+            batch[i] = stream[start:start + self.context + 1]
+        return batch, rows
+
+
+def _at_least(stream: np.ndarray, length: int) -> np.ndarray:
+    if len(stream) >= length:
+        return stream
+    return np.tile(stream, -(-length // len(stream)))
+
+
+def evaluation_windows(stream: np.ndarray, context: int) -> list[np.ndarray]:
+    """Cut a validation stream into windows of up to ``context + 1`` tokens overlapping by one, so every
+    token but the first is predicted exactly once (with 1..context tokens of context)."""
+    windows = []
+    for start in range(0, max(len(stream) - 1, 0), context):
+        window = stream[start:start + context + 1]
+        if len(window) >= 2:
+            windows.append(window)
+    return windows

@@ -1,0 +1,96 @@
+"""Pretraining a tiny Llama on the two-domain fixture: learning, evaluation, saving, determinism, sharing."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from datacomp.errors import DatacompError
+from datacomp.models.architecture import PRESETS
+from datacomp.models.loading import load_causal_lm
+from datacomp.models.pretrain import PretrainConfig, learning_rate, pretrain
+from datacomp.models.registry import list_models
+
+TINY = dict(shape=PRESETS["tiny"], steps=40, batch_size=16, learning_rate=1e-2, threads=1, precision="fp32")
+
+
+@pytest.fixture(scope="module")
+def trained(corpus_store, tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "tiny-a"
+    config = PretrainConfig(name="tiny-a", mixture="literature=0.5,code=0.5", out=str(out), **TINY)
+    return pretrain(corpus_store, config)
+
+
+def test_loss_falls_and_beats_the_unigram_baseline(trained):
+    info = trained.train_info
+    losses = [point[1] for point in info["loss_curve"]]
+    assert info["steps"] == 40 and len(losses) == 40
+    assert np.mean(losses[-10:]) < np.mean(losses[:10]) - 1.0
+    assert info["tokens_seen"] == 40 * 16 * 64
+    assert set(info["validation"]) == {"literature", "code"}
+    for domain, result in info["validation"].items():
+        assert result["tokens"] > 100, domain
+        assert result["perplexity"] < result["unigram_perplexity"] / 2, domain
+        assert result["ratio_to_unigram"] == pytest.approx(result["unigram_perplexity"] / result["perplexity"])
+    shares = info["tokens_seen_per_domain"]
+    assert sum(shares.values()) == info["tokens_seen"]
+
+
+def test_registered_with_mixture_and_run(trained, corpus_store):
+    [record] = [m for m in list_models(corpus_store) if m.model_id == trained.model_id]
+    assert record.source == "pretrain"
+    assert record.mixture == {"literature": 0.5, "code": 0.5}
+    assert record.n_params == sum(p.numel() for p in load_causal_lm(record.path)[0].parameters())
+    assert record.context_len == 64 and record.vocab_size == 300
+    run = corpus_store.con.execute("SELECT status, counts, timings FROM runs WHERE run_id = $r",
+                                   {"r": record.train_info["run_id"]}).fetchone()
+    assert run[0] == "finished"
+    assert json.loads(run[1])["steps"] == 40
+    assert {"tokenizer", "train", "evaluate", "save"} <= set(json.loads(run[2]))
+
+
+def test_saved_model_reloads_with_identical_logits(trained):
+    from transformers import LlamaForCausalLM
+
+    first, tokenizer = load_causal_lm(trained.path)
+    second = LlamaForCausalLM.from_pretrained(trained.path)
+    ids = torch.tensor([tokenizer.encode("def total(items):\n    return 0", add_special_tokens=False)])
+    with torch.no_grad():
+        assert torch.equal(first(input_ids=ids).logits, second.eval()(input_ids=ids).logits)
+    assert tokenizer.decode(ids[0]) == "def total(items):\n    return 0"
+
+
+def test_same_seed_same_weights_other_seed_other_weights(trained, corpus_store, tmp_path):
+    again = pretrain(corpus_store, PretrainConfig(name="tiny-a", mixture="literature=0.5,code=0.5",
+                                                  out=str(tmp_path / "again"), **TINY))
+    assert again.revision == trained.revision
+    assert again.model_id == trained.model_id
+    other = pretrain(corpus_store, PretrainConfig(name="tiny-a", mixture="literature=0.5,code=0.5", seed=1,
+                                                  out=str(tmp_path / "other"), **TINY))
+    assert other.revision != trained.revision
+
+
+def test_family_shares_a_tokenizer_and_other_vocabularies_differ(trained, corpus_store, tmp_path):
+    shared = pretrain(corpus_store, PretrainConfig(
+        name="tiny-code", mixture="code=1", tokenizer=trained.path, out=str(tmp_path / "code"),
+        **{**TINY, "steps": 5}))
+    assert shared.tokenizer_id == trained.tokenizer_id
+    assert shared.train_info["tokens_seen_per_domain"] == {"code": 5 * 16 * 64}
+    assert shared.train_info["validation"]["literature"]["in_mixture"] is False
+    own = pretrain(corpus_store, PretrainConfig(
+        name="tiny-own", mixture="code=1", out=str(tmp_path / "own"), **{**TINY, "steps": 5}))
+    assert own.tokenizer_id != trained.tokenizer_id
+
+
+def test_unknown_mixture_domain_is_named(corpus_store):
+    with pytest.raises(DatacompError, match="mixture domain 'poetry' has no documents in the store"):
+        pretrain(corpus_store, PretrainConfig(name="x", mixture="literature=0.5,poetry=0.5", **TINY))
+
+
+def test_warmup_then_cosine_to_the_floor():
+    config = PretrainConfig(name="x", mixture="a=1", learning_rate=1.0, warmup_steps=10, min_lr_ratio=0.1)
+    assert learning_rate(0, 100, config) == pytest.approx(0.1)
+    assert learning_rate(9, 100, config) == pytest.approx(1.0)
+    assert learning_rate(55, 100, config) == pytest.approx(0.55)
+    assert learning_rate(100, 100, config) == pytest.approx(0.1)

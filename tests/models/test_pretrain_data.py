@@ -1,0 +1,67 @@
+import hashlib
+
+import numpy as np
+import pytest
+
+from datacomp.errors import DatacompError
+from datacomp.models.pretrain_data import (
+    MixtureSampler,
+    evaluation_windows,
+    is_validation,
+    load_domain_texts,
+    token_stream,
+)
+
+
+
+def test_split_is_a_stable_fraction_of_ids():
+    ids = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(4000)]
+    held_out = [i for i in ids if is_validation(i, 0.1)]
+    assert 300 < len(held_out) < 500
+    assert held_out == [i for i in ids if is_validation(i, 0.1)]
+    # a larger fraction holds out a superset: growing validation never moves a doc into training
+    assert set(held_out) <= {i for i in ids if is_validation(i, 0.2)}
+
+
+def test_domain_texts_are_split_disjointly_within_budget(store, add_docs):
+    texts = [f"document number {i} " * 5 for i in range(200)]
+    add_docs(store, "code", texts)
+    add_docs(store, "literature", ["other domain"])
+    split = load_domain_texts(store, "code", 0.25, max_train_chars=10**9, max_validation_chars=10**9)
+    assert sorted(split.train + split.validation) == sorted(texts)
+    assert not set(split.train) & set(split.validation)
+    for text in split.validation:
+        assert is_validation(hashlib.sha256(text.encode()).hexdigest(), 0.25)
+    budget = load_domain_texts(store, "code", 0.25, max_train_chars=250, max_validation_chars=0)
+    assert 0 < sum(map(len, budget.train)) < 250 + len(texts[0]) and budget.validation == []
+
+
+def test_token_stream_separates_documents_with_eos():
+    assert token_stream([[5, 6], [], [7]], eos_id=0).tolist() == [5, 6, 0, 0, 7, 0]
+
+
+def test_sampler_is_seeded_and_follows_weights():
+    streams = {"a": np.arange(100, 200), "b": np.arange(1000, 1100)}
+    first = MixtureSampler(streams, {"a": 0.9, "b": 0.1}, context=8, batch_size=400, seed=3)
+    second = MixtureSampler(streams, {"a": 0.9, "b": 0.1}, context=8, batch_size=400, seed=3)
+    batch, rows = first.next_batch()
+    again, _ = second.next_batch()
+    assert np.array_equal(batch, again)
+    assert batch.shape == (400, 9)
+    assert 0.8 < (rows == 0).mean() < 0.97
+    from_a = batch[rows == 0]
+    assert ((from_a >= 100) & (from_a < 200)).all()
+    assert (np.diff(batch, axis=1) == 1).all()  # windows are consecutive tokens of one stream
+
+
+def test_sampler_refuses_a_domain_without_training_tokens():
+    with pytest.raises(DatacompError, match="mixture domain 'b' has no training tokens"):
+        MixtureSampler({"a": np.arange(50), "b": np.arange(0)}, {"a": 0.5, "b": 0.5}, 8, 4, 0)
+
+
+def test_evaluation_windows_predict_every_token_but_the_first_once():
+    stream = np.arange(23)
+    windows = evaluation_windows(stream, context=5)
+    targets = np.concatenate([w[1:] for w in windows])
+    assert targets.tolist() == list(range(1, 23))
+    assert max(len(w) for w in windows) == 6

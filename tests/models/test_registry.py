@@ -1,0 +1,97 @@
+"""Registering model folders and GGUF files; `datacomp models add|list`, `pretrain`, `tokenizer train`."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from datacomp.cli import main
+from datacomp.errors import DatacompError
+from datacomp.models.adding import add_model
+from datacomp.models.registry import list_models, resolve_model
+
+
+def cli(capsys, *args):
+    main(list(args))
+    return capsys.readouterr().out
+
+
+def test_registration_is_idempotent_and_ids_track_the_tokenizer(store, tiny_lm_dir, tiny_lm_pair, tmp_path):
+    first = add_model(store, tiny_lm_dir, name="tiny")
+    again = add_model(store, tiny_lm_dir, name="tiny")
+    assert again.model_id == first.model_id and first.model_id.startswith("tiny-")
+    assert [m.model_id for m in list_models(store)] == [first.model_id]
+    encoder, decoder = (add_model(store, folder, name=n) for folder, n in zip(tiny_lm_pair, ("enc", "dec")))
+    assert encoder.revision != decoder.revision
+    assert encoder.tokenizer_id == decoder.tokenizer_id == first.tokenizer_id
+    assert resolve_model(store, "enc").path == str(tiny_lm_pair[0].resolve())
+
+
+def test_add_refuses_missing_paths_and_non_gguf_files(store, tmp_path):
+    with pytest.raises(DatacompError, match="model path not found: .*nowhere"):
+        add_model(store, tmp_path / "nowhere")
+    weights = tmp_path / "model.bin"
+    weights.write_bytes(b"x")
+    with pytest.raises(DatacompError, match="model.bin is a file but not a .gguf checkpoint"):
+        add_model(store, weights)
+    with pytest.raises(DatacompError, match="is not a model folder \\(no config.json\\)"):
+        add_model(store, tmp_path)
+
+
+def test_cli_add_and_list(capsys, tmp_path, tiny_lm_dir):
+    db = str(tmp_path / "s.duckdb")
+    added = json.loads(cli(capsys, "models", "add", str(tiny_lm_dir), "--name", "tiny", "--db", db, "--json"))
+    listed = json.loads(cli(capsys, "models", "list", "--db", db, "--json"))
+    assert [row["model_id"] for row in listed] == [added["model_id"]]
+    assert listed[0]["n_params"] > 0 and listed[0]["path"] == str(tiny_lm_dir.resolve())
+    assert {"name", "model_id", "path", "n_params", "tokenizer_id", "mixture"} <= set(listed[0])
+    table = cli(capsys, "models", "list", "--db", db)
+    assert "model_id" in table and "tiny-" in table  # rich folds long cells at the terminal width
+
+
+def test_cli_pretrain_with_a_shared_tokenizer(capsys, tmp_path, corpus_store):
+    db = str(corpus_store.path)
+    cli(capsys, "tokenizer", "train", "--mixture", "literature=1,code=1", "--vocab", "280",
+        "--out", str(tmp_path / "tok"), "--db", db)
+    common = ["--layers", "1", "--hidden", "32", "--heads", "2", "--context", "32", "--steps", "3",
+              "--threads", "1", "--tokenizer", str(tmp_path / "tok"), "--db", db, "--json"]
+    enc = json.loads(cli(capsys, "pretrain", "--name", "enc", "--mixture", "literature=0.5,code=0.5",
+                         "--out", str(tmp_path / "enc"), *common))
+    dec = json.loads(cli(capsys, "pretrain", "--name", "dec", "--mixture", "code=1",
+                         "--out", str(tmp_path / "dec"), *common))
+    assert enc["tokenizer_id"] == dec["tokenizer_id"]
+    assert dec["mixture"] == {"code": 1.0}
+    assert enc["train_info"]["steps"] == 3 and enc["train_info"]["shape"]["hidden"] == 32
+    assert enc["n_params"] == enc["train_info"]["n_params"]
+
+
+def test_cli_bad_mixture_is_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "datacomp", "pretrain", "--name", "x", "--mixture",
+                             "literature=lots", "--db", str(tmp_path / "s.duckdb")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert "weight 'lots' of domain 'literature' is not a number" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_smollm2_gguf_is_dequantised_once_into_a_cached_folder(store, tmp_path, monkeypatch):
+    import torch
+
+    from datacomp.models.gguf import smollm2_gguf_path
+    from datacomp.models.loading import load_causal_lm
+
+    monkeypatch.setenv("DATACOMP_CACHE", str(tmp_path / "cache"))
+    record = add_model(store, "smollm2")
+    assert record.source == "gguf" and record.name == "smollm2-135m-instruct"
+    assert 100_000_000 < record.n_params < 200_000_000
+    assert record.path.startswith(str(tmp_path / "cache" / "models"))
+    again = add_model(store, smollm2_gguf_path(), name="smollm2-135m-instruct")
+    assert again.model_id == record.model_id and again.path == record.path
+    model, tokenizer = load_causal_lm(record.path)
+    assert "quantization_config" not in json.loads((tmp_path / record.path / "config.json").read_text())
+    ids = tokenizer("The capital of France is", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        next_token = model(input_ids=ids).logits[0, -1].argmax()
+    assert tokenizer.decode(next_token).strip() == "Paris"
