@@ -5,7 +5,7 @@ PYTHON ?= python3
 # torch is pinned in the same pip command as everything else: unpinned, pip pulls a multi-GB CUDA build.
 PIP_INSTALL = $(PYTHON) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: install install-data quickstart test test-slow bench
+.PHONY: install install-data install-test-deps quickstart test test-slow bench
 
 install:
 	$(PIP_INSTALL) torch==2.13.0 -e '.[test]'
@@ -16,10 +16,15 @@ install-data:
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null && [ ! -d /usr/share/doc/python3.11/html/_sources ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11-doc >/dev/null; fi
 
+# Headless Chromium for the report-rendering test; needs root and apt (without it that one test is skipped).
+install-test-deps:
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null && ! command -v chromium >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
+
 quickstart: install install-data
 	$(PYTHON) -m datacomp run pipelines/quickstart.toml
 
-test: install
+test: install install-test-deps
 	$(PYTHON) -m pytest -q
 
 test-slow: install

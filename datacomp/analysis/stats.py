@@ -191,23 +191,35 @@ def covariate_matrix(log_length: Sequence[float] | None = None,
 
 
 def residualise(values: np.ndarray, covariates: np.ndarray) -> np.ndarray:
-    """Residuals of a least-squares fit of ``values`` on [1, covariates]."""
-    design = np.column_stack([np.ones(len(values)), covariates])
-    coef, *_ = np.linalg.lstsq(design, values, rcond=None)
-    return values - design @ coef
+    """Residuals of least-squares fits of ``values`` on [1, covariates]; batched over leading axes.
+
+    ``values`` (..., n) and ``covariates`` (..., n, k). The pseudo-inverse keeps resamples in which a
+    covariate column happens to be constant (a domain left out) well defined.
+    """
+    values = np.asarray(values, dtype=float)
+    covariates = np.asarray(covariates, dtype=float)
+    design = np.concatenate([np.ones(covariates.shape[:-1] + (1,)), covariates], axis=-1)
+    coef = np.linalg.pinv(design) @ values[..., None]
+    return values - (design @ coef)[..., 0]
 
 
-def _rank_numeric_columns(covariates: np.ndarray) -> np.ndarray:
-    if covariates.shape[1] == 0:
-        return covariates
-    return np.column_stack([sps.rankdata(covariates[:, j]) for j in range(covariates.shape[1])])
+def _rank_covariates(covariates: np.ndarray) -> np.ndarray:
+    """Rank the numeric covariate columns along the rows axis; 0/1 columns (domains) are left as they are,
+    since ranking a two-valued column is an affine map that spans the same space."""
+    out = covariates.copy()
+    for j in range(covariates.shape[-1]):
+        column = covariates[..., j]
+        if np.unique(column).size > 2:
+            out[..., j] = sps.rankdata(column, axis=-1)
+    return out
 
 
-def _partial_r(x: np.ndarray, y: np.ndarray, covariates: np.ndarray, spearman: bool) -> float:
+def _partial_r(x: np.ndarray, y: np.ndarray, covariates: np.ndarray, spearman: bool) -> np.ndarray:
+    """Partial correlation of x and y given the covariates; x, y (..., n), covariates (..., n, k)."""
     if spearman:
-        x, y, covariates = sps.rankdata(x), sps.rankdata(y), _rank_numeric_columns(covariates)
-    rx, ry = residualise(x, covariates), residualise(y, covariates)
-    return float(pearson_rows(rx[None, :], ry[None, :])[0])
+        x, y = sps.rankdata(x, axis=-1), sps.rankdata(y, axis=-1)
+        covariates = _rank_covariates(covariates)
+    return pearson_rows(residualise(x, covariates), residualise(y, covariates))
 
 
 def partial_correlation(x: Sequence[float], y: Sequence[float], covariates: np.ndarray,
@@ -231,7 +243,7 @@ def partial_correlation(x: Sequence[float], y: Sequence[float], covariates: np.n
     reason = _undefined_reason({"x": x, "y": y}, n, max(min_n, k + 4))
     if reason is None:
         spearman = method == "spearman"
-        estimate = _partial_r(x, y, covariates, spearman)
+        estimate = float(_partial_r(x, y, covariates, spearman))
         if not math.isfinite(estimate):
             reason = "x or y is fully explained by the covariates: the partial correlation is undefined"
     if reason:
@@ -243,12 +255,9 @@ def partial_correlation(x: Sequence[float], y: Sequence[float], covariates: np.n
         t = estimate * math.sqrt(df / (1 - estimate**2))
         p_value = float(2 * sps.t.sf(abs(t), df))
     rng = np.random.default_rng(seed)
-    draws = np.empty(n_boot)
-    for b in range(n_boot):
-        index = rng.integers(0, n, size=n)
-        xb, yb = x[index], y[index]
-        draws[b] = np.nan if _is_constant(xb) or _is_constant(yb) else \
-            _partial_r(xb, yb, covariates[index], spearman)
+    index = rng.integers(0, n, size=(n_boot, n))
+    draws = np.concatenate([_partial_r(x[chunk], y[chunk], covariates[chunk], spearman)
+                            for chunk in np.array_split(index, max(1, n_boot * n // 500_000 + 1))])
     low, high = _percentile_interval(draws, confidence)
     dropped = int(np.sum(~np.isfinite(draws)))
     return Correlation(label, _clean(estimate), low, high, _clean(p_value), n, confidence,

@@ -1,0 +1,311 @@
+"""Render report.json's dict as Markdown and as one self-contained HTML page.
+
+Both go through the same list of blocks (``report_blocks``), built only from the dict, with the number
+formats of ``formatting.py``: the two renderings show the same numbers as the JSON, by construction.
+HTML: inline CSS from reports/report.css, images as base64 data URIs, no external references.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p, fmt_pct
+
+FIGURE_CAPTIONS = {
+    "length_hist": "Document length (log10 characters) by domain.",
+    "entropy_hist": "Mean predictive entropy per document, by domain, one panel per scoring model.",
+    "gap_heatmap": "Mean encoder-decoder gap per model pair, annotated with its value and n.",
+    "quality_vs_ratio": "Mean quality per method against the measured compression ratio (95% t intervals); "
+                        "full and no context as horizontal lines, truncation and token dropping as series.",
+    "scatter": "Quality per document against encoder entropy, with the regression's prediction "
+               "(other covariates at their means) and its 95% confidence band.",
+    "binned": "Mean quality in quantile bins of encoder entropy (left) and decoder entropy (right), 95% t intervals.",
+}
+
+
+def reports_dir() -> Path:
+    """The top-level reports/ folder with the HTML template and stylesheet."""
+    return Path(__file__).resolve().parents[2] / "reports"
+
+
+def _caption(name: str) -> str:
+    return FIGURE_CAPTIONS.get(name, FIGURE_CAPTIONS.get(name.rsplit("_", 1)[0], name))
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> tuple:
+    return ("table", headers, [[fmt(c) if not isinstance(c, str) else c for c in row] for row in rows])
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(f"{value:.4g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def _short_json(value: Any, limit: int = 160) -> str:
+    """Compact JSON (floats to 4 significant digits), cut at ``limit`` characters."""
+    if value is None:
+        return "–"
+    text = json.dumps(_rounded(value), sort_keys=True, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _missing(section: dict[str, Any], blocks: list[tuple]) -> bool:
+    if section.get("missing"):
+        blocks.append(("missing", section["missing"]))
+        return True
+    return False
+
+
+# ----------------------------------------------------------------------------- blocks
+def report_blocks(data: dict[str, Any]) -> list[tuple]:
+    """Headings, paragraphs, tables, lists and figures, in order."""
+    blocks: list[tuple] = [("h", 1, data["title"])]
+    config = data["config"]
+    evaluations = data["evaluations"]
+    findings = data["findings"]
+    scale = data["scale"]
+    intro = (f"Generated {data['generated_at']} from store `{data['store']}`"
+             + (f", run `{data['run_id']}`" if data.get("run_id") else "") + ". "
+             f"Task: {evaluations.get('task') or '–'}; quality metric: {config['quality_metric']}; "
+             f"target: {fmt(None if data['target'] is None else data['target'] * scale)} points; "
+             f"alpha {fmt(config['alpha'])} with {config['correction']} correction across all "
+             f"{len(findings['items'])} tests.")
+    blocks.append(("p", intro))
+    n_significant = sum(1 for f in findings["items"] if f.get("significant"))
+    guidelines = data["guidelines"]["items"]
+    blocks.append(("p", f"Summary: {n_significant} of {len(findings['items'])} findings significant after "
+                        f"correction; {sum(g['supported'] for g in guidelines)} of {len(guidelines)} guidelines "
+                        "supported by the data."))
+    _audit_blocks(data, blocks)
+    _evaluation_blocks(data, blocks)
+    _finding_blocks(data, blocks)
+    blocks.append(("h", 2, "4. Guidelines"))
+    if not _missing(data["guidelines"], blocks):
+        blocks.append(("ul", [f"**{'Supported' if g['supported'] else 'Not supported'}** "
+                              f"({g['topic']}, {g['scope']}): {g['text']}" for g in guidelines]))
+    _provenance_blocks(data, blocks)
+    return blocks
+
+
+def _audit_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
+    audit, scores, gaps = data["audit"], data["scores"], data["gaps"]
+    blocks.append(("h", 2, "1. Data audit"))
+    blocks.append(("h", 3, "Corpora"))
+    if audit["corpora"]:
+        blocks.append(_table(["corpus", "domains", "documents", "characters", "source", "license"],
+                             [[c["corpus"], c["domains"] or "–", c["n_docs"], c["n_chars"], c["source"] or "–",
+                               c["license"] or "–"] for c in audit["corpora"]]))
+        blocks.append(("p", f"Total: {fmt(audit['totals']['n_docs'])} documents, "
+                            f"{fmt(audit['totals']['n_chars'])} characters."))
+    _missing(audit, blocks)
+    blocks.append(("h", 3, "Quarantine"))
+    if audit["quarantine"]:
+        blocks.append(_table(["corpus", "reason", "records", "example"],
+                             [[q["corpus"], q["reason"], q["n"], q["example_detail"] or "–"]
+                              for q in audit["quarantine"]]))
+        blocks.append(("p", f"Total quarantined: {fmt(audit['quarantine_total'])} records."))
+    else:
+        blocks.append(("p", "No quarantined records."))
+    if audit["length_by_domain"]:
+        blocks.append(("h", 3, "Document length by domain (characters)"))
+        blocks.append(_table(["domain", "documents", "mean", "median", "p10", "p90", "max"],
+                             [[d["domain"], d["n"], d["mean"], d["median"], d["p10"], d["p90"], d["max"]]
+                              for d in audit["length_by_domain"]]))
+        blocks.extend(("figure", name) for name in audit.get("figures", []))
+    blocks.append(("h", 3, "Entropy and surprisal by domain"))
+    if not _missing(scores, blocks):
+        blocks.append(_table(["model", "window", "stride", "dtype", "documents scored", "null (reason stored)",
+                              "rows at other settings"],
+                             [[m["name"] or m["model_id"], m["window_len"], m["stride"], m["dtype"], m["n_scored"],
+                               m["n_null"], m["n_other_settings"]] for m in scores["models"]]))
+        blocks.append(_table(["model", "domain", "documents", "entropy mean (nats/token)", "entropy median",
+                              "surprisal mean (nats/token)", "bits per byte"],
+                             [[r["model"], r["domain"], r["n"], r["entropy_mean"], r["entropy_median"],
+                               r["surprisal_mean"], r["bits_per_byte_mean"]] for r in scores["by_domain"]]))
+        blocks.extend(("figure", name) for name in scores.get("figures", []))
+    blocks.append(("h", 3, "Encoder-decoder knowledge gap"))
+    if not _missing(gaps, blocks):
+        blocks.append(_table(["encoder", "decoder", "method", "documents", "JS (nats/token)", "KL(enc||dec)",
+                              "KL(dec||enc)", "bpb difference"],
+                             [[p["encoder_name"], p["decoder_name"], p["method"], p["n"], p["js_mean"],
+                               p["kl_enc_dec_mean"], p["kl_dec_enc_mean"], p["bpb_diff_mean"]]
+                              for p in gaps["pairs"]]))
+        blocks.extend(("figure", name) for name in gaps.get("figures", []))
+
+
+def _evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
+    evaluations, scale = data["evaluations"], data["scale"]
+    blocks.append(("h", 2, f"2. Compression quality{': ' + evaluations['task'] if evaluations.get('task') else ''}"))
+    if _missing(evaluations, blocks):
+        return
+    metric = evaluations["metric"]
+    blocks.append(("p", f"Quality is {metric} in points (0-100); compression gain = (method - none) / "
+                        "(full - none) on the same examples."))
+    blocks.append(_table(["system", "method", "target ratio", "actual ratio", f"{metric} (points)", "95% CI", "n",
+                          "gain", "compress ms (median)"],
+                         [[m["system"], m["method"], m["ratio_target"], m["ratio_actual"],
+                           None if m["mean"] is None else m["mean"] * scale,
+                           fmt_ci(None if m["ci_low"] is None else m["ci_low"] * scale,
+                                  None if m["ci_high"] is None else m["ci_high"] * scale),
+                           m["n"], fmt_pct(m["gain"]), m["compress_ms"]] for m in evaluations["methods"]]))
+    blocks.extend(("figure", name) for name in evaluations.get("figures", []))
+
+
+def finding_row(f: dict[str, Any]) -> list[str]:
+    """One line of the findings table (also used by tests to check the JSON against the Markdown)."""
+    return [f["id"], f["group"], f["question"], f["method"], f["direction"], fmt(f["estimate"]),
+            fmt_ci(f["ci_low"], f["ci_high"]), fmt_p(f["p_value"]), fmt_p(f["p_adjusted"]), fmt(f["n"]),
+            f["verdict"]]
+
+
+def _finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
+    findings, scale = data["findings"], data["scale"]
+    blocks.append(("h", 2, "3. Findings"))
+    if _missing(findings, blocks) and not findings["items"]:
+        return
+    blocks.append(("p", f"Every test below is one row; p-values are adjusted together ({findings['correction']}), "
+                        f"significant means adjusted p < {fmt(findings['alpha'])}. OLS slopes are in "
+                        f"{findings['metric']} units (0-1) per nat/token; their effect in points is in the "
+                        "regression tables."))
+    blocks.append(("table", ["id", "group", "question", "method", "direction", "statistic", "CI", "p",
+                             "adjusted p", "n", "verdict"], [finding_row(f) for f in findings["items"]]))
+    for analysis in findings["compressors"]:
+        blocks.append(("h", 3, f"Compressor {analysis['label']}"))
+        quality = analysis["quality"]
+        blocks.append(("p", f"{analysis['n_docs']} evaluated documents; mean {findings['metric']} "
+                            f"{fmt(None if quality['mean'] is None else quality['mean'] * scale)} points "
+                            f"(95% CI {fmt_ci(*(None if v is None else v * scale for v in (quality['ci_low'], quality['ci_high'])))})."
+                            + (f" Not measured: {', '.join(analysis['missing_predictors'])}."
+                               if analysis["missing_predictors"] else "")))
+        ols = analysis["ols"]
+        if ols["terms"]:
+            blocks.append(("p", f"OLS `{ols['formula']}`, HC3 standard errors: R² = {fmt(ols['r2'])}, "
+                                f"n = {ols['n']}" + (f"; left out: {', '.join(ols['dropped'])}" if ols["dropped"]
+                                                     else "") + "."))
+            blocks.append(_table(["term", "coefficient", "points per unit", "95% CI (points)", "p"],
+                                 [[t["term"], t["coef"], t["coef"] * scale,
+                                   fmt_ci(t["ci_low"] * scale, t["ci_high"] * scale), fmt_p(t["p_value"])]
+                                  for t in ols["terms"]]))
+        else:
+            blocks.append(("missing", f"regression not fitted: {ols['note']}"))
+        blocks.extend(("figure", name) for name in analysis.get("figures", []))
+    if findings["sweeps"]:
+        for sweep in findings["sweeps"]:
+            blocks.append(("h", 3, f"Knowledge-gap sweep: {sweep['label']}"))
+            blocks.append(_table(["compressor", "decoder", "documents", "mean JS gap (nats/token)",
+                                  f"mean {findings['metric']} (points)"],
+                                 [[p["compressor_id"], p["decoder_id"], p["n_docs"], p["gap_js"],
+                                   p["quality"] * scale] for p in sweep["pairs"]]))
+    elif findings.get("sweep_missing"):
+        blocks.append(("missing", findings["sweep_missing"]))
+    if findings["skipped"]:
+        blocks.append(("p", "Not analysed:"))
+        blocks.append(("ul", findings["skipped"]))
+
+
+def _provenance_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
+    methods = data["methods"]
+    blocks.append(("h", 2, "5. Methods and provenance"))
+    blocks.append(("ul", methods["statistics"]))
+    blocks.append(("h", 3, "Models"))
+    if methods["models"]:
+        blocks.append(_table(["name", "model id", "parameters", "architecture", "mixture", "training"],
+                             [[m["name"], m["model_id"], m["n_params"], m["architecture"] or "–",
+                               _short_json(m["mixture"]), _short_json(m["train_info"], 120)]
+                              for m in methods["models"]]))
+    else:
+        blocks.append(("p", "No models registered."))
+    blocks.append(("h", 3, "Compressors"))
+    if methods["compressors"]:
+        blocks.append(_table(["compressor", "method", "ratio", "encoder", "decoder", "train slice", "training"],
+                             [[c["compressor_id"], c["method"], c["ratio"], c["encoder_name"], c["decoder_name"],
+                               c["train_slice"] or "–", _short_json(c["train_info"], 120)]
+                              for c in methods["compressors"]]))
+    else:
+        blocks.append(("p", "No compressors trained."))
+    blocks.append(("h", 3, "Runs"))
+    if methods["runs"]:
+        blocks.append(_table(["run", "stage", "status", "seed", "started", "config"],
+                             [[r["run_id"], r["stage"], r["status"], r["seed"], str(r["started_at"]),
+                               _short_json(r["config"])] for r in methods["runs"]]))
+    else:
+        blocks.append(("p", "No runs recorded."))
+    env = methods["environment"]
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(env.get("packages", {}).items()) if v)
+    blocks.append(("p", f"Report environment: Python {env.get('python')} on {env.get('platform')}; {versions}."))
+    blocks.append(("p", f"Report configuration: `{_short_json(data['config'], 400)}`."))
+
+
+# ----------------------------------------------------------------------------- Markdown
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(data: dict[str, Any]) -> str:
+    lines: list[str] = []
+    for block in report_blocks(data):
+        kind = block[0]
+        if kind == "h":
+            lines += ["#" * block[1] + " " + block[2], ""]
+        elif kind == "p":
+            lines += [block[1], ""]
+        elif kind == "missing":
+            lines += [f"> **Missing:** {block[1]}", ""]
+        elif kind == "ul":
+            lines += [f"- {item}" for item in block[1]] + [""]
+        elif kind == "table":
+            headers, rows = block[1], block[2]
+            lines.append("| " + " | ".join(_md_cell(h) for h in headers) + " |")
+            lines.append("|" + "---|" * len(headers))
+            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+            lines.append("")
+        elif kind == "figure":
+            lines += [f"![{_caption(block[1])}](figures/{block[1]}.png)", "", f"*{_caption(block[1])}*", ""]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- HTML
+def _inline(text: str) -> str:
+    """Escape, then the two Markdown inline forms the blocks use: **bold** and `code`."""
+    import re
+
+    escaped = html.escape(text)
+    escaped = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", escaped)
+
+
+def render_html(data: dict[str, Any], figures: dict[str, bytes]) -> str:
+    parts: list[str] = []
+    for block in report_blocks(data):
+        kind = block[0]
+        if kind == "h":
+            parts.append(f"<h{block[1]}>{_inline(block[2])}</h{block[1]}>")
+        elif kind == "p":
+            parts.append(f"<p>{_inline(block[1])}</p>")
+        elif kind == "missing":
+            parts.append(f'<p class="missing"><strong>Missing:</strong> {_inline(block[1])}</p>')
+        elif kind == "ul":
+            parts.append("<ul>" + "".join(f"<li>{_inline(item)}</li>" for item in block[1]) + "</ul>")
+        elif kind == "table":
+            head = "".join(f"<th>{html.escape(h)}</th>" for h in block[1])
+            body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in block[2])
+            parts.append(f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
+        elif kind == "figure":
+            name = block[1]
+            encoded = base64.b64encode(figures[name]).decode("ascii")
+            parts.append(f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{encoded}">'
+                         f"<figcaption>{html.escape(_caption(name))}</figcaption></figure>")
+    folder = reports_dir()
+    template = (folder / "report.html").read_text(encoding="utf-8")
+    css = (folder / "report.css").read_text(encoding="utf-8")
+    return (template.replace("{{title}}", html.escape(data["title"])).replace("{{css}}", css)
+            .replace("{{body}}", "\n".join(parts)))

@@ -1,0 +1,42 @@
+"""`datacomp report`: statistics, figures and guidelines from the store, as Markdown, HTML and JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, print_json
+
+
+@app.command("report")
+def report(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.md, report.html, report.json.")] = Path(
+        "report"),
+    quality_metric: Annotated[str, typer.Option("--quality-metric", help="f1, bleu or em.")] = "f1",
+    task: Annotated[Optional[str], typer.Option(
+        "--task", help="Evaluation task to analyse (default: the one with most compressor evaluations).")] = None,
+    target_f1: Annotated[Optional[float], typer.Option(
+        "--target-f1", help="Quality target for the entropy-threshold guideline (0-1, or points 0-100).")] = None,
+    alpha: Annotated[float, typer.Option("--alpha", help="Significance level for adjusted p-values.")] = 0.05,
+    correction: Annotated[str, typer.Option("--correction", help="holm (family-wise) or bh (FDR).")] = "holm",
+    n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples per interval.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the report: data audit, findings with statistics, guidelines, methods and provenance."""
+    from datacomp.analysis.report import ReportConfig, make_report
+    from datacomp.store import open_store
+
+    config = ReportConfig(quality_metric=quality_metric, task=task, target_f1=target_f1, alpha=alpha,
+                          correction=correction, n_boot=n_boot, seed=seed)
+    config.validate()
+    with open_store(db) as store:
+        paths = make_report(store, config, out)
+    if as_json:
+        print_json({name: str(path) for name, path in paths.items()})
+        return
+    for name, path in paths.items():
+        console.print(f"wrote {name}: {path}")

@@ -1,0 +1,43 @@
+-- Per (compressor, document) of one task: quality averaged over the document's examples, beside the
+-- document's domain and length, its scores under the compressor's encoder and decoder, and their gap.
+-- Each model's scores are taken at its most common (window, stride, dtype) setting, as in scored_models.
+WITH score_setting AS (
+    SELECT model_id, window_len, stride, dtype,
+           row_number() OVER (PARTITION BY model_id
+                              ORDER BY count(*) DESC, window_len DESC, stride DESC, dtype) AS rank
+    FROM scores WHERE null_reason IS NULL
+    GROUP BY model_id, window_len, stride, dtype
+), s AS (
+    SELECT sc.* FROM scores sc
+    JOIN score_setting st USING (model_id, window_len, stride, dtype)
+    WHERE st.rank = 1 AND sc.null_reason IS NULL
+), gap_setting AS (
+    SELECT encoder_id, decoder_id, window_len, stride, dtype,
+           row_number() OVER (PARTITION BY encoder_id, decoder_id
+                              ORDER BY count(*) DESC, window_len DESC, stride DESC, dtype) AS rank
+    FROM gaps WHERE null_reason IS NULL
+    GROUP BY encoder_id, decoder_id, window_len, stride, dtype
+), g AS (
+    SELECT gp.* FROM gaps gp
+    JOIN gap_setting st USING (encoder_id, decoder_id, window_len, stride, dtype)
+    WHERE st.rank = 1 AND gp.null_reason IS NULL
+), quality AS (
+    SELECT e.compressor_id, e.doc_id, avg(e.f1) AS f1, avg(e.em) AS em, avg(e.bleu) AS bleu,
+           avg(e.ratio_actual) AS ratio_actual, count(*) AS n_examples
+    FROM evaluations e
+    WHERE e.task = $task AND e.system NOT IN ('full', 'none', 'truncate', 'drop')
+      AND e.compressor_id IS NOT NULL AND e.doc_id IS NOT NULL
+    GROUP BY e.compressor_id, e.doc_id
+)
+SELECT q.compressor_id, c.method, c.ratio, c.encoder_id, c.decoder_id, q.doc_id, d.domain, d.n_chars,
+       q.f1, q.em, q.bleu, q.ratio_actual, q.n_examples,
+       se.entropy_mean AS enc_entropy, se.surprisal_mean AS enc_surprisal,
+       sd.entropy_mean AS dec_entropy, sd.surprisal_mean AS dec_surprisal,
+       g.js AS gap_js, g.kl_enc_dec AS gap_kl_enc_dec, g.bpb_diff AS gap_bpb_diff, g.method AS gap_method
+FROM quality q
+JOIN compressors c ON c.compressor_id = q.compressor_id
+JOIN documents d ON d.doc_id = q.doc_id
+LEFT JOIN s se ON se.doc_id = q.doc_id AND se.model_id = c.encoder_id
+LEFT JOIN s sd ON sd.doc_id = q.doc_id AND sd.model_id = c.decoder_id
+LEFT JOIN g ON g.doc_id = q.doc_id AND g.encoder_id = c.encoder_id AND g.decoder_id = c.decoder_id
+ORDER BY q.compressor_id, q.doc_id

@@ -1,0 +1,8 @@
+-- Every evaluated example of one task: system (compressor id or baseline), method, ratios and metrics.
+SELECT e.system, e.method, e.compressor_id, e.ratio_target, e.ratio_actual, e.example_id, e.doc_id,
+       e.f1, e.em, e.bleu, e.compress_ms, e.decode_ms, e.run_id,
+       c.method AS compressor_method, c.ratio AS compressor_ratio
+FROM evaluations e
+LEFT JOIN compressors c ON c.compressor_id = e.compressor_id
+WHERE e.task = $task
+ORDER BY e.system, e.example_id

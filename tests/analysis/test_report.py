@@ -1,0 +1,189 @@
+"""The report end to end on planted data: findings, guidelines that follow the numbers, JSON = Markdown,
+a self-contained HTML page, sections that say what is missing."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from datacomp.analysis.render import finding_row, render_markdown
+from datacomp.analysis.report import ReportConfig, build_report
+from datacomp.store import open_store
+
+from conftest import FAST, populate
+
+def _find(data, group_part, x, method):
+    return next(f for f in data["findings"]["items"]
+                if group_part in f["group"] and f["x"] == x and f["method"] == method)
+
+
+def _guideline(data, topic, scope_part):
+    return next(g for g in data["guidelines"]["items"] if g["topic"] == topic and scope_part in g["scope"])
+
+
+def test_planted_effects_are_found(planted):
+    _, _, data = planted
+    enc = _find(data, "ae4-dec0", "enc_entropy", "spearman")
+    dec = _find(data, "ae4-dec0", "dec_entropy", "spearman")
+    assert enc["direction"] == "negative" and enc["significant"] and enc["n"] == 90
+    assert not dec["significant"] and dec["verdict"].startswith("not significant")
+    slope = _find(data, "ae4-dec0", "enc_entropy", "ols-hc3 slope")
+    assert -0.11 < slope["estimate"] < -0.07  # planted -0.1 per nat, attenuated a little by clipping at F1 = 1
+    adjusted = [f["p_adjusted"] for f in data["findings"]["items"]]
+    assert all(a is None or a >= f["p_value"] for a, f in zip(adjusted, data["findings"]["items"]))
+
+
+def test_finding_matches_an_independent_computation_from_the_raw_tables(planted):
+    store, _, data = planted
+    frame = store.con.table("evaluations").filter("system = 'ae4-dec0'").df()
+    scores = store.con.table("scores").filter("model_id = 'enc-abc123'").df()
+    joined = frame.merge(scores, on="doc_id")
+    expected = sps.spearmanr(joined["entropy_mean"], joined["f1"])
+    finding = _find(data, "ae4-dec0", "enc_entropy", "spearman")
+    assert finding["estimate"] == pytest.approx(expected.statistic, rel=1e-10)
+    assert finding["p_value"] == pytest.approx(expected.pvalue, rel=1e-6)
+
+
+def test_threshold_guideline_follows_the_planted_numbers(planted):
+    _, _, data = planted
+    guideline = _guideline(data, "encoder entropy threshold", "ae4-dec0")
+    threshold = guideline["basis"]["threshold"]
+    # planted: F1 = 0.9 - 0.1 (h - 3) at the matched decoder, so F1 = 0.85 at h = 3.5
+    assert guideline["supported"] and 3.3 < threshold["x"] < 3.7 and threshold["bounded"]
+    assert threshold["ci_low"] < threshold["x"] < threshold["ci_high"]
+    assert "falls below 85 points when encoder entropy exceeds" in guideline["text"]
+    assert f"exceeds {_fmt(threshold['x'])} nats/token" in guideline["text"]
+    gap = _guideline(data, "knowledge gap", "autoencoder")
+    assert gap["supported"] and gap["text"].startswith("Match the decoder to the encoder")
+    slope = gap["basis"]["slope"]
+    assert -0.75 < slope["estimate"] < -0.45  # planted -0.6 F1 per nat of JS
+
+
+def test_no_effect_gives_not_significant_wording(null):
+    _, paths, data = null
+    guideline = _guideline(data, "encoder entropy threshold", "ae4-dec0")
+    assert not guideline["supported"]
+    assert guideline["text"].startswith("No encoder-entropy threshold") and "not significant" in guideline["text"]
+    assert "falls below" not in guideline["text"]
+    assert data["figures"] == [] and "<img" not in paths["html"].read_text()
+    gap = _guideline(data, "knowledge gap", "autoencoder")
+    assert not gap["supported"] and "the gap effect is not significant" in gap["text"]
+
+
+def _fmt(value):
+    from datacomp.analysis.formatting import fmt
+
+    return fmt(value)
+
+
+def _markdown_table(markdown: str, first_header: str) -> list[list[str]]:
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_header} |"))
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]])
+    return rows
+
+
+def test_markdown_prints_the_numbers_in_report_json(planted):
+    _, paths, data = planted
+    markdown = paths["markdown"].read_text()
+    assert markdown == render_markdown(json.loads(paths["json"].read_text()))
+    table = _markdown_table(markdown, "id")
+    assert len(table) == len(data["findings"]["items"]) > 20
+    for row, finding in zip(table, data["findings"]["items"]):
+        assert row[0] == finding["id"]
+        assert row == [c.replace("|", "\\|") for c in finding_row(finding)]
+        if finding["estimate"] is not None:  # the printed number is the JSON number, rounded to 3 digits
+            assert float(row[5]) == pytest.approx(finding["estimate"], rel=5e-3, abs=1e-12)
+            low, high = (float(v) for v in row[6].strip("[]").split(","))
+            assert low == pytest.approx(finding["ci_low"], rel=5e-3) and high == pytest.approx(finding["ci_high"],
+                                                                                               rel=5e-3)
+            assert float(row[7]) == pytest.approx(finding["p_value"], rel=5e-2)
+        assert int(row[9].replace("\u2009", "")) == finding["n"]
+    for guideline in data["guidelines"]["items"]:
+        assert guideline["text"] in markdown
+    corpora = _markdown_table(markdown, "corpus")
+    assert [[r[0], int(r[2])] for r in corpora] == [[c["corpus"], c["n_docs"]] for c in data["audit"]["corpora"]]
+    quarantine = _markdown_table(markdown, "corpus | reason")
+    assert sorted((r[1], int(r[2])) for r in quarantine) == [("empty_text", 1), ("invalid_json", 3)]
+
+
+def test_html_is_self_contained_with_png_images(planted):
+    _, paths, data = planted
+    page = paths["html"].read_text()
+    assert "<link" not in page and "<script" not in page and "href=" not in page
+    sources = re.findall(r'src="([^"]*)"', page)
+    assert len(sources) == len(data["figures"]) >= 6
+    for source in sources:
+        assert source.startswith("data:image/png;base64,")
+        assert base64.b64decode(source.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "url(" not in page and "@import" not in page
+
+
+def test_run_is_recorded_with_its_counts(planted):
+    store, _, data = planted
+    run = store.rows("analysis/runs", {"limit": 10})[0]
+    assert run["stage"] == "report" and run["status"] == "finished" and run["run_id"] == data["run_id"]
+    assert json.loads(run["counts"])["findings"] == len(data["findings"]["items"])
+
+
+def test_empty_store_reports_what_is_missing(store, tmp_path):
+    report = build_report(store, ReportConfig(**FAST))
+    markdown = render_markdown(report.data)
+    assert "no documents in the store: run `datacomp corpora prepare`" in markdown
+    assert "`datacomp score --corpus NAME --encoder MODEL --decoder MODEL`" in markdown
+    assert "`datacomp evaluate --compressor C --slice S --task reconstruction`" in markdown
+    assert report.data["findings"]["items"] == [] and report.data["guidelines"]["items"] == []
+
+
+def test_evaluations_without_scores_say_which_command_scores_them(store):
+    populate(store, n_per_domain=5)
+    store.con.execute("DELETE FROM scores")  # noqa: the test removes the planted scores
+    report = build_report(store, ReportConfig(**FAST))
+    skipped = report.data["findings"]["skipped"]
+    assert any("0 of 15 evaluated documents have encoder scores" in s and
+               "datacomp score --corpus NAME --encoder enc-abc123 --decoder dec0-abc123" in s for s in skipped)
+    assert "Missing" in render_markdown(report.data)
+
+
+def test_cli_writes_the_three_files_and_rejects_an_unknown_task(tmp_path, capsys):
+    from datacomp.cli import main
+
+    db = tmp_path / "cli.duckdb"
+    open_store(db).close()
+    main(["report", "--db", str(db), "--out", str(tmp_path / "out"), "--n-boot", "50"])
+    for name in ("report.md", "report.html", "report.json"):
+        assert (tmp_path / "out" / name).stat().st_size > 0
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", "--db", str(db), "--task", "qa"])
+    assert exit_info.value.code == 2
+    assert "--task 'qa' has no evaluations" in capsys.readouterr().err
+
+
+def test_config_errors_name_the_option(store):
+    with pytest.raises(Exception, match="--alpha must be between 0 and 1"):
+        build_report(store, ReportConfig(alpha=1.5))
+    with pytest.raises(Exception, match="--quality-metric must be one of f1, em, bleu"):
+        build_report(store, ReportConfig(quality_metric="rouge"))
+
+
+def test_findings_are_deterministic_for_a_seed():
+    from datacomp.analysis.findings import AnalysisSettings, compressor_analysis
+
+    rng = np.random.default_rng(0)
+    rows = [{"compressor_id": "c", "method": "autoencoder", "ratio": 4.0, "encoder_id": "e", "decoder_id": "d",
+             "domain": ["a", "b"][i % 2], "n_chars": int(rng.integers(100, 1000)), "f1": float(rng.uniform()),
+             "enc_entropy": float(rng.uniform(1, 4)), "dec_entropy": float(rng.uniform(1, 4)),
+             "enc_surprisal": float(rng.uniform(1, 4)), "dec_surprisal": float(rng.uniform(1, 4)), "gap_js": None}
+            for i in range(40)]
+    first = compressor_analysis(rows, AnalysisSettings(n_boot=100, seed=3))
+    second = compressor_analysis(rows, AnalysisSettings(n_boot=100, seed=3))
+    assert first["findings"] == second["findings"] and "gap_js" in first["missing_predictors"]
