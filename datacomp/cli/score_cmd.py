@@ -1,0 +1,46 @@
+"""`datacomp score`: per-document entropy, surprisal, bits per byte and the encoder-decoder gap."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, print_json, print_table
+
+
+@app.command("score")
+def score(
+    corpus: Annotated[list[str], typer.Option("--corpus", help="Corpus to score (repeatable).")],
+    encoder: Annotated[Optional[str], typer.Option(help="Encoder model: id, name or folder.")] = None,
+    decoder: Annotated[Optional[str], typer.Option(help="Decoder model: id, name or folder.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="One model alone (instead of --encoder/--decoder).")] = None,
+    window: Annotated[Optional[int], typer.Option(help="Tokens per window [default: model context, <= 2048].")] = None,
+    stride: Annotated[Optional[int], typer.Option(help="New tokens scored per window after the first [default: window/2].")] = None,
+    dtype: Annotated[str, typer.Option(help="float32 / bfloat16 / float16.")] = "float32",
+    token_budget: Annotated[int, typer.Option(help="Rows x padded length per batch.")] = 8192,
+    shard: Annotated[str, typer.Option(help="i/n: score only shard i of n (by doc_id hash).")] = "0/1",
+    limit: Annotated[Optional[int], typer.Option(help="Only the first N documents (by doc_id).")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Score every document of the corpora under one model, or an encoder and a decoder and their gap,
+    in one pass. Re-running skips documents already scored at the same (model, window, stride, dtype)."""
+    import dataclasses
+
+    from datacomp.scoring import ScoreConfig, score_corpus
+    from datacomp.store import open_store
+
+    config = ScoreConfig(corpora=list(corpus), encoder=encoder, decoder=decoder, model=model, window=window,
+                         stride=stride, dtype=dtype, token_budget=token_budget, shard=shard, limit=limit)
+    with open_store(db) as store:
+        summary = score_corpus(store, config)
+    result = dataclasses.asdict(summary) | {"tokens_per_second": round(summary.tokens_per_second, 1)}
+    if as_json:
+        print_json(result)
+        return
+    console.print(f"run {summary.run_id}: window {summary.window}, stride {summary.stride}, {summary.dtype}, "
+                  f"gap {summary.gap_method or '-'}")
+    print_table([{"field": k, "value": result[k]} for k in (
+        "docs_selected", "docs_skipped", "docs_scored", "docs_null", "tokens_scored", "batches", "seconds",
+        "tokens_per_second")])

@@ -1,0 +1,91 @@
+"""What a scoring run is asked to do (``ScoreConfig``) and what it did (``ScoreSummary``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from datacomp.errors import DatacompError
+from datacomp.scoring.forward import DEFAULT_CHUNK_ELEMENTS
+
+# Beyond ~2k tokens of left context per-token scores barely move while attention cost grows with the
+# square of the window; models with longer contexts are capped here unless --window says otherwise.
+MAX_DEFAULT_WINDOW = 2048
+
+
+@dataclasses.dataclass
+class ScoreConfig:
+    corpora: list[str]
+    encoder: str | None = None       # model id, name or folder; with decoder: both models + their gap
+    decoder: str | None = None
+    model: str | None = None         # one model alone (instead of encoder/decoder)
+    window: int | None = None        # None: the models' context length (at most MAX_DEFAULT_WINDOW)
+    stride: int | None = None        # None: window // 2, every token sees at least half a window of context
+    dtype: str = "float32"           # float32 is exact on CPU; bfloat16 halves memory (see tests for the bound)
+    token_budget: int = 8192         # rows x padded length per batch; the benchmark's best on 2 CPU cores
+    shard: str = "0/1"               # i/n: this process scores the documents whose md5(doc_id) % n == i
+    limit: int | None = None         # only the first N selected documents (by doc_id), for trials
+    block_docs: int = 2048           # documents tokenised and length-sorted together; bounds RAM
+    chunk_elements: int = DEFAULT_CHUNK_ELEMENTS  # positions x vocabulary per logits chunk
+
+    def model_refs(self) -> tuple[list[str], bool]:
+        """The model references in order (encoder first) and whether a gap is wanted."""
+        if self.model and (self.encoder or self.decoder):
+            raise DatacompError("pass either --model, or --encoder and --decoder, not both")
+        if self.model:
+            return [self.model], False
+        if self.encoder and self.decoder:
+            return [self.encoder, self.decoder], True
+        if self.encoder or self.decoder:
+            given = "--encoder" if self.encoder else "--decoder"
+            raise DatacompError(f"{given} given alone: pass both --encoder and --decoder, or --model")
+        raise DatacompError("no model to score with: pass --model, or --encoder and --decoder")
+
+    def validate(self) -> None:
+        if not self.corpora:
+            raise DatacompError("no corpus to score: pass --corpus NAME (repeatable)")
+        if self.token_budget < 1:
+            raise DatacompError(f"--token-budget must be positive, got {self.token_budget}")
+        if self.limit is not None and self.limit < 0:
+            raise DatacompError(f"--limit must be >= 0, got {self.limit}")
+        if self.block_docs < 1:
+            raise DatacompError(f"block_docs must be positive, got {self.block_docs}")
+        parse_shard(self.shard)
+        self.model_refs()
+
+
+def parse_shard(shard: str | tuple[int, int]) -> tuple[int, int]:
+    """'i/n' -> (i, n) with 0 <= i < n."""
+    if isinstance(shard, tuple):
+        index, count = shard
+    else:
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(shard))
+        if not match:
+            raise DatacompError(f"--shard must look like i/n (e.g. 0/4), got {shard!r}")
+        index, count = int(match.group(1)), int(match.group(2))
+    if count < 1 or not 0 <= index < count:
+        raise DatacompError(f"--shard {index}/{count}: need n >= 1 and 0 <= i < n")
+    return index, count
+
+
+@dataclasses.dataclass
+class ScoreSummary:
+    run_id: str
+    model_ids: list[str]
+    window: int
+    stride: int
+    dtype: str
+    gap_method: str | None           # 'token', 'bpb_diff' or None (one model)
+    docs_selected: int = 0
+    docs_skipped: int = 0            # already scored at this (model, window, stride, dtype)
+    docs_scored: int = 0
+    docs_null: int = 0               # empty / one-token documents, stored with NULL metrics
+    tokens_scored: int = 0           # per model
+    tokens_forward: int = 0          # tokens fed through each model (context overlap of windows included)
+    batches: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens_scored / self.seconds if self.seconds > 0 else 0.0
