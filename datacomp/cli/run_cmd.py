@@ -69,11 +69,20 @@ def stages(
     if stage_type is not None:
         if stage_type not in registry:
             raise DatacompError(f"unknown stage type {stage_type!r} (known: {', '.join(sorted(registry))})")
-        rows = describe_fields(registry[stage_type].config_class)
+        rows = describe_fields(registry[stage_type].config_type)
         print_json(rows) if as_json else print_table(rows, title=f"stage type {stage_type}: "
                                                             f"{registry[stage_type].description}")
         return
     rows = [{"type": name, "description": kind.description,
-             "keys": ", ".join(f["key"] for f in describe_fields(kind.config_class))}
+             "keys": _keys(kind)}
             for name, kind in sorted(registry.items())]
     print_json(rows) if as_json else print_table(rows, title="stage types")
+
+
+def _keys(kind) -> str:
+    from datacomp.pipeline.typed import describe_fields
+
+    try:
+        return ", ".join(f["key"] for f in describe_fields(kind.config_type))
+    except ImportError as error:  # a stage whose library part is not installed
+        return f"(unavailable: {error})"

@@ -198,7 +198,12 @@ def load_pipeline(path: str | Path) -> Pipeline:
             after = [raw_stages[index - 1]["name"]] if index > 0 else []
         edge_keys = {dependency: "after" for dependency in after}
         values = {k: v for k, v in raw.items() if k not in RESERVED}
-        config = build(stage_type.config_class, values, locate=where, context=f"stage '{name}': ")
+        try:
+            config_type = stage_type.config_type
+        except ImportError as error:
+            raise DatacompError(f"{where('type')}: stage '{name}': stage type '{raw['type']}' is unavailable "
+                                f"in this installation ({error})") from error
+        config = build(config_type, values, locate=where, context=f"stage '{name}': ")
         for key, value in values.items():
             for target, _ in references(value):
                 if target not in names:

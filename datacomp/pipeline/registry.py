@@ -38,10 +38,19 @@ class StageContext:
 
 @dataclasses.dataclass(frozen=True)
 class StageType:
-    config_class: type
+    """``config_class`` is a dataclass, or a function returning one (imported only when a pipeline
+    uses the type, so a curation pipeline never loads torch)."""
+
+    config_class: type | Callable[[], type]
     run: Callable[[StageContext, Any], dict[str, Any] | None]
     description: str = ""
     check: Callable[[Any, Callable[[str, str], Exception]], None] | None = None
+
+    @property
+    def config_type(self) -> type:
+        if dataclasses.is_dataclass(self.config_class):
+            return self.config_class
+        return self.config_class()
 
 
 STAGES: dict[str, StageType] = {}
@@ -49,6 +58,7 @@ STAGES: dict[str, StageType] = {}
 
 def stage_types() -> dict[str, StageType]:
     """The registry with the built-in stage types loaded (they register on import)."""
-    import datacomp.pipeline.stages  # noqa: F401  (registers the built-in types)
+    import datacomp.pipeline.library_stages  # noqa: F401  (registers the other stages' types)
+    import datacomp.pipeline.stages  # noqa: F401  (registers the curation types)
 
     return STAGES

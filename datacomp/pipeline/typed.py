@@ -29,7 +29,7 @@ def type_name(annotation: Any) -> str:
         return "one of " + ", ".join(repr(a) for a in args)
     if origin in (typing.Union, types.UnionType):
         names = [type_name(a) for a in args if a is not type(None)]
-        return " or ".join(names) + (" or null" if type(None) in args else "")
+        return " | ".join(names) + (" | null" if type(None) in args else "")
     if origin in (list, tuple):
         return f"list of {type_name(args[0])}" if args else "list"
     if origin is dict:

@@ -1,0 +1,95 @@
+"""Stage types for the library's other stages, one registry line each (their configs are the library's).
+
+Outputs: "@stage" gives the ``ref`` output: a model id for pretrain, a compressor id for train, the
+corpora for prepare_corpora and ingest, the score run id for score, the eval id for evaluate and the
+HTML path for report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from datacomp.pipeline.library import library_stage
+from datacomp.pipeline.registry import STAGES, StageContext
+
+
+def run_prepare_corpora(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str, Any]:
+    from datacomp.corpus.demo import prepare_demo_corpora
+
+    results = prepare_demo_corpora(ctx.store, config.cache_dir, config.max_docs_per_domain, config.domains,
+                                   config.seed)
+    corpora = [r.corpus for r in results if r.summary is not None]
+    return {"ref": corpora, "corpora": corpora, "domains": [r.domain for r in results if r.summary is not None],
+            "skipped": [r.name for r in results if r.summary is None]}
+
+
+def run_ingest(ctx: StageContext, config: Any, stage_config: Any) -> dict[str, Any]:
+    from datacomp.corpus import ingest_paths
+
+    summary = ingest_paths(ctx.store, list(stage_config.paths), config)
+    return {"ref": [summary.corpus], **summary.as_dict()}
+
+
+def run_pretrain(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str, Any]:
+    from datacomp.models.pretrain import pretrain
+
+    record = pretrain(ctx.store, config)
+    return {"ref": record.model_id, "model_id": record.model_id, "path": record.path,
+            "tokenizer_id": record.tokenizer_id, "n_params": record.n_params}
+
+
+def run_score(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str, Any]:
+    from datacomp.scoring import score_corpus
+
+    summary = score_corpus(ctx.store, config)
+    return {"ref": summary.run_id, **{k: v for k, v in dataclasses.asdict(summary).items()
+                                      if k in ("run_id", "model_ids", "window", "stride", "dtype", "gap_method",
+                                               "docs_selected", "docs_scored", "docs_skipped")}}
+
+
+def run_train(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str, Any]:
+    from datacomp.compressors.training_run import train_on_store
+
+    trained = train_on_store(ctx.store, config)
+    return {"ref": trained.compressor_id, "compressor_id": trained.compressor_id, "checkpoint": trained.checkpoint,
+            "method": trained.method, "ratio": trained.ratio}
+
+
+def run_evaluate(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str, Any]:
+    from datacomp.evaluation.runner import evaluate
+
+    summary = evaluate(ctx.store, config)
+    return {"ref": summary.eval_id, "eval_id": summary.eval_id, "run_id": summary.run_id,
+            "n_examples": summary.n_examples, "n_rows_written": summary.n_rows_written}
+
+
+def run_report(ctx: StageContext, config: Any, stage_config: Any) -> dict[str, Any]:
+    from datacomp.analysis.report import make_report
+
+    config.validate()
+    if stage_config.out:  # relative paths are below the pipeline's out folder
+        out = Path(stage_config.out) if Path(stage_config.out).is_absolute() else ctx.out_dir / stage_config.out
+    else:
+        out = ctx.stage_dir
+    paths = {name: str(path) for name, path in make_report(ctx.store, config, out).items()}
+    return {"ref": paths.get("html") or next(iter(paths.values()), str(out)), **paths}
+
+
+STAGES["prepare_corpora"] = library_stage("datacomp.corpus.demo:DemoConfig", run_prepare_corpora,
+                                          "gather and ingest the built-in demo corpora")
+STAGES["ingest"] = library_stage("datacomp.corpus.ingest:IngestConfig", run_ingest, "ingest files into a corpus",
+                                 extra=[("paths", list[str], dataclasses.MISSING)])
+STAGES["pretrain"] = library_stage("datacomp.models.pretrain:PretrainConfig", run_pretrain,
+                                   "pretrain a small reference LM on a domain mixture",
+                                   rename={"name": "model_name"})
+STAGES["score"] = library_stage("datacomp.scoring.config:ScoreConfig", run_score,
+                                "score corpora under a model, or an encoder and a decoder and their gap")
+STAGES["train"] = library_stage("datacomp.compressors.training_run:TrainRunConfig", run_train,
+                                "train a compressor on a slice")
+STAGES["evaluate"] = library_stage("datacomp.evaluation.runner:EvalConfig", run_evaluate,
+                                   "evaluate a compressor and the baselines per example")
+STAGES["report"] = library_stage("datacomp.analysis.report:ReportConfig", run_report,
+                                 "statistics, figures and guidelines as Markdown, HTML and JSON",
+                                 extra=[("out", str | None, None)])
