@@ -1,0 +1,114 @@
+"""`datacomp train` (a compressor on a slice) and `datacomp evaluate` (it and the baselines, per example)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, print_json, print_table
+from datacomp.store import open_store
+
+TaskHelp = "reconstruction | continuation | qa | span-recall"
+
+
+@app.command("train")
+def train(
+    method: Annotated[str, typer.Option("--method", help="autoencoder | sac | comi | meanpool")],
+    ratio: Annotated[float, typer.Option("--ratio", help="Target compression ratio r (context tokens per slot).")],
+    encoder: Annotated[str, typer.Option("--encoder", help="Encoder model: id, name or folder.")],
+    decoder: Annotated[str, typer.Option("--decoder", help="Decoder model: id, name or folder.")],
+    train_slice: Annotated[str, typer.Option("--train-slice", help="Slice name (or a corpus name).")] = "",
+    task: Annotated[Optional[str], typer.Option("--task", help=f"{TaskHelp}; default: continuation for "
+                                                "autoencoder/sac, span-recall for comi/meanpool.")] = None,
+    qa_file: Annotated[Optional[Path], typer.Option("--qa-file", help="SQuAD v1.1 .json / MRQA .jsonl (task qa).")] = None,
+    steps: Annotated[int, typer.Option("--steps", help="Optimizer steps.")] = 200,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 4,
+    learning_rate: Annotated[float, typer.Option("--learning-rate")] = 1e-3,
+    context_tokens: Annotated[int, typer.Option("--context-tokens", help="Decoder tokens per context.")] = 128,
+    max_examples: Annotated[Optional[int], typer.Option("--max-examples", help="Cap on training examples.")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the compressor "
+                                                "(default compressors/<id>).")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Train a compressor on a slice, save it, record it in the store and print its id."""
+    import dataclasses
+
+    from datacomp.compressors.training_run import TrainRunConfig, train_on_store
+
+    config = TrainRunConfig(method=method, ratio=ratio, train_slice=train_slice, encoder=encoder, decoder=decoder,
+                            task=task, qa_file=str(qa_file) if qa_file else None, steps=steps,
+                            batch_size=batch_size, learning_rate=learning_rate, context_tokens=context_tokens,
+                            max_examples=max_examples, seed=seed, out=str(out) if out else None)
+    with open_store(db) as store:
+        trained = train_on_store(store, config)
+    if as_json:
+        print_json(dataclasses.asdict(trained))
+        return
+    info = trained.train_info
+    console.print(f"trained {trained.method} at {trained.ratio:g}x on {trained.train_slice} ({trained.task}, "
+                  f"{info['examples']} examples, {info['steps']} steps, {info['seconds']:.1f}s, final loss "
+                  f"{info['final_loss']:.4g}) -> {trained.checkpoint}", highlight=False)
+    typer.echo(trained.compressor_id)
+
+
+@app.command("evaluate")
+def evaluate(
+    compressor: Annotated[str, typer.Option("--compressor", help="Compressor id, or 'none' for baselines only.")],
+    slice_name: Annotated[Optional[str], typer.Option("--slice", help="Slice (or corpus) to evaluate on.")] = None,
+    task: Annotated[str, typer.Option("--task", help=TaskHelp)] = "reconstruction",
+    qa_file: Annotated[Optional[Path], typer.Option("--qa-file", help="SQuAD v1.1 .json / MRQA .jsonl (task qa).")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Examples to evaluate (0 = all).")] = 50,
+    decoder: Annotated[Optional[str], typer.Option("--decoder", help="Decoder for --compressor none.")] = None,
+    ratio: Annotated[Optional[float], typer.Option("--ratio", help="Budget ratio for --compressor none "
+                                                   "(default 4).")] = None,
+    context_tokens: Annotated[Optional[int], typer.Option("--context-tokens", help="Default: the "
+                                                          "compressor's max_context_tokens, else 128.")] = None,
+    max_new_tokens: Annotated[Optional[int], typer.Option("--max-new-tokens", help="Default per task.")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Evaluate a compressor and the full/none/truncate/drop baselines per example into the store."""
+    from datacomp.evaluation.runner import TASK_METRICS, EvalConfig, evaluate as run_evaluate
+
+    config = EvalConfig(compressor=compressor, decoder=decoder, slice=slice_name, task=task,
+                        qa_file=str(qa_file) if qa_file else None, limit=limit or None,
+                        context_tokens=context_tokens, ratio=ratio, max_new_tokens=max_new_tokens, seed=seed)
+    with open_store(db) as store:
+        summary = run_evaluate(store, config)
+    if as_json:
+        print_json(summary.to_json())
+        return
+    metrics = TASK_METRICS[summary.task]
+    print_table(display_rows(summary, metrics),
+                title=f"{summary.task} on {summary.eval_slice}: {summary.n_examples} examples, decoder "
+                      f"{summary.decoder_id}; scores x100 (gain = (x - none) / (full - none))")
+    reasons = {(m, r) for s in summary.systems for m, r in s.gain_reasons.items() if m in metrics}
+    for metric, reason in sorted(reasons):
+        console.print(f"[dim]gain of {metric} undefined: {reason}[/]", highlight=False, soft_wrap=True)
+    if summary.skipped:
+        console.print(f"skipped examples: {summary.skipped}", highlight=False)
+    console.print(f"eval_id {summary.eval_id}, run {summary.run_id}, {summary.n_rows_written} rows written",
+                  highlight=False, soft_wrap=True)
+
+
+def display_rows(summary, metrics) -> list[dict[str, str]]:
+    """Compact cells for a terminal: score x100 with its gain in brackets, latency in ms, memory in KiB."""
+    def fmt(value, pattern):
+        return "-" if value is None else pattern.format(value)
+
+    rows = []
+    for scores in summary.systems:
+        row = {"system": scores.system, "n": str(scores.n_examples), "ratio": fmt(scores.ratio_actual, "{:.1f}")}
+        for metric in metrics:
+            row[metric] = fmt(scores.means.get(metric), "{:.1f}") if scores.means.get(metric) is None else \
+                f"{100 * scores.means[metric]:.1f} ({fmt(scores.gains.get(metric), '{:+.2f}')})"
+        row["comp ms"] = fmt(scores.compress_ms, "{:.1f}")
+        row["dec ms"] = fmt(scores.decode_ms, "{:.0f}")
+        row["KiB"] = fmt(None if scores.memory_bytes is None else scores.memory_bytes / 1024, "{:.1f}")
+        rows.append(row)
+    return rows

@@ -1,0 +1,128 @@
+"""Train a compressor on a slice of the store and record it in ``compressors`` (what `datacomp train` runs).
+
+Steps: resolve the encoder and decoder (they must share a tokenizer), build the task examples from the
+slice (or corpus) with the decoder's tokenizer, build the method (registry.build_compressor), train it
+(train.train_compressor, checkpointing into ``<out>/checkpoints`` so a killed run resumes when the same
+command is run again), save it to ``<out>`` (registry.save_compressor) and upsert its row.
+
+``compressor_id`` = "<method>-<ratio>x-" + 12 hex of the hash of everything that decides the weights
+(models, slice, task data, method config, training config): the same command gives the same id (and
+resumes), any change gives a new one.
+
+Default task per method (``task=None``): autoencoder and SAC pretrain on continuation (the autoencoder
+mixes in reconstruction itself, ``reconstruction_share``); COMI and meanpool are query-aware and train
+on span-recall, the QA task every corpus has (pass task="qa" with a qa_file for real QA).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from datacomp.errors import DatacompError
+
+DEFAULT_TASK = {"autoencoder": "continuation", "sac": "continuation", "comi": "span-recall",
+                "meanpool": "span-recall"}
+
+
+@dataclasses.dataclass
+class TrainRunConfig:
+    method: str = "autoencoder"
+    ratio: float = 4.0
+    train_slice: str = ""             # slice name, or a corpus name until slices exist
+    encoder: str = ""                 # model id / name / path
+    decoder: str = ""
+    task: str | None = None           # None: DEFAULT_TASK[method]
+    qa_file: str | None = None        # SQuAD v1.1 / MRQA file for task qa
+    steps: int = 200                  # train.TrainConfig's default: enough for the tiny tasks
+    batch_size: int = 4
+    learning_rate: float = 1e-3
+    context_tokens: int = 128         # decoder tokens per context = the compressor's max_context_tokens
+    max_examples: int | None = None   # cap on training examples (None: every window of the slice)
+    windows_per_document: int = 4     # training wants many windows; documents longer than 4 windows are rare
+    seed: int = 0
+    out: str | None = None            # folder for the saved compressor; default compressors/<compressor_id>
+    method_config: dict[str, Any] = dataclasses.field(default_factory=dict)  # extra method config keys
+
+
+@dataclasses.dataclass
+class TrainedCompressor:
+    compressor_id: str
+    method: str
+    ratio: float
+    checkpoint: str
+    encoder_id: str
+    decoder_id: str
+    train_slice: str
+    task: str
+    train_info: dict[str, Any]
+
+
+def train_on_store(store, config: TrainRunConfig) -> TrainedCompressor:
+    from datacomp.compressors.registry import build_compressor, make_config, save_compressor
+    from datacomp.compressors.tasks import TaskDataConfig, build_task_data
+    from datacomp.compressors.train import TrainConfig, train_compressor
+    from datacomp.evaluation.runner import file_hash
+    from datacomp.models.loading import load_tokenizer
+    from datacomp.models.registry import resolve_model
+    from datacomp.store.runs import config_hash, record_run, to_jsonable
+
+    task = config.task or DEFAULT_TASK.get(config.method)
+    if task is None:
+        raise DatacompError(f"unknown compressor method {config.method!r}; choose one of {', '.join(DEFAULT_TASK)}")
+    if task != "qa" and not config.train_slice:
+        raise DatacompError("--train-slice is required (a slice name, or a corpus name)")
+    encoder, decoder = resolve_model(store, config.encoder), resolve_model(store, config.decoder)
+    if encoder.tokenizer_id != decoder.tokenizer_id:
+        raise DatacompError(f"encoder {encoder.model_id} and decoder {decoder.model_id} have different tokenizers "
+                            f"({encoder.tokenizer_id} vs {decoder.tokenizer_id}); compressors need a shared one")
+    method_config = make_config(config.method, {
+        **config.method_config, "ratio": config.ratio, "max_context_tokens": config.context_tokens,
+        "max_target_tokens": config.context_tokens, "seed": config.seed}, source="method config")
+    train_config = TrainConfig(steps=config.steps, batch_size=config.batch_size,
+                               learning_rate=config.learning_rate, seed=config.seed)
+    task_config = TaskDataConfig(task=task, context_tokens=config.context_tokens,
+                                 windows_per_document=config.windows_per_document, seed=config.seed,
+                                 max_examples=config.max_examples)
+    identity = {"method": config.method, "encoder": encoder.model_id, "decoder": decoder.model_id,
+                "train_slice": config.train_slice, "qa_file": file_hash(config.qa_file) if task == "qa" else None,
+                "task": to_jsonable(task_config), "method_config": to_jsonable(method_config),
+                "train": to_jsonable(train_config)}
+    compressor_id = f"{config.method}-{config.ratio:g}x-{config_hash(identity)[:12]}"
+    out = Path(config.out) if config.out else Path("compressors") / compressor_id
+
+    with record_run(store, "train", {**dataclasses.asdict(config), "compressor_id": compressor_id},
+                    seed=config.seed) as run:
+        with run.phase("task_data"):
+            tokenizer = load_tokenizer(decoder.path)
+            data = build_task_data(task_config, tokenizer, store=store, source=config.train_slice,
+                                   qa_file=config.qa_file)
+        run.count("examples", len(data.examples))
+        for reason, n in data.skipped.items():
+            run.count(f"skipped_{reason}", n)
+        with run.phase("build"):
+            compressor = build_compressor(config.method, encoder.path, decoder.path, method_config)
+        with run.phase("train"):
+            result = train_compressor(compressor, data.examples, train_config, checkpoint_dir=out / "checkpoints",
+                                      resume=True, description=f"train {compressor_id}")
+        save_compressor(compressor, out)
+        tail = result.losses[-10:]
+        train_info = {"task": task, "steps": result.steps, "examples": len(data.examples), "skipped": data.skipped,
+                      "final_loss": result.losses[-1] if result.losses else None,
+                      "mean_loss_last_10": sum(tail) / len(tail) if tail else None,
+                      "seconds": result.seconds, "steps_per_second": result.steps_per_second,
+                      "resumed_from": result.resumed_from, "losses": result.losses,
+                      "train_config": to_jsonable(train_config)}
+        store.run("compressors/upsert", {
+            "compressor_id": compressor_id, "method": config.method, "ratio": config.ratio,
+            "encoder_id": encoder.model_id, "decoder_id": decoder.model_id, "train_slice": config.train_slice
+            or str(config.qa_file), "checkpoint": str(out.resolve()),
+            "config": json.dumps(to_jsonable(method_config)), "train_info": json.dumps(train_info),
+            "run_id": run.run_id})
+        run.count("steps", result.steps - result.resumed_from)
+    return TrainedCompressor(compressor_id=compressor_id, method=config.method, ratio=config.ratio,
+                             checkpoint=str(out.resolve()), encoder_id=encoder.model_id, decoder_id=decoder.model_id,
+                             train_slice=config.train_slice or str(config.qa_file), task=task,
+                             train_info=train_info)

@@ -1,0 +1,75 @@
+"""`datacomp train` -> `datacomp evaluate` end to end on tiny models, in process (main(argv))."""
+
+import json
+
+import pytest
+
+from datacomp.cli import main
+
+TEXTS = [
+    "Alice walked to the market on Monday and bought seven green apples for her aunt who lives nearby. "
+    "She paid with coins and walked back along the river before the rain started in the afternoon.",
+    "Bob stayed home reading a long novel about sailors crossing the cold northern sea in winter storms. "
+    "The captain kept a diary, and every page of it described the ice, the wind and the hungry crew.",
+    "Later that evening they met at the station and talked about the strange weather of the last week. "
+    "Trains were late, the platform was crowded, and nobody knew when the next one would finally leave.",
+]
+
+
+def cli(capsys, *args):
+    capsys.readouterr()
+    main(list(args))
+    return capsys.readouterr().out
+
+
+@pytest.fixture
+def db(store):
+    for i, text in enumerate(TEXTS):
+        store.con.execute("INSERT INTO documents (doc_id, corpus, domain, text, n_chars, n_bytes, source) "
+                          "VALUES ($id, 'web', 'web', $t, 1, 1, 't')", {"id": f"d{i}", "t": text})
+    path = store.path
+    store.close()
+    return str(path)
+
+
+@pytest.mark.parametrize("method, task", [("autoencoder", "reconstruction"), ("meanpool", "span-recall")])
+def test_train_then_evaluate_round_trip(capsys, db, tmp_path, tiny_lm_pair, method, task):
+    from datacomp.store import open_store
+
+    encoder, decoder = tiny_lm_pair
+    out = cli(capsys, "train", "--method", method, "--ratio", "4", "--train-slice", "web", "--encoder", str(encoder),
+              "--decoder", str(decoder), "--steps", "2", "--batch-size", "1", "--context-tokens", "64",
+              "--out", str(tmp_path / "c"), "--db", db)
+    compressor_id = out.strip().splitlines()[-1]
+    assert compressor_id.startswith(f"{method}-4x-")
+    with open_store(db) as store:
+        (row,) = store.rows("compressors/get", {"compressor_id": compressor_id})
+    assert row["method"] == method and row["ratio"] == 4.0 and row["train_slice"] == "web"
+    assert row["checkpoint"] == str((tmp_path / "c").resolve()) and (tmp_path / "c" / "compressor.json").is_file()
+    info = json.loads(row["train_info"])
+    assert info["steps"] == 2 and len(info["losses"]) == 2
+    assert json.loads(row["config"])["max_context_tokens"] == 64
+
+    summary = json.loads(cli(capsys, "evaluate", "--compressor", compressor_id, "--slice", "web", "--task", task,
+                             "--limit", "2", "--max-new-tokens", "4", "--db", db, "--json"))
+    n = summary["n_examples"]
+    assert n >= 1 and summary["n_rows_written"] == 5 * n
+    assert [s["system"] for s in summary["systems"]] == [compressor_id, "full", "none", "truncate", "drop"]
+    compressed = summary["systems"][0]
+    assert compressed["method"] == method and compressed["ratio_actual"] >= 3.0
+    with open_store(db) as store:
+        counts = store.con.execute("SELECT system, count(*) FROM evaluations GROUP BY system ORDER BY 1").fetchall()
+        assert dict(counts) == {compressor_id: n, "full": n, "none": n, "truncate": n, "drop": n}
+        runs = dict(store.con.execute("SELECT stage, count(*) FROM runs GROUP BY stage").fetchall())
+        assert runs == {"train": 1, "evaluate": 1}
+
+    table = cli(capsys, "evaluate", "--compressor", compressor_id, "--slice", "web", "--task", task,
+                "--limit", "2", "--max-new-tokens", "4", "--db", db)
+    assert "0 rows written" in table and "truncate" in table        # the re-run adds nothing
+
+
+def test_evaluate_errors_are_one_line(capsys, db):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", "--compressor", "missing", "--slice", "web", "--db", db])
+    assert exit_info.value.code == 2
+    assert "no compressor 'missing' in the store" in capsys.readouterr().err
