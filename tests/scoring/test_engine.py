@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from conftest import SAMPLE_TEXTS, insert_documents
+from scoring_docs import SAMPLE_TEXTS, insert_documents
 from scoring_naive import naive_gap, naive_scores
 
 from datacomp.errors import DatacompError

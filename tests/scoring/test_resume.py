@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import insert_documents
+from scoring_docs import insert_documents
 
 from datacomp.models.registry import resolve_model
 from datacomp.scoring import ScoreConfig, score_corpus
