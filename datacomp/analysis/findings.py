@@ -89,6 +89,11 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
                 x_name, metric, stats.partial_correlation(_column(rows, x_name), y, covariates, names,
                                                           "spearman", **boot)))
 
+    by_domain, domain_test = domain_comparison(y, domain, settings.confidence, settings.min_n)
+    if domain_test is not None:
+        findings.append(_finding("domain", label, f"{metric} differs between domains", "domain", metric,
+                                 domain_test))
+
     predictors = [p for p in ("enc_entropy", "dec_entropy", "gap_js") if p in available]
     data = {metric: y, "log_len": log_len, "domain": np.array(domain)}
     data.update({p: _column(rows, p) for p in predictors})
@@ -126,8 +131,38 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
         "decoder_id": rows[0].get("decoder_id"), "n_docs": len(rows),
         "quality": stats.mean_interval(y, settings.confidence), "missing_predictors": missing,
         "findings": findings, "ols": fit.to_dict(), "threshold": threshold, "comparisons": comparisons,
-        "bins": bins, "ranges": ranges, "_fit": fit,
+        "bins": bins, "ranges": ranges, "by_domain": by_domain, "_fit": fit,
     }
+
+
+def domain_comparison(y: np.ndarray, domain: Sequence[str], confidence: float,
+                      min_n: int) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Mean quality per domain (t intervals) and a Kruskal-Wallis test of equal distributions.
+
+    The test needs at least two domains with 2+ documents and ``min_n`` documents in all; its estimate is H
+    (not directional: which domain is lowest is read from the per-domain means).
+    """
+    from scipy import stats as sps
+
+    groups: dict[str, list[float]] = defaultdict(list)
+    for value, d in zip(y, domain):
+        if np.isfinite(value):
+            groups[d].append(float(value))
+    by_domain = [{"domain": d, **stats.mean_interval(v, confidence)} for d, v in sorted(groups.items())]
+    usable = [v for v in groups.values() if len(v) >= 2]
+    if len(usable) < 2:
+        return by_domain, None
+    n = sum(len(v) for v in usable)
+    base = {"method": "kruskal-wallis H", "ci_low": None, "ci_high": None, "n": n, "confidence": confidence,
+            "ci_method": "none (H has no interval)", "covariates": [], "directional": False}
+    if n < min_n:
+        return by_domain, {**base, "estimate": None, "p_value": None,
+                           "note": f"n={n} is below the minimum of {min_n}"}
+    pooled = np.concatenate(usable)
+    if np.all(pooled == pooled[0]):
+        return by_domain, {**base, "estimate": None, "p_value": None, "note": "quality is constant"}
+    result = sps.kruskal(*usable)
+    return by_domain, {**base, "estimate": float(result.statistic), "p_value": float(result.pvalue), "note": None}
 
 
 def gap_sweep_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettings) -> list[dict[str, Any]]:
@@ -196,8 +231,11 @@ def correct_findings(findings: Iterable[dict[str, Any]], correction: str, alpha:
             finding["significant"] = False
             finding["verdict"] = f"not computed: {finding.get('note')}"
             continue
-        finding["direction"] = "negative" if estimate < 0 else "positive" if estimate > 0 else "zero"
         finding["significant"] = p_adj is not None and p_adj < alpha
+        if finding.get("directional", True):
+            finding["direction"] = "negative" if estimate < 0 else "positive" if estimate > 0 else "zero"
+        else:
+            finding["direction"] = "differs" if finding["significant"] else "no difference shown"
         if finding["significant"]:
             finding["verdict"] = f"{finding['direction']}, significant ({correction}-adjusted p < {alpha:g})"
         else:

@@ -138,6 +138,38 @@ def decoder_entropy(analysis: dict[str, Any], *, alpha: float, correction: str) 
     return guideline
 
 
+def domain_difficulty(analysis: dict[str, Any], *, metric: str, scale: float, alpha: float,
+                      correction: str) -> dict[str, Any] | None:
+    """Which domains compress worst (the paper: math and code), when quality differs between domains."""
+    finding = _find(analysis["findings"], "domain", "domain")
+    if finding is None or finding["estimate"] is None:
+        return None
+    name = METRIC_NAMES.get(metric, metric)
+    label = analysis["label"]
+    domains = sorted((d for d in analysis["by_domain"] if d["mean"] is not None), key=lambda d: d["mean"])
+    lowest, highest = domains[0], domains[-1]
+
+    def describe(d: dict[str, Any]) -> str:
+        return (f"{d['domain']} {fmt(d['mean'] * scale)} points (95% CI "
+                f"{fmt_ci(_scaled(d['ci_low'], scale), _scaled(d['ci_high'], scale))}, n = {d['n']})")
+
+    test = (f"Kruskal-Wallis H = {fmt(finding['estimate'])}, {correction}-adjusted p = {fmt_p(finding['p_adjusted'])}, "
+            f"n = {finding['n']}")
+    guideline = {"topic": "domain", "scope": label, "basis": {"test": {
+        k: finding[k] for k in ("estimate", "p_value", "p_adjusted", "n")}, "by_domain": analysis["by_domain"]}}
+    if finding["significant"]:
+        guideline.update(supported=True, text=(
+            f"For {label}, {name} differs between domains ({test}): lowest {describe(lowest)}, highest "
+            f"{describe(highest)}. Give {lowest['domain']} documents a lower compression ratio, or curate the "
+            "training slice towards them."))
+    else:
+        guideline.update(supported=False, text=(
+            f"For {label}, {name} does not differ significantly between domains ({test}; not significant at alpha "
+            f"= {alpha:g}; lowest {describe(lowest)}, highest {describe(highest)}): no domain-specific ratio is "
+            "supported."))
+    return guideline
+
+
 def knowledge_gap(sweep: dict[str, Any], *, metric: str, scale: float, correction: str) -> dict[str, Any]:
     """How much quality a unit of encoder-decoder gap costs, along a sweep of decoders."""
     name = METRIC_NAMES.get(metric, metric)

@@ -197,6 +197,11 @@ def _finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                                   for t in ols["terms"]]))
         else:
             blocks.append(("missing", f"regression not fitted: {ols['note']}"))
+        if analysis.get("by_domain"):
+            blocks.append(_table(["domain", f"mean {findings['metric']} (points)", "95% CI (points)", "n"],
+                                 [[d["domain"], None if d["mean"] is None else d["mean"] * scale,
+                                   fmt_ci(*(None if v is None else v * scale for v in (d["ci_low"], d["ci_high"]))),
+                                   d["n"]] for d in analysis["by_domain"]]))
         blocks.extend(("figure", name) for name in analysis.get("figures", []))
     if findings["sweeps"]:
         for sweep in findings["sweeps"]:

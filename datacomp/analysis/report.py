@@ -313,7 +313,12 @@ def _findings(store: Store, config: ReportConfig, task: str | None,
     for i, finding in enumerate(family, start=1):
         finding["id"] = f"F{i}"
     section["items"] = family
-    if not analyses:
+    if not rows:
+        section["missing"] = (f"the {task} evaluations name no document of the store (doc_id empty or not ingested), "
+                              "so quality cannot be joined with per-document entropy: evaluate on a slice of "
+                              "ingested documents, e.g. `datacomp evaluate --compressor C --slice S --task "
+                              "reconstruction` or `--task span-recall`")
+    elif not analyses:
         section["missing"] = ("no compressor has enough evaluated documents with scores: " +
                               ("; ".join(section["skipped"]) or f"evaluate on at least {config.min_n} documents"))
     for k, analysis in enumerate(analyses[:config.max_figure_compressors if figures.enabled else 0]):
@@ -364,6 +369,8 @@ def _guidelines(evaluations: dict[str, Any], findings: dict[str, Any], config: R
                                  alpha=config.alpha, correction=config.correction),
             gl.entropy_vs_surprisal(analysis, "enc"),
             gl.decoder_entropy(analysis, alpha=config.alpha, correction=config.correction),
+            gl.domain_difficulty(analysis, metric=metric, scale=SCALE, alpha=config.alpha,
+                                 correction=config.correction),
         ):
             if guideline is not None:
                 items.append(guideline)
@@ -389,6 +396,8 @@ STATISTICS_TEXT = [
     "Multiple testing: every p-value in the findings table is adjusted together ({correction}); a finding is "
     "called significant when its adjusted p < {alpha}.",
     "Binned means: quantile bins of the predictor, t intervals of the mean per bin.",
+    "Domains: mean quality per domain with t intervals; Kruskal-Wallis H test of equal distributions "
+    "(scipy.stats.kruskal), in the same correction family.",
     "Entropy is the mean over a document's tokens of the model's predictive entropy -sum p log p (nats/token); "
     "surprisal is the mean cross-entropy of the actual next token. Quality is averaged over a document's "
     "examples.",

@@ -102,6 +102,12 @@ def _statistic_rows(x: np.ndarray, y: np.ndarray, method: str) -> np.ndarray:
     return out
 
 
+def _chunks(index: np.ndarray, max_elements: int = 4_000_000) -> list[np.ndarray]:
+    """Split the (n_boot, n) resample matrix into row blocks so peak memory stays bounded for large n."""
+    n_parts = max(1, -(-index.size // max_elements))
+    return np.array_split(index, n_parts)
+
+
 def _point_and_p(x: np.ndarray, y: np.ndarray, method: str) -> tuple[float, float]:
     if method == "pearson":
         result = sps.pearsonr(x, y)
@@ -159,7 +165,7 @@ def correlation(x: Sequence[float], y: Sequence[float], method: str = "spearman"
     estimate, p_value = _point_and_p(x, y, method)
     rng = np.random.default_rng(seed)
     index = rng.integers(0, n, size=(n_boot, n))
-    draws = _statistic_rows(x[index], y[index], method)
+    draws = np.concatenate([_statistic_rows(x[chunk], y[chunk], method) for chunk in _chunks(index)])
     low, high = _percentile_interval(draws, confidence)
     dropped = int(np.sum(~np.isfinite(draws)))
     return Correlation(method, _clean(estimate), low, high, _clean(p_value), n, confidence,
@@ -257,7 +263,7 @@ def partial_correlation(x: Sequence[float], y: Sequence[float], covariates: np.n
     rng = np.random.default_rng(seed)
     index = rng.integers(0, n, size=(n_boot, n))
     draws = np.concatenate([_partial_r(x[chunk], y[chunk], covariates[chunk], spearman)
-                            for chunk in np.array_split(index, max(1, n_boot * n // 500_000 + 1))])
+                            for chunk in _chunks(index, 500_000)])
     low, high = _percentile_interval(draws, confidence)
     dropped = int(np.sum(~np.isfinite(draws)))
     return Correlation(label, _clean(estimate), low, high, _clean(p_value), n, confidence,
@@ -305,10 +311,8 @@ def compare_predictors(y: Sequence[float], first: Sequence[float], second: Seque
     rb, _ = _point_and_p(b, y, method)
     rng = np.random.default_rng(seed)
     index = rng.integers(0, n, size=(n_boot, n))
-    yb = y[index]
-    da = _statistic_rows(a[index], yb, method)
-    db = _statistic_rows(b[index], yb, method)
-    diffs = np.abs(da) - np.abs(db)
+    diffs = np.concatenate([np.abs(_statistic_rows(a[chunk], y[chunk], method))
+                            - np.abs(_statistic_rows(b[chunk], y[chunk], method)) for chunk in _chunks(index)])
     low, high = _percentile_interval(diffs, confidence)
     stronger = None
     if low is not None and low > 0:

@@ -64,6 +64,29 @@ def test_threshold_guideline_follows_the_planted_numbers(planted):
     assert -0.75 < slope["estimate"] < -0.45  # planted -0.6 F1 per nat of JS
 
 
+def test_domain_guideline_names_the_lowest_domain_from_the_numbers(planted):
+    _, _, data = planted
+    finding = _find(data, "ae4-dec0", "domain", "kruskal-wallis H")
+    analysis = next(a for a in data["findings"]["compressors"] if a["compressor_id"] == "ae4-dec0")
+    by_domain = {d["domain"]: d for d in analysis["by_domain"]}
+    groups = {}
+    for f1, domain in zip(*_raw_quality(planted[0], "ae4-dec0")):
+        groups.setdefault(domain, []).append(f1)
+    assert finding["estimate"] == pytest.approx(sps.kruskal(*groups.values()).statistic, rel=1e-10)
+    assert {d: by_domain[d]["mean"] for d in groups} == pytest.approx({d: np.mean(v) for d, v in groups.items()})
+    guideline = _guideline(data, "domain", "ae4-dec0")
+    lowest = min(groups, key=lambda d: np.mean(groups[d]))
+    assert guideline["supported"] == finding["significant"]
+    assert f"lowest {lowest} {_fmt(np.mean(groups[lowest]) * 100)} points" in guideline["text"]
+
+
+def _raw_quality(store, system):
+    frame = store.con.table("evaluations").filter(f"system = '{system}'").df()
+    documents = store.con.table("documents").df()[["doc_id", "domain"]]
+    joined = frame.merge(documents, on="doc_id")
+    return joined["f1"].to_numpy(), joined["domain"].to_numpy()
+
+
 def test_no_effect_gives_not_significant_wording(null):
     _, paths, data = null
     guideline = _guideline(data, "encoder entropy threshold", "ae4-dec0")
@@ -103,9 +126,12 @@ def test_markdown_prints_the_numbers_in_report_json(planted):
         assert row == [c.replace("|", "\\|") for c in finding_row(finding)]
         if finding["estimate"] is not None:  # the printed number is the JSON number, rounded to 3 digits
             assert float(row[5]) == pytest.approx(finding["estimate"], rel=5e-3, abs=1e-12)
-            low, high = (float(v) for v in row[6].strip("[]").split(","))
-            assert low == pytest.approx(finding["ci_low"], rel=5e-3) and high == pytest.approx(finding["ci_high"],
-                                                                                               rel=5e-3)
+            if finding["ci_low"] is None:  # Kruskal-Wallis H has no interval
+                assert row[6] == "–" and finding["method"] == "kruskal-wallis H"
+            else:
+                low, high = (float(v) for v in row[6].strip("[]").split(","))
+                assert low == pytest.approx(finding["ci_low"], rel=5e-3)
+                assert high == pytest.approx(finding["ci_high"], rel=5e-3)
             assert float(row[7]) == pytest.approx(finding["p_value"], rel=5e-2)
         assert int(row[9].replace("\u2009", "")) == finding["n"]
     for guideline in data["guidelines"]["items"]:
