@@ -1,0 +1,113 @@
+"""Method name -> compressor class, and saving/loading a trained compressor as a folder.
+
+A saved compressor is ``compressor.json`` (method, encoder and decoder paths, config) plus
+``trainable.safetensors`` (only the parameters training changes: LoRA, memory/anchor/mode tokens,
+adapters, projections). Loading rebuilds the method from the base model folders - which must still
+exist - and loads the trainable parameters on top.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from datacomp.compressors.autoencoder import Autoencoder
+from datacomp.compressors.base import Compressor, CompressorConfig
+from datacomp.compressors.comi import COMI, MeanPool
+from datacomp.compressors.sac import SAC
+from datacomp.errors import DatacompError
+
+REGISTRY: dict[str, type[Compressor]] = {
+    "autoencoder": Autoencoder,
+    "sac": SAC,
+    "comi": COMI,
+    "meanpool": MeanPool,
+}
+
+CONFIG_FILE = "compressor.json"
+WEIGHTS_FILE = "trainable.safetensors"
+
+
+def method_class(method: str) -> type[Compressor]:
+    if method not in REGISTRY:
+        raise DatacompError(f"unknown compressor method {method!r}; choose one of {', '.join(REGISTRY)}")
+    return REGISTRY[method]
+
+
+def make_config(method: str, config: CompressorConfig | dict[str, Any] | None = None,
+                source: str = "config") -> CompressorConfig:
+    """The method's config dataclass from None (defaults), a dict (unknown keys are errors) or an instance."""
+    config_class = method_class(method).config_class
+    if config is None:
+        return config_class()
+    if isinstance(config, config_class):
+        return config
+    if isinstance(config, CompressorConfig):
+        config = dataclasses.asdict(config)
+    known = {field.name for field in dataclasses.fields(config_class)}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise DatacompError(f"{source}: unknown {method} config key {unknown[0]!r}; known keys: "
+                            f"{', '.join(sorted(known))}")
+    return config_class(**config)
+
+
+def build_compressor(method: str, encoder_path: str | Path, decoder_path: str | Path,
+                     config: CompressorConfig | dict[str, Any] | None = None) -> Compressor:
+    """A fresh (untrained) compressor; its new parameters are seeded by ``config.seed``."""
+    config = make_config(method, config)
+    cpu_state = torch.get_rng_state()
+    torch.manual_seed(config.seed)
+    try:
+        compressor = method_class(method)(config, str(encoder_path), str(decoder_path))
+    finally:
+        torch.set_rng_state(cpu_state)
+    return compressor
+
+
+def save_compressor(compressor: Compressor, folder: str | Path) -> Path:
+    """Write compressor.json + trainable.safetensors into ``folder`` (created if needed)."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    description = {"method": compressor.method, "encoder_path": compressor.encoder_path,
+                   "decoder_path": compressor.decoder_path, "config": dataclasses.asdict(compressor.config)}
+    state = {name: tensor.contiguous() for name, tensor in compressor.trainable_state_dict().items()}
+    save_file(state, str(folder / WEIGHTS_FILE))
+    (folder / CONFIG_FILE).write_text(json.dumps(description, indent=2) + "\n")
+    return folder
+
+
+def read_description(folder: str | Path) -> dict[str, Any]:
+    path = Path(folder) / CONFIG_FILE
+    if not path.is_file():
+        raise DatacompError(f"no saved compressor in {folder}: {path} is missing")
+    try:
+        description = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise DatacompError(f"{path}: invalid JSON at line {error.lineno}: {error.msg}") from error
+    for key in ("method", "encoder_path", "decoder_path", "config"):
+        if key not in description:
+            raise DatacompError(f"{path}: missing key {key!r}")
+    return description
+
+
+def load_compressor(folder: str | Path) -> Compressor:
+    """Rebuild a saved compressor (base models from their recorded paths) with its trained parameters."""
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    description = read_description(folder)
+    config = make_config(description["method"], description["config"], source=str(folder / CONFIG_FILE))
+    compressor = build_compressor(description["method"], description["encoder_path"],
+                                  description["decoder_path"], config)
+    weights = folder / WEIGHTS_FILE
+    if not weights.is_file():
+        raise DatacompError(f"no trained parameters in {folder}: {weights} is missing")
+    compressor.load_trainable_state_dict(load_file(str(weights)), source=str(weights))
+    return compressor

@@ -1,0 +1,179 @@
+"""The training loop every compressor shares: AdamW over the trainable parameters, resumable checkpoints.
+
+A run is a pure function of (compressor as built, examples, TrainConfig): the examples a step sees are
+derived from the step number and the seed (a fresh permutation per epoch), the learning rate from the
+step number, and the only other randomness (e.g. the autoencoder's objective mix) comes from torch's CPU
+generator, whose state is checkpointed. So a run killed at any point and resumed from its last checkpoint
+produces the same parameters and the same loss curve as an uninterrupted run.
+
+Checkpoint folder layout: ``ckpt-<step>/`` holding ``trainable.safetensors``, ``optimizer.pt`` (AdamW
+state, loaded with ``weights_only``), ``rng.safetensors`` (torch CPU generator) and ``trainer_state.json``
+(step, per-step losses, configs); ``LATEST`` names the newest complete one (replaced atomically after the
+folder is fully written, older folders are then removed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from datacomp.compressors.base import Compressor
+from datacomp.errors import DatacompError
+from datacomp.progress import progress_bar
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    steps: int = 200             # optimizer steps (small LMs learn the tiny tasks in a few hundred)
+    batch_size: int = 4          # examples per step, their losses averaged (one forward per example: no padding)
+    learning_rate: float = 1e-3  # LoRA / new-token training of small LMs tolerates 1e-3; use ~1e-4 at 1B+
+    weight_decay: float = 0.0    # the trained parts are small (LoRA, tokens, adapters): no decay by default
+    warmup_steps: int = 10       # linear warmup avoids early blow-ups of freshly initialised tokens
+    max_grad_norm: float = 1.0   # clip, as all three papers' trainers do
+    checkpoint_every: int = 50   # steps between checkpoints (a kill loses at most this many)
+    seed: int = 0                # seeds the example order
+
+
+@dataclasses.dataclass
+class TrainResult:
+    steps: int                   # steps completed in total (including those before a resume)
+    losses: list[float]          # loss of every step, from step 1
+    seconds: float               # wall time of this invocation
+    steps_per_second: float      # steps of this invocation / seconds
+    resumed_from: int            # step the run resumed from (0 = fresh)
+    checkpoint: Path | None      # the newest checkpoint folder
+
+
+LATEST = "LATEST"
+RESUME_KEYS = ("batch_size", "learning_rate", "weight_decay", "warmup_steps", "max_grad_norm", "seed")
+
+
+def step_example_indices(step: int, batch_size: int, n_examples: int, seed: int) -> list[int]:
+    """Indices of the examples of 0-based ``step``: consecutive runs through per-epoch permutations."""
+    indices = []
+    for position in range(step * batch_size, (step + 1) * batch_size):
+        epoch, offset = divmod(position, n_examples)
+        generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+        indices.append(int(torch.randperm(n_examples, generator=generator)[offset]))
+    return indices
+
+
+def learning_rate_at(step: int, config: TrainConfig) -> float:
+    if config.warmup_steps <= 0:
+        return config.learning_rate
+    return config.learning_rate * min(1.0, (step + 1) / config.warmup_steps)
+
+
+def train_compressor(compressor: Compressor, examples: Sequence, config: TrainConfig,
+                     checkpoint_dir: str | Path | None = None, resume: bool = True,
+                     description: str | None = None) -> TrainResult:
+    """Train ``compressor`` in place on ``examples`` (TaskExamples) for ``config.steps`` steps.
+
+    With ``checkpoint_dir``, checkpoints every ``checkpoint_every`` steps and at the end; with ``resume``
+    and a checkpoint there, continues that run (the same method, compressor config and TrainConfig except
+    ``steps``, which may grow)."""
+    if not examples:
+        raise DatacompError("no training examples: the training slice produced no examples")
+    parameters = [p for p in compressor.parameters() if p.requires_grad]
+    if not parameters:
+        raise DatacompError(f"{compressor.method} has no trainable parameters")
+    optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
+    checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    losses: list[float] = []
+    start = 0
+    latest = None
+    if checkpoint_dir is not None and resume and (checkpoint_dir / LATEST).is_file():
+        latest = checkpoint_dir / (checkpoint_dir / LATEST).read_text().strip()
+        start, losses = load_checkpoint(latest, compressor, optimizer, config)
+    compressor.train()
+    began = time.perf_counter()
+    with progress_bar(description or f"training {compressor.method}", total=config.steps, unit="steps") as bar:
+        bar.advance(min(start, config.steps))
+        for step in range(start, config.steps):
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate_at(step, config)
+            optimizer.zero_grad(set_to_none=True)
+            total = 0.0
+            for index in step_example_indices(step, config.batch_size, len(examples), config.seed):
+                loss = compressor.training_loss(examples[index]) / config.batch_size
+                loss.backward()
+                total += float(loss.detach())
+            if config.max_grad_norm > 0:
+                torch.nn.utils.clip_grad_norm_(parameters, config.max_grad_norm)
+            optimizer.step()
+            losses.append(total)
+            done = step + 1
+            elapsed = time.perf_counter() - began
+            bar.advance(1, loss=total, steps_s=(done - start) / max(elapsed, 1e-9))
+            if checkpoint_dir is not None and (done % config.checkpoint_every == 0 or done == config.steps):
+                latest = save_checkpoint(checkpoint_dir, compressor, optimizer, config, done, losses)
+    compressor.eval()
+    seconds = time.perf_counter() - began
+    ran = max(config.steps - start, 0)
+    return TrainResult(steps=max(config.steps, start), losses=losses, seconds=seconds,
+                       steps_per_second=ran / seconds if seconds > 0 else 0.0, resumed_from=start,
+                       checkpoint=latest)
+
+
+def save_checkpoint(checkpoint_dir: Path, compressor: Compressor, optimizer, config: TrainConfig, step: int,
+                    losses: list[float]) -> Path:
+    from safetensors.torch import save_file
+
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    name = f"ckpt-{step:08d}"
+    folder = checkpoint_dir / name
+    partial = checkpoint_dir / (name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    state = {k: v.contiguous() for k, v in compressor.trainable_state_dict().items()}
+    save_file(state, str(partial / "trainable.safetensors"))
+    torch.save(optimizer.state_dict(), partial / "optimizer.pt")
+    save_file({"torch_cpu": torch.get_rng_state()}, str(partial / "rng.safetensors"))
+    trainer_state = {"step": step, "losses": losses, "method": compressor.method,
+                     "compressor_config": dataclasses.asdict(compressor.config),
+                     "train_config": dataclasses.asdict(config)}
+    (partial / "trainer_state.json").write_text(json.dumps(trainer_state) + "\n")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(partial, folder)
+    pointer = checkpoint_dir / (LATEST + ".tmp")
+    pointer.write_text(name + "\n")
+    os.replace(pointer, checkpoint_dir / LATEST)
+    for old in checkpoint_dir.glob("ckpt-*"):
+        if old.name != name:
+            shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+def load_checkpoint(folder: Path, compressor: Compressor, optimizer, config: TrainConfig
+                    ) -> tuple[int, list[float]]:
+    """Restore parameters, optimizer and RNG from ``folder``; returns (step, losses so far)."""
+    from safetensors.torch import load_file
+
+    state_file = folder / "trainer_state.json"
+    if not state_file.is_file():
+        raise DatacompError(f"checkpoint {folder} is incomplete: {state_file.name} is missing")
+    state = json.loads(state_file.read_text())
+    if state["method"] != compressor.method:
+        raise DatacompError(f"{state_file}: checkpoint of method {state['method']!r}, not {compressor.method!r}")
+    here = dataclasses.asdict(compressor.config)
+    for key, value in state["compressor_config"].items():
+        if here.get(key) != value:
+            raise DatacompError(f"{state_file}: compressor config key {key!r} was {value!r} in the checkpoint, "
+                                f"now {here.get(key)!r}; use a new checkpoint folder or resume=False")
+    now = dataclasses.asdict(config)
+    for key in RESUME_KEYS:
+        if state["train_config"].get(key) != now[key]:
+            raise DatacompError(f"{state_file}: train config key {key!r} was {state['train_config'].get(key)!r} "
+                                f"in the checkpoint, now {now[key]!r}; use a new checkpoint folder or resume=False")
+    compressor.load_trainable_state_dict(load_file(str(folder / "trainable.safetensors")),
+                                         source=str(folder / "trainable.safetensors"))
+    optimizer.load_state_dict(torch.load(folder / "optimizer.pt", weights_only=True))
+    torch.set_rng_state(load_file(str(folder / "rng.safetensors"))["torch_cpu"])
+    return int(state["step"]), [float(x) for x in state["losses"]]
