@@ -27,6 +27,22 @@ def _stat_text(f: dict[str, Any], symbol: str, correction: str) -> str:
             f"{correction}-adjusted p = {fmt_p(f['p_adjusted'])}, n = {f['n']}")
 
 
+_TERM_NAMES = {"enc_entropy": "encoder entropy", "dec_entropy": "decoder entropy", "gap_js": "the JS gap",
+               "log_len": "log length"}
+
+
+def _controls(terms: Sequence[str]) -> str:
+    """'controlling for decoder entropy, log length and domain' from the regression's other terms."""
+    names: list[str] = []
+    for term in terms:
+        name = "domain" if term.startswith("C(domain)") else _TERM_NAMES.get(term, term)
+        if name not in names:
+            names.append(name)
+    if not names:
+        return "no other covariates"
+    return "controlling for " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
+
+
 def entropy_threshold(analysis: dict[str, Any], *, metric: str, scale: float, target: float | None,
                       alpha: float, correction: str) -> dict[str, Any] | None:
     """The encoder-entropy level above which predicted quality falls under the user's target."""
@@ -39,7 +55,7 @@ def entropy_threshold(analysis: dict[str, Any], *, metric: str, scale: float, ta
     per_nat_ci = fmt_ci(slope["ci_low"] * scale, slope["ci_high"] * scale)
     effect = (f"{per_nat} {name} points per nat/token of encoder entropy ({slope['confidence']:.0%} CI "
               f"{per_nat_ci}; {correction}-adjusted p = {fmt_p(slope['p_adjusted'])}; n = {slope['n']}; "
-              "controlling for decoder entropy, gap, log length and domain where measured)")
+              f"{_controls(slope.get('covariates') or [])})")
     basis = {"slope_points_per_nat": slope["estimate"] * scale, "ci_low": slope["ci_low"] * scale,
              "ci_high": slope["ci_high"] * scale, "p_adjusted": slope["p_adjusted"], "n": slope["n"],
              "target": target, "threshold": analysis.get("threshold")}
