@@ -48,11 +48,11 @@ def _summary(outcomes, as_json: bool) -> None:
     for row in rows:
         row["status"] = f"[{colours.get(row['status'], 'white')}]{row['status']}[/]"
         row["time"] = f"{row.pop('seconds'):.1f}s"
-        row["outputs"] = ", ".join(f"{k}={v}" for k, v in row["outputs"].items())
+        row["output"] = _short(row["outputs"])
     total = sum(o.seconds for o in outcomes)
     print_table(rows, title=f"pipeline: {sum(o.status == 'ran' for o in outcomes)} ran, "
                             f"{sum(o.status == 'skipped' for o in outcomes)} skipped, {total:.1f}s",
-                columns=["stage", "type", "status", "time", "reason", "outputs"])
+                columns=["stage", "type", "status", "time", "reason", "output"])
 
 
 @app.command("stages")
@@ -86,3 +86,12 @@ def _keys(kind) -> str:
         return ", ".join(f["key"] for f in describe_fields(kind.config_type))
     except ImportError as error:  # a stage whose library part is not installed
         return f"(unavailable: {error})"
+
+
+def _short(outputs: dict, width: int = 48) -> str:
+    """The stage's ref output (what "@stage" gives), shortened; `--json` prints every output in full."""
+    if not outputs:
+        return ""
+    value = outputs.get("ref", next(iter(outputs.values())))
+    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return text if len(text) <= width else "..." + text[-(width - 3):]

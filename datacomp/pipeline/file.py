@@ -28,14 +28,13 @@ from typing import Any
 
 from datacomp.errors import DatacompError
 from datacomp.pipeline.registry import StageType, stage_types
-from datacomp.pipeline.typed import build
+from datacomp.pipeline.typed import REFERENCE as _REFERENCE, build
 
 RESERVED = ("name", "type", "after")
 PIPELINE_KEYS = ("name", "db", "out", "description")
 _STAGE_HEADER = re.compile(r"^\s*\[\[\s*stage\s*\]\]\s*(#.*)?$")
 _TABLE_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
 _TOML_LINE = re.compile(r"at line (\d+)")
-_REFERENCE = re.compile(r"^@([A-Za-z0-9_][A-Za-z0-9_\-]*)(?:\.([A-Za-z0-9_]+))?$")
 
 
 @dataclasses.dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+import typing
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any, Callable, Iterable
 from datacomp.errors import DatacompError
 from datacomp.pipeline.file import Pipeline, StageSpec, load_pipeline, references
 from datacomp.pipeline.registry import StageContext, stage_types
+from datacomp.pipeline.typed import check_value
 from datacomp.store import Store, open_store
 from datacomp.store.db import default_db_path
 from datacomp.store.runs import config_hash, record_run, to_jsonable
@@ -86,8 +88,16 @@ def resolve_references(value: Any, outputs: dict[str, dict[str, Any]], stage: st
     if isinstance(value, tuple):
         return tuple(resolve_references(v, outputs, stage) for v in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {f.name: resolve_references(getattr(value, f.name), outputs, stage)
-                   for f in dataclasses.fields(value) if f.init}
+        hints = typing.get_type_hints(type(value))
+        changes = {}
+        for field in dataclasses.fields(value):
+            raw = getattr(value, field.name)
+            if field.init and references(raw):
+                resolved = resolve_references(raw, outputs, stage)
+                try:  # the file could only say "@x"; now the value must have the field's type
+                    changes[field.name] = check_value(hints[field.name], resolved, field.name)
+                except DatacompError as error:
+                    raise DatacompError(f"stage '{stage}': {error} (the output {raw!r})") from None
         return dataclasses.replace(value, **changes)
     return value
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import types
 import typing
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any, Callable, Literal
 from datacomp.errors import DatacompError
 
 MISSING = dataclasses.MISSING
+# "@stage" / "@stage.key": another stage's output, accepted for any field and checked once it is known
+REFERENCE = re.compile(r"^@([A-Za-z0-9_][A-Za-z0-9_\-]*)(?:\.([A-Za-z0-9_]+))?$")
 
 
 def type_name(annotation: Any) -> str:
@@ -48,7 +51,7 @@ def check_value(annotation: Any, value: Any, key: str) -> Any:
 
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
-    if annotation is Any:
+    if annotation is Any or (isinstance(value, str) and REFERENCE.match(value)):
         return value
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:

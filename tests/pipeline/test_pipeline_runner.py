@@ -31,7 +31,7 @@ value = {c}
 name = "d"
 type = "fake"
 after = ["b", "c"]
-input = "@c.value"
+value = "@c.value"    # an int output into an int key
 
 [[stage]]
 name = "e"
@@ -57,7 +57,7 @@ def test_first_run_runs_everything_and_a_rerun_skips_everything(tmp_path, calls)
     assert set(statuses(outcomes).values()) == {"ran"}
     by_stage = {o.stage: o for o in outcomes}
     assert by_stage["b"].outputs["ref"] == "b=0<a=1<None>>"      # "@a" = a's ref output
-    assert by_stage["d"].outputs["ref"] == "d=0<3>"              # "@c.value"
+    assert by_stage["d"].outputs["ref"] == "d=3<None>"           # "@c.value"
     calls.clear()
     again = run_pipeline(write(tmp_path), db=db)
     assert calls == [] and set(statuses(again).values()) == {"skipped"}
@@ -147,3 +147,13 @@ def test_db_and_out_paths(tmp_path, calls, monkeypatch):
     monkeypatch.chdir(tmp_path)
     run_pipeline(pipeline)
     assert (tmp_path / "out" / "x" / "store.duckdb").is_file()
+
+
+def test_a_resolved_reference_must_have_the_keys_type(tmp_path, calls):
+    path = tmp_path / "typed.toml"
+    path.write_text('[[stage]]\nname = "a"\ntype = "fake"\nvalue = 2\n\n'
+                    '[[stage]]\nname = "b"\ntype = "fake"\ninput = "@a.value"\n')
+    with pytest.raises(PipelineError, match=r"typed.toml:6: stage 'b' \(fake\) failed: stage 'b': key 'input': "
+                                            r"expected str \| null, got 2 \(the output '@a.value'\)"):
+        run_pipeline(path, db=tmp_path / "db.duckdb")
+    assert calls == ["a"]
