@@ -259,3 +259,37 @@ def method_choice(rows: Sequence[dict[str, Any]], *, metric: str, scale: float) 
 
 def _scaled(value: float | None, scale: float) -> float | None:
     return None if value is None else value * scale
+
+
+def paper_claims(analyses: Sequence[dict[str, Any]], sweeps: Sequence[dict[str, Any]],
+                 correction: str) -> list[dict[str, Any]]:
+    """Does this store reproduce "Data Distribution Matters"? One row per claim and analysed unit:
+    reproduced / not reproduced / opposite, with the statistic it rests on."""
+    rows = []
+
+    def row(claim: str, scope: str, finding: dict[str, Any] | None, expect: str) -> None:
+        if finding is None or finding["estimate"] is None:
+            status = "not testable" + (f" ({finding['note']})" if finding else "")
+        elif expect == "none":
+            status = "reproduced" if not finding["significant"] else "not reproduced"
+        elif finding["significant"] and finding["direction"] == expect:
+            status = "reproduced"
+        elif finding["significant"]:
+            status = "opposite"
+        else:
+            status = "not reproduced (not significant)"
+        evidence = "–" if finding is None or finding["estimate"] is None else (
+            f"{finding['method']} = {fmt(finding['estimate'])}, CI {fmt_ci(finding['ci_low'], finding['ci_high'])}, "
+            f"{correction}-adjusted p = {fmt_p(finding['p_adjusted'])}, n = {finding['n']}")
+        rows.append({"claim": claim, "scope": scope, "status": status, "evidence": evidence,
+                     "finding_id": None if finding is None else finding.get("id")})
+
+    for analysis in analyses:
+        row("1: encoder entropy correlates negatively with quality", analysis["label"],
+            _find(analysis["findings"], "correlation", "enc_entropy", "spearman"), "negative")
+        row("1: decoder entropy shows no significant relation (frozen decoder)", analysis["label"],
+            _find(analysis["findings"], "correlation", "dec_entropy", "spearman"), "none")
+    for sweep in sweeps:
+        row("2: a larger encoder-decoder gap lowers quality", sweep["label"],
+            _find(sweep["findings"], "ols", "gap_js"), "negative")
+    return rows

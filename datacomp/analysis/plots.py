@@ -193,8 +193,9 @@ def quality_vs_ratio(series: Mapping[str, Sequence[tuple[float, float, float | N
         ax.errorbar(ratios, means, yerr=[low, high], fmt="o" + styles.get(name, "-"), capsize=3,
                     color=_COLORS[i % 10], label=f"{name} (n={n})")
     for j, (name, (mean, n)) in enumerate(sorted(levels.items())):
+        label = {"full": "full context", "none": "no context"}.get(name, name)
         ax.axhline(mean, color=("black", "0.5", "0.7")[j % 3], ls="-." if name == "none" else "-", lw=1.2,
-                   label=f"{name} context (n={n}): {mean:.3g}")
+                   label=f"{label} (n={n}): {mean:.3g}")
     ratios = sorted({round(p[0], 2) for points in series.values() for p in points})
     if ratios:
         ax.set_xscale("log", base=2)

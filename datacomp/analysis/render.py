@@ -85,6 +85,12 @@ def report_blocks(data: dict[str, Any]) -> list[tuple]:
     blocks.append(("p", f"Summary: {n_significant} of {len(findings['items'])} findings significant after "
                         f"correction; {sum(g['supported'] for g in guidelines)} of {len(guidelines)} guidelines "
                         "supported by the data."))
+    claims = data["guidelines"].get("paper_claims") or []
+    if claims:
+        blocks.append(("p", "The findings of \"Data Distribution Matters\" (arXiv 2602.01778) on these data:"))
+        blocks.append(_table(["claim", "scope", "status", "evidence", "finding"],
+                             [[c["claim"], c["scope"], c["status"], c["evidence"], c["finding_id"] or "–"]
+                              for c in claims]))
     _audit_blocks(data, blocks)
     _evaluation_blocks(data, blocks)
     _finding_blocks(data, blocks)

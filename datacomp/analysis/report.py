@@ -377,7 +377,8 @@ def _guidelines(evaluations: dict[str, Any], findings: dict[str, Any], config: R
     for sweep in findings.get("sweeps", []):
         items.append(gl.knowledge_gap(sweep, metric=metric, scale=SCALE, correction=config.correction))
     items.extend(gl.method_choice(evaluations.get("methods", []), metric=metric, scale=SCALE))
-    section: dict[str, Any] = {"items": items}
+    section: dict[str, Any] = {"items": items, "paper_claims": gl.paper_claims(
+        findings.get("compressors", []), findings.get("sweeps", []), config.correction)}
     if not items:
         section["missing"] = ("no guideline can be derived yet: guidelines need evaluations of compressors on "
                               "scored documents (see the sections above for the commands)")

@@ -87,6 +87,20 @@ def _raw_quality(store, system):
     return joined["f1"].to_numpy(), joined["domain"].to_numpy()
 
 
+def test_paper_claims_follow_the_planted_effects(planted, null):
+    def status(data, claim_start, scope_part):
+        return next(c["status"] for c in data["guidelines"]["paper_claims"]
+                    if c["claim"].startswith(claim_start) and scope_part in c["scope"])
+
+    assert status(planted[2], "1: encoder", "ae4-dec0") == "reproduced"
+    assert status(planted[2], "1: decoder", "ae4-dec0") == "reproduced"
+    assert status(planted[2], "2:", "autoencoder") == "reproduced"
+    assert status(null[2], "1: encoder", "ae4-dec0") == "not reproduced (not significant)"
+    assert status(null[2], "2:", "autoencoder") == "not reproduced (not significant)"
+    assert "| 1: encoder entropy correlates negatively with quality | autoencoder 4x (ae4-dec0) | reproduced |" \
+        in planted[1]["markdown"].read_text()
+
+
 def test_no_effect_gives_not_significant_wording(null):
     _, paths, data = null
     guideline = _guideline(data, "encoder entropy threshold", "ae4-dec0")
