@@ -206,6 +206,15 @@ def test_the_user_connection_itself_is_read_only(scored_store):
     assert scored_store.table_counts() == before
 
 
+def test_user_sql_cannot_read_files(scored_store, tmp_path):
+    secret = tmp_path / "secret.csv"
+    secret.write_text("doc_id\nabc\n")
+    path = write(tmp_path, "reader.sql", f"SELECT doc_id FROM read_csv('{secret}')")
+    with pytest.raises(DatacompError, match=r"reader.sql: the slice query failed: Permission Error"):
+        create_slice(scored_store, "x", str(path))
+    assert list_slices(scored_store) == []
+
+
 def test_splicing_a_non_enum_param_is_refused(scored_store, tmp_path):
     path = write(tmp_path, "splice.sql", "-- param: col: str = n_chars\nSELECT doc_id FROM documents WHERE {{col}} > 0")
     with pytest.raises(DatacompError, match=r"splice.sql:2: \{\{col\}\} is not a declared enum param"):
