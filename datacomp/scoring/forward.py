@@ -19,6 +19,10 @@ from datacomp.scoring.batching import PaddedBatch
 # Vocabulary x positions per logits chunk: 2**22 float32 values = 16 MB per model, a few such
 # temporaries at a time; large enough that the matmul is efficient, small enough for any laptop.
 DEFAULT_CHUNK_ELEMENTS = 2**22
+# Positions x vocabulary per slice of the metric computation: 2**19 float32 = 2 MB, so log-softmax,
+# exp and the products re-read it from cache rather than memory (measured ~2-4x faster on CPU than
+# whole 16 MB chunks).
+DEFAULT_METRIC_ELEMENTS = 2**19
 
 
 class ScoringModel:
@@ -87,35 +91,50 @@ class TokenValues:
 
 @torch.inference_mode()
 def score_batch(models: list[ScoringModel], batch: PaddedBatch,
-                chunk_elements: int = DEFAULT_CHUNK_ELEMENTS) -> TokenValues:
-    """Per-token metrics of one batch under one model, or two (encoder first) plus their divergences."""
+                chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
+                metric_elements: int = DEFAULT_METRIC_ELEMENTS) -> TokenValues:
+    """Per-token metrics of one batch under one model, or two (encoder first) plus their divergences.
+
+    The LM head runs on chunks of ``chunk_elements // V`` positions (large enough to reuse the head's
+    weights across many rows); the log-softmax and the metrics then walk that chunk in slices of
+    ``metric_elements // V`` positions, small enough to stay in cache across their several passes.
+    """
     n = int(batch.targets.numel())
     chunks = [m.scored_positions(batch) for m in models]
     vocab = max(m.model.config.vocab_size for m in models)
     step = max(1, chunk_elements // vocab)
+    sub = max(1, min(step, metric_elements // vocab))
     targets = batch.targets.to(models[0].device)
-    out = TokenValues(surprisal=[[] for _ in models], entropy=[[] for _ in models])
-    kl_ed, kl_de, js = [], [], []
+    parts: dict[str, list[torch.Tensor]] = {}
+
+    def keep(name: str, value: torch.Tensor) -> None:
+        parts.setdefault(name, []).append(value.cpu())
+
     for lo in range(0, n, step):
         hi = min(n, lo + step)
-        raw = [chunk(lo, hi) for chunk in chunks]
-        logps = [metrics.log_probs(logits) for logits in raw]
-        for i, logp in enumerate(logps):
-            out.surprisal[i].append(metrics.surprisal_from_logp(logp, targets[lo:hi]).cpu())
-            out.entropy[i].append(metrics.entropy_from_logp(logp).cpu())
-        if len(logps) == 2:
-            p, q = logps
-            if p.shape[-1] != q.shape[-1]:
-                # same tokenizer, differently padded embedding tables: compare the distributions
-                # renormalised over the ids both models have (padding ids are never real tokens)
-                shared = min(p.shape[-1], q.shape[-1])
-                p, q = (metrics.log_probs(logits[..., :shared]) for logits in raw)
-            kl_ed.append(metrics.kl_from_logp(p, q).cpu())
-            kl_de.append(metrics.kl_from_logp(q, p).cpu())
-            js.append(metrics.js_from_logp(p, q).cpu())
-    cat = lambda parts: torch.cat(parts) if parts else torch.zeros(0)  # noqa: E731
-    out.surprisal = [cat(parts) for parts in out.surprisal]
-    out.entropy = [cat(parts) for parts in out.entropy]
+        logits = [chunk(lo, hi) for chunk in chunks]
+        for a in range(0, hi - lo, sub):
+            b = min(hi - lo, a + sub)
+            raw = [x[a:b] for x in logits]
+            logps = [metrics.log_probs(x) for x in raw]
+            probs = [logp.exp() for logp in logps]
+            for i, (logp, p) in enumerate(zip(logps, probs)):
+                keep(f"surprisal{i}", metrics.surprisal_from_logp(logp, targets[lo + a: lo + b]))
+                keep(f"entropy{i}", metrics.entropy_from_logp(logp, p))
+            if len(models) == 2:
+                (logp, logq), (p, q) = logps, probs
+                if logp.shape[-1] != logq.shape[-1]:
+                    # same tokenizer, differently padded embedding tables: compare the distributions
+                    # renormalised over the ids both models have (padding ids are never real tokens)
+                    shared = min(logp.shape[-1], logq.shape[-1])
+                    logp, logq = (metrics.log_probs(x[..., :shared]) for x in raw)
+                    p, q = logp.exp(), logq.exp()
+                keep("kl_enc_dec", metrics.kl_from_logp(logp, logq, p))
+                keep("kl_dec_enc", metrics.kl_from_logp(logq, logp, q))
+                keep("js", metrics.js_from_logp(logp, logq, p, q))
+    cat = lambda name: torch.cat(parts[name]) if name in parts else torch.zeros(0)  # noqa: E731
+    out = TokenValues(surprisal=[cat(f"surprisal{i}") for i in range(len(models))],
+                      entropy=[cat(f"entropy{i}") for i in range(len(models))])
     if len(models) == 2:
-        out.kl_enc_dec, out.kl_dec_enc, out.js = cat(kl_ed), cat(kl_de), cat(js)
+        out.kl_enc_dec, out.kl_dec_enc, out.js = cat("kl_enc_dec"), cat("kl_dec_enc"), cat("js")
     return out

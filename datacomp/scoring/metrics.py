@@ -27,10 +27,19 @@ def log_probs(logits: torch.Tensor) -> torch.Tensor:
     return torch.log_softmax(logits.float(), dim=-1)
 
 
-def _p_times(logp: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
-    """p * value summed over the vocabulary, with 0 wherever p == 0 (so -inf log-probs are safe)."""
-    p = logp.exp()
-    return torch.where(p > 0, p * value, torch.zeros_like(value)).sum(-1)
+def _p_times(logp: torch.Tensor, value: torch.Tensor, p: torch.Tensor | None = None) -> torch.Tensor:
+    """sum_v p(v) * value(v), with 0 wherever p == 0 (so -inf log-probs are safe).
+
+    The plain product-sum is the fast path; only rows where it is not finite (0 * -inf from masked
+    logits) are recomputed with the explicit zero.
+    """
+    p = logp.exp() if p is None else p
+    out = (p * value).sum(-1)
+    bad = ~torch.isfinite(out)
+    if bad.any():
+        pb, vb = p[bad], value[bad]
+        out[bad] = torch.where(pb > 0, pb * vb, torch.zeros_like(vb)).sum(-1)
+    return out
 
 
 def surprisal_from_logp(logp: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -38,20 +47,23 @@ def surprisal_from_logp(logp: torch.Tensor, targets: torch.Tensor) -> torch.Tens
     return -logp.gather(-1, targets.unsqueeze(-1).long()).squeeze(-1)
 
 
-def entropy_from_logp(logp: torch.Tensor) -> torch.Tensor:
-    """Predictive entropy -sum_v p log p per position."""
-    return -_p_times(logp, logp)
+def entropy_from_logp(logp: torch.Tensor, p: torch.Tensor | None = None) -> torch.Tensor:
+    """Predictive entropy -sum_v p log p per position (``p`` = logp.exp() if already computed)."""
+    return -_p_times(logp, logp, p)
 
 
-def kl_from_logp(logp: torch.Tensor, logq: torch.Tensor) -> torch.Tensor:
+def kl_from_logp(logp: torch.Tensor, logq: torch.Tensor, p: torch.Tensor | None = None) -> torch.Tensor:
     """KL(p || q) per position."""
-    return _p_times(logp, logp - logq)
+    return _p_times(logp, logp - logq, p)
 
 
-def js_from_logp(logp: torch.Tensor, logq: torch.Tensor) -> torch.Tensor:
+def js_from_logp(logp: torch.Tensor, logq: torch.Tensor, p: torch.Tensor | None = None,
+                 q: torch.Tensor | None = None) -> torch.Tensor:
     """Jensen-Shannon divergence per position, in nats (at most ln 2)."""
+    p = logp.exp() if p is None else p
+    q = logq.exp() if q is None else q
     logm = torch.logaddexp(logp, logq) - LN2
-    return 0.5 * (_p_times(logp, logp - logm) + _p_times(logq, logq - logm))
+    return 0.5 * (_p_times(logp, logp - logm, p) + _p_times(logq, logq - logm, q))
 
 
 def surprisal(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,293 @@
+"""Scoring throughput: the datacomp engine against the two common ways of scoring documents with an LM.
+
+In one process, on the same documents (mixed lengths, cut from the Python standard library's sources)
+and the same model, scoring the same tokens (prefix BOS, every token once, the same windows):
+
+  (a) engine    ``score_corpus``: length-sorted token-budget batches, hidden states -> LM head in
+                chunks over scored positions only, rows written to DuckDB (the write is timed too)
+  (b) per-doc   one window per forward pass with full logits, as data-juicer's LLM perplexity filter
+  (c) padded    fixed batches of 16 rows in corpus order, every row padded to the longest row of the
+                corpus with an attention mask, full logits, as the Hugging Face `evaluate` perplexity metric
+
+All three compute surprisal and predictive entropy per token in float32 and include tokenisation; (b)
+and (c) exclude writing results. Tokens/s = scored tokens / wall seconds, best of ``--repeats``.
+Also: the engine's achieved model FLOP/s against a float32 matmul ceiling measured in the same run,
+and the cost of encoder + decoder + gap in one pass against each model alone.
+
+    python benchmarks/score_throughput.py                      # 1M-param reference-size Llama, random
+    python benchmarks/score_throughput.py --model smollm2 --docs 60 --max-chars 1500
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("DATACOMP_PROGRESS", "0")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch  # noqa: E402
+
+from datacomp.models.loading import load_causal_lm  # noqa: E402
+from datacomp.scoring import ScoreConfig, score_corpus  # noqa: E402
+from datacomp.scoring import metrics  # noqa: E402
+from datacomp.scoring.engine import tokenize  # noqa: E402
+from datacomp.scoring.windows import prefix_token_id, windows  # noqa: E402
+from datacomp.store import open_store  # noqa: E402
+
+
+# ---------------------------------------------------------------------------------------------- data
+def stdlib_documents(n_docs: int, min_chars: int, max_chars: int, seed: int) -> list[str]:
+    """Slices of the standard library's .py files with log-uniform lengths: a few long, many short."""
+    root = Path(os.__file__).parent
+    text = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(root.glob("*.py"))[:120])
+    rng = random.Random(seed)
+    docs = []
+    for _ in range(n_docs):
+        length = int(math.exp(rng.uniform(math.log(min_chars), math.log(max_chars))))
+        start = rng.randrange(0, len(text) - length)
+        docs.append(text[start:start + length])
+    return docs
+
+
+def build_reference_model(folder: Path, texts: list[str], seed: int) -> Path:
+    """The ~1M-parameter reference shape (d=128, 2 layers, vocab 4096, context 128), random weights,
+    with a BPE tokenizer trained on the benchmark texts."""
+    from transformers import LlamaForCausalLM
+
+    from datacomp.models.architecture import PRESETS, llama_config
+    from datacomp.models.tokenizer import train_tokenizer
+
+    tokenizer_file = folder.parent / "tokenizer"
+    if not tokenizer_file.exists():
+        train_tokenizer(texts, vocab_size=PRESETS["default"].vocab).save_pretrained(tokenizer_file)
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_file)
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(llama_config(PRESETS["default"], tokenizer))
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def resolve_model_folder(spec: str, work: Path, texts: list[str], seed: int) -> Path:
+    if spec == "reference":
+        return build_reference_model(work / f"reference-{seed}", texts, seed)
+    if spec == "smollm2":
+        from datacomp.models.gguf import dequantised_folder, smollm2_gguf_path
+
+        return dequantised_folder(smollm2_gguf_path(), name="smollm2-135m-instruct")
+    return Path(spec)
+
+
+# ---------------------------------------------------------------------------------------------- baselines
+def _doc_segments(tokenizer, texts, window, stride):
+    prefix = prefix_token_id(tokenizer)
+    out = []
+    for doc, ids in enumerate(tokenize(tokenizer, texts)):
+        out.extend(windows(doc, ids, prefix, window, stride))
+    return out
+
+
+def _accumulate(per_doc, doc, surprisal, entropy):
+    total = per_doc.setdefault(doc, [0.0, 0.0, 0])
+    total[0] += float(surprisal.double().sum())
+    total[1] += float(entropy.double().sum())
+    total[2] += int(surprisal.numel())
+
+
+@torch.inference_mode()
+def baseline_per_document(model, tokenizer, texts, window, stride):
+    """(b): every window its own forward pass, full (1, T, V) logits."""
+    per_doc = {}
+    for segment in _doc_segments(tokenizer, texts, window, stride):
+        ids = torch.tensor([segment.input_ids])
+        logp = metrics.log_probs(model(input_ids=ids).logits[0, segment.score_from:-1])
+        targets = ids[0, segment.score_from + 1:]
+        _accumulate(per_doc, segment.doc, metrics.surprisal_from_logp(logp, targets),
+                    metrics.entropy_from_logp(logp))
+    return per_doc
+
+
+@torch.inference_mode()
+def baseline_padded_batches(model, tokenizer, texts, window, stride, batch_size=16):
+    """(c): rows in corpus order, batches of ``batch_size``, all padded to the corpus's longest row."""
+    segments = _doc_segments(tokenizer, texts, window, stride)
+    width = max(len(s.input_ids) for s in segments)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else prefix_token_id(tokenizer)
+    per_doc = {}
+    for lo in range(0, len(segments), batch_size):
+        batch = segments[lo:lo + batch_size]
+        ids = torch.full((len(batch), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for r, s in enumerate(batch):
+            ids[r, :len(s.input_ids)] = torch.tensor(s.input_ids)
+            mask[r, :len(s.input_ids)] = 1
+        logp = metrics.log_probs(model(input_ids=ids, attention_mask=mask).logits)  # (B, T, V) float32
+        surprisal = metrics.surprisal_from_logp(logp[:, :-1], ids[:, 1:])
+        entropy = metrics.entropy_from_logp(logp[:, :-1])
+        for r, s in enumerate(batch):
+            span = slice(s.score_from, len(s.input_ids) - 1)
+            _accumulate(per_doc, s.doc, surprisal[r, span], entropy[r, span])
+    return per_doc
+
+
+# ---------------------------------------------------------------------------------------------- engine
+def engine_run(work: Path, texts: list[str], folders: list[Path], window, stride, budget, tag):
+    """A fresh store with the documents, then ``score_corpus``; returns (summary, per-doc surprisal means)."""
+    from datacomp.models.registry import resolve_model
+
+    db = work / f"engine-{tag}-{time.monotonic_ns()}.duckdb"
+    with open_store(db) as store:
+        for i, text in enumerate(texts):
+            store.run("scoring/fixture_document", {"doc_id": f"doc{i:06d}", "corpus": "bench", "domain": "code",
+                                                   "text": text, "source": f"bench:{i}"})
+        records = [resolve_model(store, f) for f in folders]
+        if len(folders) == 1:
+            config = ScoreConfig(corpora=["bench"], model=str(folders[0]), window=window, stride=stride,
+                                 token_budget=budget)
+        else:
+            config = ScoreConfig(corpora=["bench"], encoder=str(folders[0]), decoder=str(folders[1]),
+                                 window=window, stride=stride, token_budget=budget)
+        summary = score_corpus(store, config)
+        means = {int(d[3:]): m for d, m in store.con.execute(
+            "SELECT doc_id, surprisal_mean FROM scores WHERE model_id = $m", {"m": records[0].model_id}).fetchall()}
+    db.unlink()
+    return summary, means
+
+
+# ---------------------------------------------------------------------------------------------- FLOPs
+def model_flops(model, segments) -> float:
+    """Forward FLOPs the scoring needs: 2 x matmul params per token (body), causal attention scores and
+    weighted sums (2 x 2 x d x positions attended, per layer), and the LM head on scored positions only."""
+    config = model.config
+    d, layers, vocab = config.hidden_size, config.num_hidden_layers, config.vocab_size
+    body = sum(p.numel() for n, p in model.named_parameters()
+               if p.dim() == 2 and "embed" not in n and "lm_head" not in n)
+    total = 0.0
+    for s in segments:
+        t = len(s.input_ids)
+        total += 2 * body * t + 4 * layers * d * t * (t + 1) / 2 + 2 * d * vocab * s.n_scored
+    return total
+
+
+def matmul_ceiling(seconds: float = 2.0) -> dict[str, float]:
+    """Best float32 FLOP/s of square matmuls on this machine now (same threads as the benchmark)."""
+    best = {}
+    for n in (512, 1024):
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        a @ b
+        rate, deadline = 0.0, time.perf_counter() + seconds / 2
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            a @ b
+            rate = max(rate, 2 * n ** 3 / (time.perf_counter() - start))
+        best[f"matmul_{n}"] = rate
+    return best
+
+
+# ---------------------------------------------------------------------------------------------- main
+def best_of(repeats, fn):
+    best, result = math.inf, None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        elapsed = time.perf_counter() - start
+        if isinstance(out, tuple) and hasattr(out[0], "seconds"):
+            elapsed = out[0].seconds  # the engine times itself, excluding model loading
+        if elapsed < best:
+            best, result = elapsed, out
+    return best, result
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="reference", help="'reference' (random 1M Llama), 'smollm2', or a folder")
+    parser.add_argument("--docs", type=int, default=300)
+    parser.add_argument("--min-chars", type=int, default=40)
+    parser.add_argument("--max-chars", type=int, default=4000)
+    parser.add_argument("--window", type=int, default=None, help="default: the model's context, at most 512")
+    parser.add_argument("--stride", type=int, default=None, help="default: window // 2")
+    parser.add_argument("--token-budget", type=int, default=8192)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--skip-pair", action="store_true", help="skip the encoder+decoder measurement")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    texts = stdlib_documents(args.docs, args.min_chars, args.max_chars, args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        encoder_dir = resolve_model_folder(args.model, work, texts, seed=1)
+        model, tokenizer = load_causal_lm(encoder_dir)
+        context = model.config.max_position_embeddings
+        window = args.window or min(context, 512)
+        stride = args.stride or window // 2
+        segments = _doc_segments(tokenizer, texts, window, stride)
+        n_scored = sum(s.n_scored for s in segments)
+        lengths = sorted(len(tokenize(tokenizer, [t])[0]) for t in texts)
+        print(f"model {encoder_dir.name}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M params, "
+              f"window {window}, stride {stride}, threads {torch.get_num_threads()}", file=sys.stderr)
+        print(f"{len(texts)} docs, {n_scored} tokens scored (doc tokens min/median/max "
+              f"{lengths[0]}/{lengths[len(lengths) // 2]}/{lengths[-1]}), {len(segments)} windows", file=sys.stderr)
+
+        results = {"model": args.model, "params": sum(p.numel() for p in model.parameters()),
+                   "docs": len(texts), "tokens_scored": n_scored, "windows": len(segments),
+                   "window": window, "stride": stride, "token_budget": args.token_budget,
+                   "threads": torch.get_num_threads(), "repeats": args.repeats}
+        t_engine, (summary, engine_means) = best_of(
+            args.repeats, lambda: engine_run(work, texts, [encoder_dir], window, stride, args.token_budget, "a"))
+        assert summary.tokens_scored == n_scored, (summary.tokens_scored, n_scored)
+        print(f"(a) engine   {n_scored / t_engine:10.0f} tok/s", file=sys.stderr)
+        t_doc, per_doc = best_of(args.repeats, lambda: baseline_per_document(model, tokenizer, texts, window, stride))
+        print(f"(b) per-doc  {n_scored / t_doc:10.0f} tok/s", file=sys.stderr)
+        t_pad, padded = best_of(args.repeats, lambda: baseline_padded_batches(model, tokenizer, texts, window, stride))
+        print(f"(c) padded   {n_scored / t_pad:10.0f} tok/s", file=sys.stderr)
+
+        # the three agree on the numbers (else the speed comparison would be meaningless)
+        worst = max(abs(per_doc[d][0] / per_doc[d][2] - engine_means[d]) / max(abs(engine_means[d]), 1e-9)
+                    for d in engine_means if engine_means[d] is not None)
+        worst_pad = max(abs(padded[d][0] / padded[d][2] - per_doc[d][0] / per_doc[d][2]) / (per_doc[d][0] / per_doc[d][2])
+                        for d in per_doc)
+        flops = model_flops(model, segments)
+        ceiling = matmul_ceiling()
+        results.update({
+            "engine_tok_s": n_scored / t_engine, "per_doc_tok_s": n_scored / t_doc, "padded_tok_s": n_scored / t_pad,
+            "engine_vs_per_doc": t_doc / t_engine, "engine_vs_padded": t_pad / t_engine,
+            "max_rel_diff_engine_vs_per_doc": worst, "max_rel_diff_padded_vs_per_doc": worst_pad,
+            "engine_seconds": t_engine, "per_doc_seconds": t_doc, "padded_seconds": t_pad,
+            "model_flops": flops, "engine_flop_s": flops / t_engine,
+            **{f"{k}_flop_s": v for k, v in ceiling.items()},
+        })
+        results["engine_fraction_of_ceiling"] = results["engine_flop_s"] / max(ceiling.values())
+
+        if not args.skip_pair:
+            decoder_dir = resolve_model_folder(args.model, work, texts, seed=2) if args.model == "reference" else encoder_dir
+            t_enc = t_engine  # (a) is the encoder alone
+            t_dec, _ = best_of(args.repeats, lambda: engine_run(work, texts, [decoder_dir], window, stride,
+                                                                 args.token_budget, "dec"))
+            t_pair, (pair_summary, _) = best_of(args.repeats, lambda: engine_run(
+                work, texts, [encoder_dir, decoder_dir], window, stride, args.token_budget, "pair"))
+            assert pair_summary.gap_method == "token"
+            results.update({"encoder_seconds": t_enc, "decoder_seconds": t_dec, "pair_seconds": t_pair,
+                            "pair_vs_sum_of_singles": t_pair / (t_enc + t_dec),
+                            "pair_vs_encoder_alone": t_pair / t_enc})
+    print(json.dumps(results, indent=2, default=float))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=float))
+    return results
+
+
+if __name__ == "__main__":
+    main()
