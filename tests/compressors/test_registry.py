@@ -1,0 +1,59 @@
+"""Every registered method builds, trains a step, and round-trips through save/load unchanged."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from datacomp.compressors.example import TaskExample
+from datacomp.compressors.registry import REGISTRY, build_compressor, load_compressor, save_compressor
+from datacomp.errors import DatacompError
+
+EXAMPLE = TaskExample("q1", "qa", "The quick brown fox jumps over the lazy dog. Paris is the capital of France.",
+                      "\nWhere is Paris?\n", "France", answers=("France",))
+
+
+@pytest.mark.parametrize("method", sorted(REGISTRY))
+def test_save_load_round_trip(method, tiny_lm_pair, tmp_path):
+    encoder, decoder = tiny_lm_pair
+    if method == "sac":
+        encoder = decoder  # SAC's compressor is a copy of the decoder LM
+    compressor = build_compressor(method, encoder, decoder, {"ratio": 4, "max_context_tokens": 40})
+    optimizer = torch.optim.SGD([p for p in compressor.parameters() if p.requires_grad], lr=0.5)
+    compressor.training_loss(EXAMPLE).backward()
+    optimizer.step()   # move every trainable parameter away from its initial value
+    compressor.eval()
+    save_compressor(compressor, tmp_path / "saved")
+    assert json.loads((tmp_path / "saved" / "compressor.json").read_text())["method"] == method
+    loaded = load_compressor(tmp_path / "saved")
+    assert type(loaded) is type(compressor) and loaded.config == compressor.config
+    encoded = compressor.encode_example(EXAMPLE)
+    with torch.no_grad():
+        before = compressor.compress(encoded.context_ids, encoded.prompt_ids)
+        after = loaded.compress(encoded.context_ids, encoded.prompt_ids)
+        fresh = build_compressor(method, encoder, decoder, compressor.config).compress(
+            encoded.context_ids, encoded.prompt_ids)
+    assert after.n_context_tokens == before.n_context_tokens == encoded.context_ids.shape[1]
+    assert torch.equal(after.positions, before.positions)
+    tensors = lambda m: [m.embeddings] if m.embeddings is not None else [  # noqa: E731
+        t for layer in m.past_key_values.layers for t in (layer.keys, layer.values)]
+    for a, b in zip(tensors(before), tensors(after)):
+        assert torch.equal(a, b)
+    assert any(not torch.equal(a, b) for a, b in zip(tensors(before), tensors(fresh))), "training changed nothing"
+    assert before.nbytes() == after.nbytes() > 0
+    with torch.no_grad():
+        assert loaded.predict(EXAMPLE, 4).token_ids == compressor.predict(EXAMPLE, 4).token_ids
+
+
+def test_registry_errors(tiny_lm_dir, tmp_path):
+    with pytest.raises(DatacompError, match="unknown compressor method 'icae'"):
+        build_compressor("icae", tiny_lm_dir, tiny_lm_dir)
+    with pytest.raises(DatacompError, match="unknown comi config key 'alfa'"):
+        build_compressor("comi", tiny_lm_dir, tiny_lm_dir, {"alfa": 1.0})
+    with pytest.raises(DatacompError, match="compressor.json is missing"):
+        load_compressor(tmp_path)
+    (tmp_path / "compressor.json").write_text('{"method": "sac",\n "config": }')
+    with pytest.raises(DatacompError, match="invalid JSON at line 2"):
+        load_compressor(tmp_path)

@@ -1,0 +1,112 @@
+"""The shared training loop: a resumed run is the same run (in process, and after SIGKILL)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from datacomp.compressors.example import TaskExample
+from datacomp.compressors.registry import build_compressor
+from datacomp.compressors.train import TrainConfig, step_example_indices, train_compressor
+from datacomp.errors import DatacompError
+
+EXAMPLES = [
+    TaskExample(f"c{i}", "continuation", text[:30], "", text[30:60])
+    for i, text in enumerate([
+        "The quick brown fox jumps over the lazy dog. The quick brown fox jumps again.",
+        "To be, or not to be, that is the question: whether 'tis nobler in the mind.",
+        "Paris is the capital and most populous city of France, with an estimated population.",
+    ])
+]
+OPTIONS = {"ratio": 4, "max_context_tokens": 16, "max_target_tokens": 8, "reconstruction_share": 0.5}
+TRAIN = {"steps": 6, "batch_size": 2, "learning_rate": 1e-2, "warmup_steps": 2, "checkpoint_every": 2}
+
+
+def _params(compressor):
+    return compressor.trainable_state_dict()
+
+
+def _assert_same_params(a, b):
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+
+
+def test_example_order_is_a_function_of_the_step():
+    first_epoch = step_example_indices(0, 3, 3, seed=0)
+    assert sorted(first_epoch) == [0, 1, 2]
+    assert step_example_indices(1, 2, 3, 0) == step_example_indices(1, 2, 3, 0)
+    assert step_example_indices(0, 3, 3, 0) != step_example_indices(0, 3, 3, 5) or \
+        step_example_indices(1, 3, 3, 0) != step_example_indices(1, 3, 3, 5)
+
+
+def test_half_run_plus_resume_equals_straight_run(tiny_lm_dir, tmp_path):
+    torch.manual_seed(0)
+    straight = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, OPTIONS)
+    full = train_compressor(straight, EXAMPLES, TrainConfig(**TRAIN), tmp_path / "straight")
+    assert full.steps == 6 and len(full.losses) == 6 and full.resumed_from == 0
+
+    torch.manual_seed(0)
+    first = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, OPTIONS)
+    half = train_compressor(first, EXAMPLES, TrainConfig(**{**TRAIN, "steps": 3}), tmp_path / "split")
+    assert half.losses == full.losses[:3]
+    assert (tmp_path / "split" / "LATEST").read_text().strip() == "ckpt-00000003"
+    torch.manual_seed(123)  # the RNG state must come from the checkpoint, not from here
+    fresh = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, OPTIONS)
+    rest = train_compressor(fresh, EXAMPLES, TrainConfig(**TRAIN), tmp_path / "split")
+    assert rest.resumed_from == 3
+    assert rest.losses == full.losses
+    _assert_same_params(_params(fresh), _params(straight))
+    assert not torch.equal(_params(fresh)["memory_tokens"], _params(first)["memory_tokens"])
+
+
+def test_resume_refuses_a_different_run(tiny_lm_dir, tmp_path):
+    compressor = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, OPTIONS)
+    train_compressor(compressor, EXAMPLES, TrainConfig(**{**TRAIN, "steps": 2}), tmp_path)
+    with pytest.raises(DatacompError, match="train config key 'learning_rate'"):
+        train_compressor(compressor, EXAMPLES, TrainConfig(**{**TRAIN, "learning_rate": 0.5}), tmp_path)
+    other = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, {**OPTIONS, "ratio": 2})
+    with pytest.raises(DatacompError, match="compressor config key 'ratio'"):
+        train_compressor(other, EXAMPLES, TrainConfig(**TRAIN), tmp_path)
+    with pytest.raises(DatacompError, match="no training examples"):
+        train_compressor(compressor, [], TrainConfig(**TRAIN), tmp_path / "empty")
+
+
+def test_sigkill_then_resume_continues_the_same_run(tiny_lm_dir, tmp_path):
+    checkpoints = tmp_path / "killed"
+    here = Path(__file__).parent
+    env = {**os.environ, "DATACOMP_PROGRESS": "0", "OMP_NUM_THREADS": "1"}
+    worker = subprocess.Popen([sys.executable, str(here / "train_worker.py"), str(tiny_lm_dir), str(checkpoints),
+                               str(here)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 120
+        while not (checkpoints / "LATEST").exists():
+            assert worker.poll() is None, worker.stderr.read().decode()[-2000:]
+            assert time.time() < deadline, "the worker wrote no checkpoint in 120 s"
+            time.sleep(0.05)
+        time.sleep(0.3)  # let it run on past the checkpoint, so the kill lands mid-run
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    assert worker.returncode == -signal.SIGKILL
+    latest = checkpoints / (checkpoints / "LATEST").read_text().strip()
+    saved_step = json.loads((latest / "trainer_state.json").read_text())["step"]
+    total = saved_step + 3
+
+    resumed = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, OPTIONS)
+    result = train_compressor(resumed, EXAMPLES, TrainConfig(**{**TRAIN, "steps": total}), checkpoints)
+    assert result.resumed_from == saved_step
+
+    torch.manual_seed(0)
+    straight = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, OPTIONS)
+    reference = train_compressor(straight, EXAMPLES, TrainConfig(**{**TRAIN, "steps": total}))
+    assert result.losses == reference.losses
+    _assert_same_params(_params(resumed), _params(straight))
