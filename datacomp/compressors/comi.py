@@ -13,8 +13,11 @@ tokens' h. With n context tokens and ratio r:
    are shared as (n - G) * softmax(-MIG) by largest remainder (ties to the earlier group).
 2. Fine: inside each group, w_i = softmax_i(alpha * cos(h_i, q) - beta * max_{j != i} cos(h_i, h_j))
    (a one-token group has redundancy 0), slot = sum_i w_i h_i.
-3. A linear adapter (identity-initialised when the sizes agree) maps slots into the decoder's input space;
-   the decoder (LoRA on q/k/v/o) reads [slots, query, answer]; loss on the answer only.
+3. An adapter maps slots into the decoder's input space: ``linear`` (identity-initialised when the sizes
+   agree) or ``block`` (a copy of the encoder LM's layer m - the first one the encoder dropped - attending
+   bidirectionally over the slots at positions 0..G-1, then the linear map). The decoder (LoRA on q/k/v/o)
+   reads [slots, query, answer]; loss on the answer only. Without a query (empty prompt, e.g. continuation)
+   q is the mean of the context's hidden states.
 
 The group sizes are discrete, so alpha and beta get gradients only through the fine stage (when learned).
 With alpha = beta = 0 every MIG is 0, groups stay equal and weights uniform: plain mean-pooling of equal
@@ -23,6 +26,7 @@ groups, registered as the ``meanpool`` baseline (GMSA-style), whose alpha and be
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 
@@ -119,6 +123,7 @@ class COMIConfig(CompressorConfig):
     encoder_training: str = "full"   # the paper trains the encoder layers fully; "lora" for big encoders
     lora_rank: int = 8               # decoder LoRA on q/k/v/o (paper: 128 at 7B)
     lora_alpha: int = 16
+    adapter: str = "linear"          # "linear" or "block" (one transformer block initialised from the LM)
 
 
 @dataclasses.dataclass
@@ -144,7 +149,14 @@ class COMI(Compressor):
         if config.encoder_training not in ("lora", "full"):
             raise DatacompError(f"{self.method} config field encoder_training must be 'lora' or 'full', "
                                 f"not {config.encoder_training!r}")
+        if config.adapter not in ("linear", "block"):
+            raise DatacompError(f"{self.method} config field adapter must be 'linear' or 'block', "
+                                f"not {config.adapter!r}")
         body = encoder.model
+        self.adapter_block = None
+        if config.adapter == "block":
+            self.adapter_block = copy.deepcopy(body.layers[min(config.encoder_layers, total - 1)])
+            self.adapter_block.requires_grad_(True)
         body.layers = body.layers[: config.encoder_layers]
         body.config.num_hidden_layers = config.encoder_layers
         if config.encoder_training == "lora":
@@ -174,9 +186,16 @@ class COMI(Compressor):
     def compress(self, context_ids: torch.Tensor, query_ids: torch.Tensor | None = None) -> Memory:
         hidden, query = self.context_hidden(context_ids, query_ids)
         slots, _ = comi_slots(hidden, query, self.config.ratio, self.alpha_beta[0], self.alpha_beta[1])
-        embeddings = self.adapter(slots)[None]
-        k = embeddings.shape[1]
-        return Memory(n_context_tokens=context_ids.shape[1], positions=torch.arange(k)[None], next_position=k,
+        slots = slots[None]
+        k = slots.shape[1]
+        positions = torch.arange(k, device=slots.device)[None]
+        if self.adapter_block is not None:
+            rotary = self.encoder.rotary_emb(slots, positions)
+            everywhere = torch.zeros(1, 1, k, k, dtype=slots.dtype, device=slots.device)
+            slots = self.adapter_block(slots, attention_mask=everywhere, position_ids=positions,
+                                       position_embeddings=rotary)
+        embeddings = self.adapter(slots)
+        return Memory(n_context_tokens=context_ids.shape[1], positions=positions, next_position=k,
                       embeddings=embeddings)
 
 

@@ -122,6 +122,18 @@ def train_compressor(compressor: Compressor, examples: Sequence, config: TrainCo
                        checkpoint=latest)
 
 
+def train_stages(compressor: Compressor, stages: Sequence[tuple[str, Sequence, TrainConfig]],
+                 checkpoint_dir: str | Path, resume: bool = True) -> list[TrainResult]:
+    """Consecutive training stages (e.g. SAC: ("continuation", examples, config), then ("qa", ...)), each
+    checkpointed in ``checkpoint_dir/<name>``. Resuming re-enters a finished stage only to load its final
+    checkpoint (no step is repeated), so a killed multi-stage run also continues where it stopped."""
+    results = []
+    for name, examples, config in stages:
+        results.append(train_compressor(compressor, examples, config, Path(checkpoint_dir) / name, resume=resume,
+                                        description=f"training {compressor.method} ({name})"))
+    return results
+
+
 def save_checkpoint(checkpoint_dir: Path, compressor: Compressor, optimizer, config: TrainConfig, step: int,
                     losses: list[float]) -> Path:
     from safetensors.torch import save_file

@@ -110,3 +110,26 @@ def test_comi_encoder_is_the_first_layers(tiny_lm_pair):
         build_compressor("comi", encoder, decoder, {"encoder_layers": 3})
     with pytest.raises(DatacompError, match="meanpool config fields alpha and beta must be 0"):
         build_compressor("meanpool", encoder, decoder, {"alpha": 1.0})
+
+
+def test_block_adapter_is_a_copy_of_the_next_layer_and_round_trips(tiny_lm_pair, tmp_path):
+    from datacomp.compressors.registry import load_compressor, save_compressor
+
+    encoder, decoder = tiny_lm_pair
+    comi = build_compressor("comi", encoder, decoder, {"adapter": "block", "ratio": 4, "max_context_tokens": 40})
+    source = build_compressor("comi", encoder, decoder, {"encoder_layers": 2})
+    torch.testing.assert_close(comi.adapter_block.mlp.up_proj.weight, source.encoder.layers[1].mlp.up_proj.weight)
+    assert comi.adapter_block.mlp.up_proj.weight.requires_grad
+    context, query = comi.tokenize(TEXT, 40), comi.tokenize(" Where is Paris?")
+    with torch.no_grad():
+        memory = comi.compress(context, query)
+        comi.adapter_block.mlp.down_proj.weight.add_(0.1)
+        moved = comi.compress(context, query)
+    assert memory.n_slots == math.ceil(context.shape[1] / 4)
+    assert not torch.allclose(memory.embeddings, moved.embeddings)   # the block is on the path
+    save_compressor(comi, tmp_path)
+    with torch.no_grad():
+        torch.testing.assert_close(load_compressor(tmp_path).compress(context, query).embeddings, moved.embeddings,
+                                   atol=0, rtol=0)
+    with pytest.raises(DatacompError, match="adapter must be 'linear' or 'block'"):
+        build_compressor("comi", encoder, decoder, {"adapter": "mlp"})

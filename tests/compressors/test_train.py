@@ -15,7 +15,7 @@ import torch
 
 from datacomp.compressors.example import TaskExample
 from datacomp.compressors.registry import build_compressor
-from datacomp.compressors.train import TrainConfig, step_example_indices, train_compressor
+from datacomp.compressors.train import TrainConfig, step_example_indices, train_compressor, train_stages
 from datacomp.errors import DatacompError
 
 EXAMPLES = [
@@ -110,3 +110,22 @@ def test_sigkill_then_resume_continues_the_same_run(tiny_lm_dir, tmp_path):
     reference = train_compressor(straight, EXAMPLES, TrainConfig(**{**TRAIN, "steps": total}))
     assert result.losses == reference.losses
     _assert_same_params(_params(resumed), _params(straight))
+
+
+def test_stages_resume_after_the_first_stage(tiny_lm_dir, tmp_path):
+    qa = [TaskExample("q", "qa", EXAMPLES[2].context, "\n### Question:\nWhere?\n### Answer:\n", "France")]
+    stages = [("continuation", EXAMPLES, TrainConfig(**{**TRAIN, "steps": 3})),
+              ("qa", qa, TrainConfig(**{**TRAIN, "steps": 4}))]
+    torch.manual_seed(0)
+    straight = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, OPTIONS)
+    reference = train_stages(straight, stages, tmp_path / "straight")
+    assert [len(r.losses) for r in reference] == [3, 4]
+
+    torch.manual_seed(0)
+    first = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, OPTIONS)
+    train_stages(first, stages[:1] + [("qa", qa, TrainConfig(**{**TRAIN, "steps": 2}))], tmp_path / "split")
+    fresh = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, OPTIONS)
+    resumed = train_stages(fresh, stages, tmp_path / "split")
+    assert [r.resumed_from for r in resumed] == [3, 2]
+    assert [r.losses for r in resumed] == [r.losses for r in reference]
+    _assert_same_params(_params(fresh), _params(straight))
