@@ -73,9 +73,21 @@ def _percentile_interval(draws: np.ndarray, confidence: float) -> tuple[float | 
     return float(low), float(high)
 
 
-def rank_rows(matrix: np.ndarray) -> np.ndarray:
-    """Average ranks along the last axis (ties share their mean rank), as Spearman needs."""
-    return sps.rankdata(matrix, axis=-1)
+def resample_ranks(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Average ranks within each bootstrap resample ``values[index[r]]`` (ties, including repeated draws of
+    one element, share their mean rank), equal to ``scipy.stats.rankdata(values[index], axis=-1)``.
+
+    Computed from the original order in O(b n) without sorting each resample: count the draws of every
+    distinct value per row; a value's rank is the draws strictly below it plus (its count + 1) / 2.
+    """
+    _, group_of = np.unique(values, return_inverse=True)  # ids ordered by value; equal values share an id
+    n_groups = int(group_of.max()) + 1 if group_of.size else 0
+    draws = group_of.reshape(-1)[index]
+    rows = index.shape[0]
+    offsets = (np.arange(rows) * n_groups)[:, None]
+    counts = np.bincount((draws + offsets).ravel(), minlength=rows * n_groups).reshape(rows, n_groups)
+    average = np.cumsum(counts, axis=1) - counts + (counts + 1) / 2.0
+    return np.take_along_axis(average, draws, axis=1)
 
 
 def pearson_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -87,18 +99,17 @@ def pearson_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.where(denominator > 0, (xc * yc).sum(axis=-1) / np.where(denominator > 0, denominator, 1), np.nan)
 
 
-def _statistic_rows(x: np.ndarray, y: np.ndarray, method: str) -> np.ndarray:
-    """The correlation of each resampled row (vectorised for Pearson/Spearman, a loop for Kendall)."""
+def _statistic_rows(x: np.ndarray, y: np.ndarray, index: np.ndarray, method: str) -> np.ndarray:
+    """The correlation within each resample row ``index[r]`` of the original x, y (vectorised for Pearson and
+    Spearman, a loop over rows for Kendall). NaN for a resample in which x or y is constant."""
     if method == "pearson":
-        return pearson_rows(x, y)
+        return pearson_rows(x[index], y[index])
     if method == "spearman":
-        return pearson_rows(rank_rows(x), rank_rows(y))
-    out = np.empty(x.shape[0])
-    for i in range(x.shape[0]):
-        if _is_constant(x[i]) or _is_constant(y[i]):
-            out[i] = np.nan
-        else:
-            out[i] = sps.kendalltau(x[i], y[i]).statistic
+        return pearson_rows(resample_ranks(x, index), resample_ranks(y, index))
+    out = np.empty(index.shape[0])
+    for i, rows in enumerate(index):
+        xb, yb = x[rows], y[rows]
+        out[i] = np.nan if _is_constant(xb) or _is_constant(yb) else sps.kendalltau(xb, yb).statistic
     return out
 
 
@@ -165,7 +176,7 @@ def correlation(x: Sequence[float], y: Sequence[float], method: str = "spearman"
     estimate, p_value = _point_and_p(x, y, method)
     rng = np.random.default_rng(seed)
     index = rng.integers(0, n, size=(n_boot, n))
-    draws = np.concatenate([_statistic_rows(x[chunk], y[chunk], method) for chunk in _chunks(index)])
+    draws = np.concatenate([_statistic_rows(x, y, chunk, method) for chunk in _chunks(index)])
     low, high = _percentile_interval(draws, confidence)
     dropped = int(np.sum(~np.isfinite(draws)))
     return Correlation(method, _clean(estimate), low, high, _clean(p_value), n, confidence,
@@ -209,23 +220,22 @@ def residualise(values: np.ndarray, covariates: np.ndarray) -> np.ndarray:
     return values - (design @ coef)[..., 0]
 
 
-def _rank_covariates(covariates: np.ndarray) -> np.ndarray:
-    """Rank the numeric covariate columns along the rows axis; 0/1 columns (domains) are left as they are,
-    since ranking a two-valued column is an affine map that spans the same space."""
-    out = covariates.copy()
-    for j in range(covariates.shape[-1]):
-        column = covariates[..., j]
-        if np.unique(column).size > 2:
-            out[..., j] = sps.rankdata(column, axis=-1)
-    return out
+def _partial_r(x: np.ndarray, y: np.ndarray, covariates: np.ndarray, index: np.ndarray,
+               spearman: bool) -> np.ndarray:
+    """Partial correlation of x and y given the covariates, within each resample row of ``index``.
 
-
-def _partial_r(x: np.ndarray, y: np.ndarray, covariates: np.ndarray, spearman: bool) -> np.ndarray:
-    """Partial correlation of x and y given the covariates; x, y (..., n), covariates (..., n, k)."""
+    Spearman ranks x, y and every numeric covariate within the resample; 0/1 columns (domains) are used as
+    they are, since ranking a two-valued column is an affine map spanning the same space.
+    """
     if spearman:
-        x, y = sps.rankdata(x, axis=-1), sps.rankdata(y, axis=-1)
-        covariates = _rank_covariates(covariates)
-    return pearson_rows(residualise(x, covariates), residualise(y, covariates))
+        xs, ys = resample_ranks(x, index), resample_ranks(y, index)
+        columns = [resample_ranks(covariates[:, j], index) if np.unique(covariates[:, j]).size > 2
+                   else covariates[:, j][index] for j in range(covariates.shape[1])]
+    else:
+        xs, ys = x[index], y[index]
+        columns = [covariates[:, j][index] for j in range(covariates.shape[1])]
+    design = np.stack(columns, axis=-1) if columns else np.empty(index.shape + (0,))
+    return pearson_rows(residualise(xs, design), residualise(ys, design))
 
 
 def partial_correlation(x: Sequence[float], y: Sequence[float], covariates: np.ndarray,
@@ -249,7 +259,7 @@ def partial_correlation(x: Sequence[float], y: Sequence[float], covariates: np.n
     reason = _undefined_reason({"x": x, "y": y}, n, max(min_n, k + 4))
     if reason is None:
         spearman = method == "spearman"
-        estimate = float(_partial_r(x, y, covariates, spearman))
+        estimate = float(_partial_r(x, y, covariates, np.arange(n)[None, :], spearman)[0])
         if not math.isfinite(estimate):
             reason = "x or y is fully explained by the covariates: the partial correlation is undefined"
     if reason:
@@ -262,8 +272,7 @@ def partial_correlation(x: Sequence[float], y: Sequence[float], covariates: np.n
         p_value = float(2 * sps.t.sf(abs(t), df))
     rng = np.random.default_rng(seed)
     index = rng.integers(0, n, size=(n_boot, n))
-    draws = np.concatenate([_partial_r(x[chunk], y[chunk], covariates[chunk], spearman)
-                            for chunk in _chunks(index, 500_000)])
+    draws = np.concatenate([_partial_r(x, y, covariates, chunk, spearman) for chunk in _chunks(index, 500_000)])
     low, high = _percentile_interval(draws, confidence)
     dropped = int(np.sum(~np.isfinite(draws)))
     return Correlation(label, _clean(estimate), low, high, _clean(p_value), n, confidence,
@@ -311,8 +320,8 @@ def compare_predictors(y: Sequence[float], first: Sequence[float], second: Seque
     rb, _ = _point_and_p(b, y, method)
     rng = np.random.default_rng(seed)
     index = rng.integers(0, n, size=(n_boot, n))
-    diffs = np.concatenate([np.abs(_statistic_rows(a[chunk], y[chunk], method))
-                            - np.abs(_statistic_rows(b[chunk], y[chunk], method)) for chunk in _chunks(index)])
+    diffs = np.concatenate([np.abs(_statistic_rows(a, y, chunk, method)) - np.abs(_statistic_rows(b, y, chunk, method))
+                            for chunk in _chunks(index)])
     low, high = _percentile_interval(diffs, confidence)
     stronger = None
     if low is not None and low > 0:

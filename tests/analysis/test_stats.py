@@ -168,3 +168,10 @@ def test_compare_predictors_finds_the_planted_stronger_predictor():
     assert result.first_estimate == pytest.approx(sps.spearmanr(strong, y).statistic)
     null = stats.compare_predictors(y, weak, weak + rng.normal(scale=1e-3, size=400), ("a", "b"), n_boot=200)
     assert null.stronger is None and null.ci_low < 0 < null.ci_high
+
+
+def test_resample_ranks_equal_scipy_rankdata_of_each_resample():
+    rng = np.random.default_rng(13)
+    values = np.round(rng.normal(size=60), 1)  # rounding makes ties among the originals too
+    index = rng.integers(0, 60, size=(50, 60))
+    assert np.array_equal(stats.resample_ranks(values, index), sps.rankdata(values[index], axis=-1))
