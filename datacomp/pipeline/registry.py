@@ -6,7 +6,9 @@
 (JSON values). Another stage refers to them as ``"@stage"`` (the ``ref`` output, or the only one) or
 ``"@stage.key"``; the runner substitutes the values before calling ``run``. ``check(config, problem)``
 is optional: it validates the config when the file is read and reports a bad key through
-``problem(key, message)``, so that mistakes surface before anything runs.
+``problem(key, message)``, so that mistakes surface before anything runs. ``fingerprint(config)`` is
+optional too: JSON-able facts outside the file that the stage's result depends on (the text of a
+slice definition), hashed with the config so that editing them re-runs the stage.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class StageType:
     run: Callable[[StageContext, Any], dict[str, Any] | None]
     description: str = ""
     check: Callable[[Any, Callable[[str, str], Exception]], None] | None = None
+    fingerprint: Callable[[Any], Any] | None = None   # inputs outside the file (e.g. a .sql file's hash)
 
     @property
     def config_type(self) -> type:

@@ -49,7 +49,10 @@ def _now() -> datetime:
 
 
 def stage_hash(stage: StageSpec) -> str:
-    return config_hash({"type": stage.type, "config": to_jsonable(stage.config)})
+    """Hash of the stage's type, its config as written, and its type's fingerprint of outside inputs."""
+    kind = stage_types().get(stage.type)
+    extra = kind.fingerprint(stage.config) if kind is not None and kind.fingerprint else None
+    return config_hash({"type": stage.type, "config": to_jsonable(stage.config), "fingerprint": extra})
 
 
 def resolve_paths(pipeline: Pipeline, db: str | Path | None) -> tuple[Path, Path]:

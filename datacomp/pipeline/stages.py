@@ -39,6 +39,8 @@ def check_slice(config: SliceStageConfig, problem: Problem) -> None:
     from datacomp.curation.params import coerce
     from datacomp.errors import DatacompError
 
+    if config.definition.startswith("@"):
+        return  # known only at run time
     try:
         definition = load_definition(config.definition)
     except DatacompError as error:
@@ -60,7 +62,17 @@ def check_slice(config: SliceStageConfig, problem: Problem) -> None:
                                     f"'{key}' ({spec.type_text})")
 
 
-STAGES["slice"] = StageType(SliceStageConfig, run_slice, "a named slice from a SQL slice definition", check_slice)
+def slice_fingerprint(config: SliceStageConfig) -> str:
+    """The definition's SQL hash: editing a .sql file re-runs the slice stages that use it."""
+    from datacomp.curation.definitions import load_definition
+
+    if config.definition.startswith("@"):
+        return None  # another stage's output; that stage's re-runs already propagate
+    return load_definition(config.definition).sql_hash
+
+
+STAGES["slice"] = StageType(SliceStageConfig, run_slice, "a named slice from a SQL slice definition", check_slice,
+                            slice_fingerprint)
 
 
 # ------------------------------------------------------------------------------------------ curriculum

@@ -43,3 +43,18 @@ def test_example_pipeline_runs_then_skips_then_reruns_only_what_changed(scored_s
     with open_store(db) as store:
         assert {m["bucket"] for m in slice_members(store, "easy_first")} == {0, 1}
         assert {name: get_slice(store, name)["run_id"] for name in runs_before} == runs_before
+
+
+def test_editing_a_user_definition_reruns_its_slice_stage(scored_store, tmp_path):
+    db = scored_store.path
+    scored_store.close()
+    definition = tmp_path / "mine.sql"
+    definition.write_text("-- param: min_chars: int = 0\nSELECT doc_id FROM documents WHERE n_chars >= $min_chars")
+    pipeline = tmp_path / "mine.toml"
+    pipeline.write_text(f'[[stage]]\nname = "mine"\ntype = "slice"\ndefinition = "{definition}"\n'
+                        'params = { min_chars = 100 }\n')
+    assert [o.status for o in run_pipeline(pipeline, db=db)] == ["ran"]
+    assert [o.status for o in run_pipeline(pipeline, db=db)] == ["skipped"]
+    definition.write_text(definition.read_text() + " AND domain = 'code'")
+    [outcome] = run_pipeline(pipeline, db=db)
+    assert outcome.status == "ran" and outcome.reason == "config changed"
