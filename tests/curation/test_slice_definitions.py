@@ -21,7 +21,7 @@ def enc_scored(docs):
 
 
 def test_every_shipped_definition_parses():
-    assert {"score_quantile", "score_threshold", "gap_range", "length_range", "domain", "corpus",
+    assert {"score_quantile", "score_threshold", "gap_range", "gap_quantile", "length_range", "domain", "corpus",
             "random_sample"} <= set(shipped_names())
     for name in shipped_names():
         definition = load_definition(name)
@@ -67,6 +67,15 @@ def test_gap_range(scored_store, docs):
     create_slice(scored_store, "g", "gap_range",
                  {"encoder": "enc", "decoder": "dec", "gap_col": "kl_dec_enc", "min": 0.9})
     assert set(slice_doc_ids(scored_store, "g")) == {d["doc_id"] for d in docs if 3 * d["js"] >= 0.9}
+
+
+@pytest.mark.parametrize("lo,hi", [(0.0, 0.3), (0.3, 1.0)])
+def test_gap_quantile_matches_numpy(scored_store, docs, lo, hi):
+    values = np.array([d["js"] for d in docs])
+    q_lo, q_hi = np.quantile(values, lo), np.quantile(values, hi)
+    expected = [d for d in docs if d["js"] >= q_lo and (d["js"] < q_hi or (hi == 1.0 and d["js"] <= q_hi))]
+    create_slice(scored_store, "gq", "gap_quantile", {"encoder": "enc", "decoder": "dec", "lo": lo, "hi": hi})
+    assert slice_doc_ids(scored_store, "gq") == [d["doc_id"] for d in sorted(expected, key=lambda d: d["js"])]
 
 
 def test_length_range(scored_store, docs):
