@@ -20,6 +20,8 @@ def fmt(value: Any, digits: int = 3) -> str:
             return "–"
         if value == 0:
             return "0"
+        if 1000 <= abs(value) < 1e9:  # lengths, counts, latencies: whole numbers with thin-space thousands
+            return f"{value:,.0f}".replace(",", "\u2009")
         text = f"{value:.{digits}g}"
         return text.replace("e-0", "e-").replace("e+0", "e+")
     return str(value)
@@ -29,6 +31,8 @@ def fmt_p(value: float | None) -> str:
     """p-values: two significant digits, scientific below 1e-4."""
     if value is None:
         return "–"
+    if value == 0:
+        return "<1e-300"  # below double precision: scipy/statsmodels return exactly 0
     if value < 1e-4:
         return f"{value:.1e}".replace("e-0", "e-")
     return f"{value:.2g}"

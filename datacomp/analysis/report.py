@@ -303,8 +303,9 @@ def _findings(store: Store, config: ReportConfig, task: str | None,
         elif scored < config.min_n:
             section["skipped"].append(
                 f"{compressor_id}: {scored} of {len(docs)} evaluated documents have encoder scores (need "
-                f"{config.min_n}); score them: `datacomp score --corpus NAME --encoder {docs[0]['encoder_id']} "
-                f"--decoder {docs[0]['decoder_id']}`")
+                f"{config.min_n}); score them: `datacomp score --corpus NAME --encoder "
+                f"{docs[0]['encoder_id'] or 'MODEL'} --decoder {docs[0]['decoder_id'] or 'MODEL'}`"
+                + ("" if docs[0]["encoder_id"] else " (the compressor records no encoder model)"))
         else:
             analyses.append(fnd.compressor_analysis(docs, settings))
     sweeps = fnd.gap_sweep_analysis([r for r in rows if r.get(metric) is not None], settings)

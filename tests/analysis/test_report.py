@@ -139,14 +139,17 @@ def test_markdown_prints_the_numbers_in_report_json(planted):
         assert row[0] == finding["id"]
         assert row == [c.replace("|", "\\|") for c in finding_row(finding)]
         if finding["estimate"] is not None:  # the printed number is the JSON number, rounded to 3 digits
-            assert float(row[5]) == pytest.approx(finding["estimate"], rel=5e-3, abs=1e-12)
+            assert float(row[5].replace("\u2009", "")) == pytest.approx(finding["estimate"], rel=5e-3, abs=1e-12)
             if finding["ci_low"] is None:  # Kruskal-Wallis H has no interval
                 assert row[6] == "–" and finding["method"] == "kruskal-wallis H"
             else:
                 low, high = (float(v) for v in row[6].strip("[]").split(","))
                 assert low == pytest.approx(finding["ci_low"], rel=5e-3)
                 assert high == pytest.approx(finding["ci_high"], rel=5e-3)
-            assert float(row[7]) == pytest.approx(finding["p_value"], rel=5e-2)
+            if finding["p_value"] == 0:
+                assert row[7] == "<1e-300"
+            else:
+                assert float(row[7]) == pytest.approx(finding["p_value"], rel=5e-2)
         assert int(row[9].replace("\u2009", "")) == finding["n"]
     for guideline in data["guidelines"]["items"]:
         assert guideline["text"] in markdown
@@ -227,3 +230,12 @@ def test_findings_are_deterministic_for_a_seed():
     first = compressor_analysis(rows, AnalysisSettings(n_boot=100, seed=3))
     second = compressor_analysis(rows, AnalysisSettings(n_boot=100, seed=3))
     assert first["findings"] == second["findings"] and "gap_js" in first["missing_predictors"]
+
+
+def test_number_formats():
+    from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p
+
+    assert [fmt(0.123456), fmt(-0.0883), fmt(1234.6), fmt(12), fmt(None), fmt(float("nan"))] == \
+        ["0.123", "-0.0883", "1\u2009235", "12", "–", "–"]
+    assert [fmt_p(0.0), fmt_p(3.3e-223), fmt_p(0.0456), fmt_p(None)] == ["<1e-300", "3.3e-223", "0.046", "–"]
+    assert fmt_ci(-0.5, None) == "[-0.5, –]" and fmt_ci(None, None) == "–"
