@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from datacomp.pipeline.library import library_stage
-from datacomp.pipeline.registry import STAGES, StageContext
+from datacomp.pipeline.registry import STAGES, StageContext, StageType
 
 
 def run_prepare_corpora(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str, Any]:
@@ -36,6 +36,21 @@ def run_pretrain(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str
     from datacomp.models.pretrain import pretrain
 
     record = pretrain(ctx.store, config)
+    return {"ref": record.model_id, "model_id": record.model_id, "path": record.path,
+            "tokenizer_id": record.tokenizer_id, "n_params": record.n_params}
+
+
+@dataclasses.dataclass
+class AddModelStageConfig:
+    path: str                          # a model folder, a .gguf file, or a shortcut such as smollm2
+    model_name: str | None = None      # registry name; default: what `datacomp models add` picks
+    trust_remote_code: bool = False    # never run a folder's own Python code unless asked
+
+
+def run_add_model(ctx: StageContext, config: AddModelStageConfig) -> dict[str, Any]:
+    from datacomp.models.adding import add_model
+
+    record = add_model(ctx.store, config.path, name=config.model_name, trust_remote_code=config.trust_remote_code)
     return {"ref": record.model_id, "model_id": record.model_id, "path": record.path,
             "tokenizer_id": record.tokenizer_id, "n_params": record.n_params}
 
@@ -84,6 +99,7 @@ STAGES["ingest"] = library_stage("datacomp.corpus.ingest:IngestConfig", run_inge
 STAGES["pretrain"] = library_stage("datacomp.models.pretrain:PretrainConfig", run_pretrain,
                                    "pretrain a small reference LM on a domain mixture",
                                    rename={"name": "model_name"})
+STAGES["add_model"] = StageType(AddModelStageConfig, run_add_model, "register an existing model folder or GGUF file")
 STAGES["score"] = library_stage("datacomp.scoring.config:ScoreConfig", run_score,
                                 "score corpora under a model, or an encoder and a decoder and their gap")
 STAGES["train"] = library_stage("datacomp.compressors.training_run:TrainRunConfig", run_train,

@@ -14,7 +14,7 @@ from datacomp.pipeline.registry import stage_types
 
 def test_every_registered_type_has_a_config_class():
     registry = stage_types()
-    assert {"prepare_corpora", "ingest", "pretrain", "score", "train", "evaluate", "report", "slice",
+    assert {"prepare_corpora", "ingest", "pretrain", "add_model", "score", "train", "evaluate", "report", "slice",
             "curriculum", "split", "export"} <= set(registry)
     for name, kind in registry.items():
         assert kind.config_type.__dataclass_fields__, name
@@ -72,3 +72,10 @@ params = {{ min = 100, corpus = "tiny" }}
     expected = sum(len(f"document number {i} " * (i + 1)) >= 100 for i in range(12))
     assert out["long"]["n_members"] == expected
     assert [o.status for o in run_pipeline(path, db=db)] == ["skipped", "skipped"]
+
+
+def test_add_model_stage_registers_a_folder(tmp_path, tiny_lm_dir):
+    path = tmp_path / "add.toml"
+    path.write_text(f'[[stage]]\nname = "tiny"\ntype = "add_model"\npath = "{tiny_lm_dir}"\nmodel_name = "tiny"\n')
+    [outcome] = run_pipeline(path, db=tmp_path / "db.duckdb")
+    assert outcome.outputs["ref"].startswith("tiny-") and outcome.outputs["path"] == str(tiny_lm_dir.resolve())
