@@ -85,6 +85,19 @@ def show(
     print_table(shown["head"], title=f"first {len(shown['head'])} members")
 
 
+@slice_app.command("delete")
+def delete(name: Annotated[str, typer.Argument(help="Slice name.")], db: DbOption = DEFAULT_DB) -> None:
+    """Remove a slice and its members (slices derived from it are kept)."""
+    from datacomp.curation.slices import delete_slice, get_slice, show_slice
+
+    with open_store(db) as store:
+        derived = show_slice(store, name)["derived"] if get_slice(store, name) else []
+        row = delete_slice(store, name)
+    console.print(f"deleted slice [bold]{name}[/] ({row['n_members']} documents)")
+    if derived:
+        console.print(f"[yellow]slices derived from it remain: {', '.join(derived)}[/]")
+
+
 @slice_app.command("definitions")
 def definitions(as_json: JsonOption = False) -> None:
     """The shipped slice definitions and their typed params."""

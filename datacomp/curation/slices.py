@@ -98,6 +98,15 @@ def show_slice(store: Store, name: str, limit: int = 10) -> dict[str, Any]:
             "head": store.rows("curation/slice_members", {"name": name})[:limit]}
 
 
+def delete_slice(store: Store, name: str) -> dict[str, Any]:
+    """Remove a slice and its members; returns its record (slices derived from it are kept)."""
+    row = require_slice(store, name)
+    with store.transaction():
+        store.run("curation/members_delete", {"name": name})
+        store.run("curation/slice_delete", {"name": name})
+    return row
+
+
 # ------------------------------------------------------------------------------------------ writing
 def check_slice_name(name: str) -> None:
     if not SLICE_NAME.match(name or ""):

@@ -51,3 +51,16 @@ def test_export_command_writes_jsonl(scored_store, capsys, tmp_path):
     code, out, _ = run(capsys, "export", "code", "--out", str(tmp_path / "x.jsonl"), "--db", db)
     assert code == 0 and "wrote 20 documents" in out
     assert len((tmp_path / "x.jsonl").read_text().splitlines()) == 20
+
+
+def test_slice_delete(scored_store, capsys):
+    db = str(scored_store.path)
+    scored_store.close()
+    run(capsys, "slice", "create", "code", "--from", "domain", "-p", "domains=code", "--db", db)
+    run(capsys, "split", "code", "--db", db)
+    code, out, _ = run(capsys, "slice", "delete", "code", "--db", db)
+    assert code == 0 and "deleted slice code (20 documents)" in out and "code/eval, code/train" in " ".join(out.split())
+    code, out, _ = run(capsys, "slice", "list", "--db", db, "--json")
+    assert [r["slice_id"] for r in json.loads(out)] == ["code/eval", "code/train"]
+    code, _, err = run(capsys, "slice", "delete", "code", "--db", db)
+    assert code == 2 and "slice 'code' not found" in err
