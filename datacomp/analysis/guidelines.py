@@ -227,9 +227,14 @@ def method_choice(rows: Sequence[dict[str, Any]], *, metric: str, scale: float) 
     """Per target ratio: which method kept most of the full-context benefit (descriptive, no test)."""
     name = METRIC_NAMES.get(metric, metric)
     by_ratio: dict[float, list[dict[str, Any]]] = {}
+    cheap: dict[float, list[dict[str, Any]]] = {}  # truncation / token dropping at the same budget
     for row in rows:
-        if row["kind"] == "compressor" and row.get("ratio_target") is not None and row["mean"] is not None:
+        if row.get("ratio_target") is None or row["mean"] is None:
+            continue
+        if row["kind"] == "compressor":
             by_ratio.setdefault(row["ratio_target"], []).append(row)
+        elif row["system"] in ("truncate", "drop"):
+            cheap.setdefault(row["ratio_target"], []).append(row)
     out = []
     for ratio, members in sorted(by_ratio.items()):
         members = sorted(members, key=lambda r: r["mean"], reverse=True)
@@ -240,8 +245,14 @@ def method_choice(rows: Sequence[dict[str, Any]], *, metric: str, scale: float) 
             text += (f", keeping {fmt_pct(best['gain'])} of the full-context benefit (full "
                      f"{fmt(_scaled(best['full_mean'], scale))}, none {fmt(_scaled(best['none_mean'], scale))} "
                      "on the same examples)")
+        elif best.get("full_mean") is not None and best.get("full_mean") == best.get("none_mean"):
+            text += (f" (compression gain undefined: full and no context both score "
+                     f"{fmt(_scaled(best['full_mean'], scale))})")
         supported = True
-        if len(members) > 1:
+        if len(members) == 1:
+            supported = False
+            text += "; it is the only method evaluated at this ratio, so there is nothing to compare it with"
+        else:
             second = members[1]
             overlap = (best["ci_low"] is not None and second["ci_high"] is not None
                        and best["ci_low"] <= second["ci_high"])
@@ -249,6 +260,14 @@ def method_choice(rows: Sequence[dict[str, Any]], *, metric: str, scale: float) 
             if overlap:
                 supported = False
                 text += " — the intervals overlap, so this ranking is not established by these data"
+        baselines = sorted(cheap.get(ratio, []), key=lambda r: r["mean"], reverse=True)
+        if baselines:
+            strongest = baselines[0]
+            text += "; " + ", ".join(f"{b['system']} {fmt(b['mean'] * scale)}" for b in baselines)
+            if best["mean"] <= strongest["mean"]:
+                supported = False
+                text += (f" — no trained compressor beats {strongest['system']} at this budget: use "
+                         f"{strongest['system']} here, or train longer")
         text += "."
         out.append({"topic": "method choice", "scope": f"{fmt(ratio)}x", "supported": supported, "text": text,
                     "basis": {"ratio": ratio, "ranking": [

@@ -300,6 +300,10 @@ def _findings(store: Store, config: ReportConfig, task: str | None,
         scored = sum(d.get("enc_entropy") is not None for d in docs)
         if len(analyses) >= config.max_compressors:
             section["skipped"].append(f"{compressor_id}: beyond --max-compressors {config.max_compressors}")
+        elif len(docs) < config.min_n:
+            section["skipped"].append(
+                f"{compressor_id}: only {len(docs)} evaluated documents (need {config.min_n}); evaluate it on a "
+                "larger slice: `datacomp evaluate --compressor C --slice S --task T`")
         elif scored < config.min_n:
             section["skipped"].append(
                 f"{compressor_id}: {scored} of {len(docs)} evaluated documents have encoder scores (need "

@@ -239,3 +239,22 @@ def test_number_formats():
         ["0.123", "-0.0883", "1\u2009235", "12", "–", "–"]
     assert [fmt_p(0.0), fmt_p(3.3e-223), fmt_p(0.0456), fmt_p(None)] == ["<1e-300", "3.3e-223", "0.046", "–"]
     assert fmt_ci(-0.5, None) == "[-0.5, –]" and fmt_ci(None, None) == "–"
+
+
+def test_method_choice_compares_with_the_cheap_baselines():
+    from datacomp.analysis.guidelines import method_choice
+
+    def row(kind, system, method, mean, low, high):
+        return {"kind": kind, "system": system, "method": method, "ratio_target": 4.0, "mean": mean, "ci_low": low,
+                "ci_high": high, "n": 50, "gain": None, "full_mean": None, "none_mean": None}
+
+    rows = [row("compressor", "sac-1", "sac", 0.7, 0.65, 0.75), row("compressor", "ae-1", "autoencoder", 0.5, 0.45, 0.55),
+            row("baseline", "truncate", "truncate", 0.3, 0.28, 0.32)]
+    [clear] = method_choice(rows, metric="f1", scale=100)
+    assert clear["supported"] and clear["text"].startswith("At 4x, sac (sac-1) scored highest: F1 70 points")
+    assert "next autoencoder (ae-1) at 50; truncate 30." in clear["text"]
+    rows[2] = row("baseline", "truncate", "truncate", 0.8, 0.78, 0.82)
+    [beaten] = method_choice(rows, metric="f1", scale=100)
+    assert not beaten["supported"] and "no trained compressor beats truncate at this budget" in beaten["text"]
+    [alone] = method_choice(rows[:1], metric="f1", scale=100)
+    assert not alone["supported"] and "only method evaluated at this ratio" in alone["text"]
