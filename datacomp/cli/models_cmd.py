@@ -24,7 +24,7 @@ def pretrain_command(
     mixture: MixtureOption,
     tokenizer: Annotated[Optional[Path], typer.Option(
         "--tokenizer", help="Reuse this tokenizer (folder) instead of training one: shares it in a family.")] = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", help="Optimiser steps (default 300).")] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", help="Optimiser steps (default 500).")] = None,
     minutes: Annotated[Optional[float], typer.Option(
         "--minutes", help="Time budget for training instead of --steps.")] = None,
     layers: Annotated[int, typer.Option("--layers")] = 2,
@@ -32,8 +32,8 @@ def pretrain_command(
     heads: Annotated[int, typer.Option("--heads")] = 4,
     context: Annotated[int, typer.Option("--context")] = 128,
     vocab: Annotated[int, typer.Option("--vocab", help="Vocabulary of a newly trained tokenizer.")] = 4096,
-    batch_size: Annotated[int, typer.Option("--batch-size")] = 16,
-    learning_rate: Annotated[float, typer.Option("--lr")] = 3e-3,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 8,
+    learning_rate: Annotated[float, typer.Option("--lr")] = 1e-2,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     threads: Annotated[Optional[int], typer.Option("--threads", help="Torch threads (default: all cores).")] = None,
     precision: Annotated[str, typer.Option("--precision", help="auto, bf16 or fp32.")] = "auto",
