@@ -95,7 +95,7 @@ class Locator:
         for part in [p for p in key.split(".") if p]:
             part = re.sub(r"\[\d+\]$", "", part)
             pattern = re.compile(rf'(^|[{{,\s])("{re.escape(part)}"|{re.escape(part)})\s*=|^\s*\[[^\]]*\b{re.escape(part)}\s*\]')
-            found = next((n for n in range(line, end) if pattern.search(self.lines[n])), None)
+            found = next((n for n in range(line, end) if pattern.search(self.lines[n].split("#", 1)[0])), None)
             if found is None:
                 break
             line = found
