@@ -5,7 +5,7 @@
 
 Contexts are SQuAD paragraphs cut to ``--context`` decoder tokens; the autoencoder trains reconstruction,
 SAC continuation, COMI and meanpool QA (each method's default first task). Encoder = decoder = MODEL_DIR.
-Prints one line per method: steps/s, seconds, the first and last loss.
+Prints one line per method: steps/s, seconds, the mean loss of the first and of the last 10 steps.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from statistics import mean
 
 import torch
 
@@ -27,6 +28,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--qa-file", default="../shared/data/qa/squad-v1.1-dev_articles-00-23.json")
     parser.add_argument("--methods", default="autoencoder,sac,comi,meanpool")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--option", action="append", default=[], help="method config key=JSON value")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -38,9 +41,10 @@ def main() -> None:
     paragraphs = [p for article in data for p in article["paragraphs"]][:64]
     task_of = {"autoencoder": "reconstruction", "sac": "continuation", "comi": "qa", "meanpool": "qa"}
     for method in args.methods.split(","):
+        options = {key: json.loads(value) for key, value in (o.split("=", 1) for o in args.option)}
         compressor = build_compressor(method, args.model, args.model,
                                       {"ratio": args.ratio, "max_context_tokens": args.context,
-                                       "max_target_tokens": args.context})
+                                       "max_target_tokens": args.context, **options})
         tokenizer = compressor.tokenizer
         examples = []
         for i, paragraph in enumerate(paragraphs):
@@ -58,12 +62,13 @@ def main() -> None:
                                             qa["answers"][0]["text"]))
         began = time.perf_counter()
         result = train_compressor(compressor, examples, TrainConfig(steps=args.steps, batch_size=args.batch_size,
-                                                                    warmup_steps=2))
+                                                                    learning_rate=args.lr, warmup_steps=2))
         seconds = time.perf_counter() - began
         trainable = sum(p.numel() for p in compressor.parameters() if p.requires_grad)
         print(f"{method:12s} {task_of[method]:14s} steps/s {args.steps / seconds:6.2f}  ({seconds:.1f} s for "
               f"{args.steps} steps x {args.batch_size} examples; trainable params {trainable:,}; "
-              f"loss {result.losses[0]:.3f} -> {result.losses[-1]:.3f})", flush=True)
+              f"mean loss of the first/last 10 steps {mean(result.losses[:10]):.3f} -> "
+              f"{mean(result.losses[-10:]):.3f})", flush=True)
 
 
 if __name__ == "__main__":

@@ -209,16 +209,17 @@ class Compressor(torch.nn.Module):
         n_prefix = inputs.shape[1] - input_ids.shape[1]
         if n_prefix < 1:
             raise ValueError("the decoder needs at least one prefix position before the inputs")
-        logits, cache = self._decoder_step(inputs, cache, start)
-        return logits[:, n_prefix - 1:], cache, start + inputs.shape[1]
+        logits, cache = self._decoder_step(inputs, cache, start, keep=input_ids.shape[1] + 1)
+        return logits, cache, start + inputs.shape[1]
 
-    def _decoder_step(self, inputs_embeds: torch.Tensor, cache, start: int):
+    def _decoder_step(self, inputs_embeds: torch.Tensor, cache, start: int, keep: int = 1):
+        """The decoder on inputs_embeds after ``cache``, at positions start...; logits of the last ``keep``."""
         n_memory = cache.get_seq_length() if cache is not None else 0
         n_new = inputs_embeds.shape[1]
         positions = torch.arange(start, start + n_new, device=inputs_embeds.device)[None]
         mask = additive_causal_mask(n_memory, n_new, inputs_embeds.dtype).to(inputs_embeds.device)
         out = self.decoder(inputs_embeds=inputs_embeds, attention_mask=mask, position_ids=positions,
-                           past_key_values=cache, use_cache=True)
+                           past_key_values=cache, use_cache=True, logits_to_keep=keep)
         return out.logits, out.past_key_values
 
     def answer_loss(self, memory: Memory, prompt_ids: torch.Tensor, target_ids: torch.Tensor) -> torch.Tensor:
