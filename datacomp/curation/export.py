@@ -68,10 +68,13 @@ def export_slice(store: Store, config: ExportConfig) -> ExportResult:
 
 
 def write_jsonl(table: pa.Table, out: Path) -> None:
-    with open(out, "w", encoding="utf-8") as handle:
+    from datacomp.progress import progress_bar
+
+    with open(out, "w", encoding="utf-8") as handle, progress_bar("export", table.num_rows, unit="docs") as bar:
         for batch in table.to_batches(max_chunksize=1000):
             for row in batch.to_pylist():
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            bar.advance(batch.num_rows)
 
 
 def write_parquet(table: pa.Table, out: Path) -> None:
