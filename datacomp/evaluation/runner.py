@@ -267,7 +267,7 @@ def run_evaluation(store, config: EvalConfig, setup: EvalSetup) -> EvalSummary:
         for reason, n in setup.skipped.items():
             run.count(f"skipped_{reason}", n)
         _warm_up(setup, config, max_new_tokens)
-        primary = systems[0]
+        primary = systems[0]  # the progress bar shows its running mean F1
         running: list[float] = []
         with progress_bar(f"evaluate {config.task}", total=len(setup.examples), unit="examples") as bar:
             for example in setup.examples:
@@ -280,7 +280,7 @@ def run_evaluation(store, config: EvalConfig, setup: EvalSetup) -> EvalSummary:
                         store.run("evaluation/insert", row)
                 written += len(rows)
                 running.extend(row["f1"] for row in rows if row["system"] == primary)
-                bar.advance(1, **({f"{primary}_f1": sum(running) / len(running)} if running else {}))
+                bar.advance(1, **({"f1": sum(running) / len(running)} if running else {}))
         run.count("rows_written", written)
         run.count("rows_already_stored", len(systems) * len(setup.examples) - written)
         summary = summarize(store, eval_id, run.run_id, config.task, setup, systems, written)

@@ -212,3 +212,12 @@ def test_sources_resolve_slice_first_then_corpus(store, tokenizer):
     assert len(data.examples) == 1 and data.examples[0].doc_id == "c"
     with pytest.raises(DatacompError, match="task qa needs --qa-file"):
         build_task_data(TaskDataConfig(task="qa"), tokenizer, store=store, source="code")
+
+
+def test_extract_answer_per_task():
+    from datacomp.compressors.tasks import extract_answer
+
+    assert extract_answer("qa", "\n  Denver Broncos \n### Question:\nmore", 4) == "Denver Broncos"
+    assert extract_answer("span-recall", "one two three four five\nsix", 3) == "one two three"
+    assert extract_answer("qa", "", 4) == ""
+    assert extract_answer("reconstruction", "  line one\nline two \n", 4) == "line one\nline two"
