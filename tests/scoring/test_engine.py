@@ -12,6 +12,7 @@ from scoring_naive import naive_gap, naive_scores
 from datacomp.errors import DatacompError
 from datacomp.models.loading import load_causal_lm
 from datacomp.scoring import ScoreConfig, score_corpus
+from datacomp.scoring.summary import domain_summary
 
 WINDOW, STRIDE = 32, 12  # the long samples (99 and 172 tokens) need 7 and 13 windows
 
@@ -56,6 +57,14 @@ def test_engine_matches_naive_computation_with_gap(store, docs, tiny_lm_pair):
         for key in ("kl_enc_dec", "kl_dec_enc", "js", "js_std"):
             assert close(gap[key], ref_gap[key]), (text[:20], key, gap[key], ref_gap[key])
         assert close(gap["bpb_diff"], ref_enc["bits_per_byte"] - ref_dec["bits_per_byte"])
+
+    (domain,) = domain_summary(store, enc_id, dec_id, WINDOW, STRIDE)
+    enc_rows = [scores[(d, enc_id)] for d in docs]
+    assert (domain["corpus"], domain["domain"], domain["n_docs"], domain["n_scored"]) == ("demo", "web", 7, 7)
+    assert close(domain["enc_entropy"], sum(r["entropy_mean"] for r in enc_rows) / len(enc_rows))
+    total_bits = sum(r["surprisal_mean"] * r["n_tokens"] for r in enc_rows) / math.log(2)
+    assert close(domain["enc_bpb"], total_bits / sum(len(t.encode()) for t in SAMPLE_TEXTS))
+    assert close(domain["js"], sum(g["js"] for g in gaps.values()) / len(gaps))
 
 
 def test_single_model_matches_naive_and_window_changes_the_score(store, docs, tiny_lm_dir):
