@@ -63,28 +63,35 @@ def reallocated_group_sizes(mig: torch.Tensor, n_tokens: int) -> list[int]:
     return [1 + extra for extra in largest_remainder(share.tolist(), n_tokens - n_groups)]
 
 
+def padded_groups(sizes: list[int], device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(token index (G, L), valid (G, L)) of contiguous groups of ``sizes``, padded to L = max size
+    (padding points at the group's last token and is marked invalid)."""
+    lengths = torch.tensor(sizes, device=device)
+    starts = lengths.cumsum(0) - lengths
+    offsets = torch.arange(max(sizes), device=device)
+    valid = offsets[None] < lengths[:, None]
+    index = starts[:, None] + torch.minimum(offsets[None], lengths[:, None] - 1)
+    return index, valid
+
+
 def group_mig(hidden: torch.Tensor, query: torch.Tensor, sizes: list[int], alpha: float, beta: float
               ) -> torch.Tensor:
     """MIG of each group: alpha * (max cos of its tokens to q) - beta * (max cos of its representative to
     the other groups' representatives); hidden (n, d), query (d,)."""
     cos_q = F.cosine_similarity(hidden, query[None], dim=-1)
-    starts = [0] + list(torch.tensor(sizes).cumsum(0)[:-1].tolist())
-    reps, relevance = [], []
-    for start, size in zip(starts, sizes):
-        best = int(cos_q[start:start + size].argmax()) + start
-        reps.append(best)
-        relevance.append(cos_q[best])
-    relevance = torch.stack(relevance)
+    index, valid = padded_groups(sizes, hidden.device)
+    relevance, best = cos_q[index].masked_fill(~valid, -float("inf")).max(dim=1)
     if len(sizes) == 1:
         return alpha * relevance
-    rep = F.normalize(hidden[reps], dim=-1)
+    rep = F.normalize(hidden[index.gather(1, best[:, None])[:, 0]], dim=-1)
     sim = rep @ rep.T
     sim.fill_diagonal_(-float("inf"))
     return alpha * relevance - beta * sim.max(dim=1).values
 
 
 def merge_weights(group: torch.Tensor, query: torch.Tensor, alpha, beta) -> torch.Tensor:
-    """softmax over the group's tokens of alpha * cos(h_i, q) - beta * max_{j != i} cos(h_i, h_j)."""
+    """softmax over one group's tokens of alpha * cos(h_i, q) - beta * max_{j != i} cos(h_i, h_j)
+    (the reference definition; merge_groups computes the same for all groups at once)."""
     relevance = F.cosine_similarity(group, query[None], dim=-1)
     if group.shape[0] == 1:
         return torch.ones(1, dtype=group.dtype, device=group.device)
@@ -95,11 +102,18 @@ def merge_weights(group: torch.Tensor, query: torch.Tensor, alpha, beta) -> torc
 
 
 def merge_groups(hidden: torch.Tensor, query: torch.Tensor, sizes: list[int], alpha, beta) -> torch.Tensor:
-    """(G, d) slots: each contiguous group's weighted sum of hidden states (weights from merge_weights)."""
-    slots = []
-    for group in torch.split(hidden, sizes, dim=0):
-        slots.append(merge_weights(group, query, alpha, beta) @ group)
-    return torch.stack(slots)
+    """(G, d) slots: each contiguous group's sum of hidden states weighted by merge_weights, batched."""
+    index, valid = padded_groups(sizes, hidden.device)
+    groups = hidden[index]                                           # (G, L, d)
+    normed = F.normalize(groups, dim=-1)
+    relevance = normed @ F.normalize(query, dim=-1)                  # (G, L)
+    sim = normed @ normed.transpose(1, 2)                            # (G, L, L)
+    blocked = ~valid[:, None, :] | torch.eye(index.shape[1], dtype=torch.bool, device=hidden.device)[None]
+    redundancy = sim.masked_fill(blocked, -float("inf")).max(dim=-1).values
+    redundancy = redundancy.masked_fill(torch.isinf(redundancy), 0.0)  # a one-token group: no redundancy
+    scores = (alpha * relevance - beta * redundancy).masked_fill(~valid, -float("inf"))
+    weights = torch.softmax(scores, dim=-1)
+    return (weights[..., None] * groups).sum(dim=1)
 
 
 def comi_slots(hidden: torch.Tensor, query: torch.Tensor, ratio: float, alpha, beta

@@ -67,8 +67,10 @@ def test_merge_weights_sum_to_one_and_follow_the_formula():
     assert torch.equal(merge_weights(group[:1], query, 1.0, 1.0), torch.ones(1))
     uniform = merge_weights(group, query, 0.0, 0.0)
     torch.testing.assert_close(uniform, torch.full((5,), 0.2))
-    slots = merge_groups(torch.randn(9, 4), query[:4], [4, 3, 2], 1.0, 1.0)
-    assert slots.shape == (3, 4)
+    hidden = torch.randn(9, 4)
+    slots = merge_groups(hidden, query[:4], [4, 1, 3, 1], 1.0, 0.7)
+    by_hand = [merge_weights(g, query[:4], 1.0, 0.7) @ g for g in torch.split(hidden, [4, 1, 3, 1])]
+    torch.testing.assert_close(slots, torch.stack(by_hand))
 
 
 def test_comi_slots_count_and_alpha_beta_zero_is_mean_pooling():
