@@ -127,10 +127,16 @@ def comi_slots(hidden: torch.Tensor, query: torch.Tensor, ratio: float, alpha, b
     return merge_groups(hidden, query, sizes, alpha, beta), sizes
 
 
+def default_encoder_layers(total_layers: int) -> int:
+    """The paper's share of the LM used as encoder (8 of 28 layers at 7B), at least one layer:
+    2 -> 1, 30 (SmolLM2-135M) -> 9."""
+    return max(1, round(total_layers * 8 / 28))
+
+
 # ---- the module ---------------------------------------------------------------------------------------
 @dataclasses.dataclass
 class COMIConfig(CompressorConfig):
-    encoder_layers: int = 1          # first m layers of the encoder LM (paper: 8 of 28 at 7B; 1 of 2 here)
+    encoder_layers: int = 0          # first m layers of the encoder LM; 0 = the paper's share, round(L * 8 / 28), >= 1
     alpha: float = 1.0               # weight of relevance to the query (paper default 1)
     beta: float = 1.0                # weight of redundancy (paper default 1)
     learn_alpha_beta: bool = False   # the paper allows learning them; fixed keeps the method as specified
@@ -157,9 +163,10 @@ class COMI(Compressor):
         if config.ratio < 1:
             raise DatacompError(f"config field ratio must be >= 1, not {config.ratio}")
         total = encoder.config.num_hidden_layers
-        if not 1 <= config.encoder_layers <= total:
+        if not 0 <= config.encoder_layers <= total:
             raise DatacompError(f"{self.method} config field encoder_layers must be in 1..{total} "
-                                f"(layers of {encoder_path}), not {config.encoder_layers}")
+                                f"(layers of {encoder_path}) or 0 for the default, not {config.encoder_layers}")
+        self.encoder_layers = config.encoder_layers or default_encoder_layers(total)
         if config.encoder_training not in ("lora", "full"):
             raise DatacompError(f"{self.method} config field encoder_training must be 'lora' or 'full', "
                                 f"not {config.encoder_training!r}")
@@ -169,10 +176,10 @@ class COMI(Compressor):
         body = encoder.model
         self.adapter_block = None
         if config.adapter == "block":
-            self.adapter_block = copy.deepcopy(body.layers[min(config.encoder_layers, total - 1)])
+            self.adapter_block = copy.deepcopy(body.layers[min(self.encoder_layers, total - 1)])
             self.adapter_block.requires_grad_(True)
-        body.layers = body.layers[: config.encoder_layers]
-        body.config.num_hidden_layers = config.encoder_layers
+        body.layers = body.layers[: self.encoder_layers]
+        body.config.num_hidden_layers = self.encoder_layers
         if config.encoder_training == "lora":
             body = add_lora(body, config.lora_rank, config.lora_alpha)
         self.encoder = body

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from datacomp.compressors.comi import (
     comi_slots,
+    default_encoder_layers,
     equal_group_sizes,
     group_mig,
     largest_remainder,
@@ -106,8 +107,10 @@ def test_meanpool_equals_comi_at_zero_and_a_hand_mean(tiny_lm_pair):
 
 def test_comi_encoder_is_the_first_layers(tiny_lm_pair):
     encoder, decoder = tiny_lm_pair
-    comi = build_compressor("comi", encoder, decoder, {"encoder_layers": 1})
-    assert len(comi.encoder.layers) == 1
+    comi = build_compressor("comi", encoder, decoder, {"encoder_layers": 2})
+    assert len(comi.encoder.layers) == 2
+    assert len(build_compressor("comi", encoder, decoder).encoder.layers) == 1   # default: round(2 * 8 / 28) -> 1
+    assert [default_encoder_layers(n) for n in (1, 2, 28, 30)] == [1, 1, 8, 9]
     with pytest.raises(DatacompError, match="encoder_layers must be in 1..2"):
         build_compressor("comi", encoder, decoder, {"encoder_layers": 3})
     with pytest.raises(DatacompError, match="meanpool config fields alpha and beta must be 0"):
