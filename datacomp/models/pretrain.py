@@ -172,7 +172,10 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
         run.count("tokens_seen", trained["tokens_seen"])
 
         with run.phase("evaluate"):
-            validation = {}
+            # A domain whose documents all fell into training still gets a row, saying so (0 tokens).
+            validation = {domain: {"perplexity": None, "unigram_perplexity": None, "ratio_to_unigram": None,
+                                   "tokens": 0, "in_mixture": domain in mixture}
+                          for domain in eval_domains if domain not in validation_streams}
             for domain, stream in validation_streams.items():
                 windows = evaluation_windows(stream, config.shape.context)
                 model_ppl, n_tokens = validation_perplexity(model, windows, precision)

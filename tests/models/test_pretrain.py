@@ -94,3 +94,29 @@ def test_warmup_then_cosine_to_the_floor():
     assert learning_rate(9, 100, config) == pytest.approx(1.0)
     assert learning_rate(55, 100, config) == pytest.approx(0.55)
     assert learning_rate(100, 100, config) == pytest.approx(0.1)
+
+
+def test_a_time_budget_becomes_a_step_count(corpus_store, tmp_path):
+    config = PretrainConfig(name="timed", mixture="code=1", out=str(tmp_path / "timed"),
+                            **{**TINY, "steps": None, "minutes": 1e-5})
+    record = pretrain(corpus_store, config)
+    # calibrated after 5 timed steps; a budget shorter than them still takes one step more
+    assert record.train_info["steps"] == 6
+    assert len(record.train_info["loss_curve"]) == 6
+
+
+def test_a_domain_without_validation_documents_is_reported_empty(store, add_docs, tmp_path):
+    from datacomp.models.pretrain_data import is_validation
+    import hashlib
+
+    texts = [f"def f{i}(x):\n    return x + {i}\n" for i in range(60)]
+    add_docs(store, "code", texts)
+    trained_only = [t for t in (f"word{i} " * 20 for i in range(40))
+                    if not is_validation(hashlib.sha256(t.encode()).hexdigest(), 0.1)]
+    add_docs(store, "prose", trained_only)
+    record = pretrain(store, PretrainConfig(name="v", mixture="code=1", out=str(tmp_path / "v"),
+                                            **{**TINY, "steps": 3}))
+    assert record.train_info["validation"]["prose"] == {
+        "perplexity": None, "unigram_perplexity": None, "ratio_to_unigram": None, "tokens": 0,
+        "in_mixture": False}
+    assert record.train_info["validation"]["code"]["tokens"] > 0
