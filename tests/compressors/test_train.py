@@ -41,11 +41,12 @@ def _assert_same_params(a, b):
 
 
 def test_example_order_is_a_function_of_the_step():
-    first_epoch = step_example_indices(0, 3, 3, seed=0)
-    assert sorted(first_epoch) == [0, 1, 2]
-    assert step_example_indices(1, 2, 3, 0) == step_example_indices(1, 2, 3, 0)
-    assert step_example_indices(0, 3, 3, 0) != step_example_indices(0, 3, 3, 5) or \
-        step_example_indices(1, 3, 3, 0) != step_example_indices(1, 3, 3, 5)
+    # 5 examples, batch 2: steps 0-1 and half of step 2 run through epoch 0's permutation, then epoch 1's
+    order = [i for step in range(5) for i in step_example_indices(step, 2, 5, seed=7)]
+    epoch0 = torch.randperm(5, generator=torch.Generator().manual_seed(7 * 1_000_003)).tolist()
+    epoch1 = torch.randperm(5, generator=torch.Generator().manual_seed(7 * 1_000_003 + 1)).tolist()
+    assert order == epoch0 + epoch1
+    assert step_example_indices(3, 2, 5, seed=7) == order[6:8]
 
 
 def test_half_run_plus_resume_equals_straight_run(tiny_lm_dir, tmp_path):
