@@ -55,7 +55,9 @@ def main() -> None:
             if task == "reconstruction":
                 examples.append(TaskExample(f"r{i}", task, context, "\nRestate the text:\n", context))
             elif task == "continuation":
-                examples.append(TaskExample(f"c{i}", task, context, "", tokenizer.decode(ids[args.context:][:32])))
+                cut = min(args.context, len(ids) - 32)  # leave 32 tokens to continue with
+                examples.append(TaskExample(f"c{i}", task, tokenizer.decode(ids[:cut]), "",
+                                            tokenizer.decode(ids[cut:cut + 32])))
             else:
                 examples.append(TaskExample(f"q{i}", task, context,
                                             f"\n### Question:\n{qa['question']}\n### Answer:\n",
