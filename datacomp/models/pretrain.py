@@ -5,7 +5,7 @@ documents, trains (or reuses) the family's byte-level BPE tokenizer, samples tra
 weight, trains with AdamW + warmup + cosine decay, evaluates validation perplexity per domain beside a
 unigram baseline fitted on the same training tokens, saves an HF folder (safetensors + tokenizer) and
 registers it. Same seed + same data + same thread count = same weights (the ``--minutes`` budget is the
-exception: it turns wall-clock speed into a step count).
+exception: its cosine runs on wall-clock time, so the step count depends on the machine's load).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from datacomp.store import Store
 from datacomp.store.runs import record_run
 
 DEFAULT_STEPS = 500  # ~3 minutes of the default shape on a busy 2-core CPU; --minutes sets a time budget
-CALIBRATION_STEPS = 5  # steps timed before a --minutes budget is turned into a step count
 
 
 @dataclasses.dataclass
@@ -93,12 +92,15 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
-def learning_rate(step: int, total: int, config: PretrainConfig) -> float:
-    """Linear warm-up to the peak, then cosine decay to ``min_lr_ratio`` of it at ``total``."""
-    warmup = min(config.warmup_steps, max(total // 10, 1))
+def learning_rate(step: int, total: int | None, config: PretrainConfig, progress: float | None = None) -> float:
+    """Linear warm-up to the peak, then cosine decay to ``min_lr_ratio`` of it at ``total`` steps, or, under
+    a time budget (``total`` None), at ``progress`` = 1, the share of the post-warm-up time used."""
+    warmup = config.warmup_steps if total is None else min(config.warmup_steps, max(total // 10, 1))
     if step < warmup:
         return config.learning_rate * (step + 1) / warmup
-    progress = min((step - warmup) / max(total - warmup, 1), 1.0)
+    if progress is None:
+        progress = 0.0 if total is None else (step - warmup) / max(total - warmup, 1)
+    progress = min(max(progress, 0.0), 1.0)
     floor = config.learning_rate * config.min_lr_ratio
     return floor + 0.5 * (config.learning_rate - floor) * (1 + math.cos(math.pi * progress))
 
@@ -196,10 +198,11 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
             "seconds": round(trained["seconds"], 2), "seed": config.seed, "precision": precision,
             "threads": torch.get_num_threads(), "batch_size": config.batch_size,
             "learning_rate": config.learning_rate, "n_params": n_params,
-            "shape": dataclasses.asdict(config.shape), "tokenizer": tokenizer_source,
+            "shape": dataclasses.asdict(dataclasses.replace(config.shape, vocab=len(tokenizer))),
+            "tokenizer": tokenizer_source,
             "final_loss": trained["final_loss"], "loss_curve": trained["loss_curve"],
             "tokens_seen_per_domain": trained["tokens_per_domain"],
-            "validation_fraction": config.validation_fraction, "validation": validation,
+            "validation_fraction": config.validation_fraction, "validation": dict(sorted(validation.items())),
             "run_id": run.run_id,
         }
         record = register_model(store, out, config.name, source="pretrain", mixture=mixture,
@@ -276,21 +279,28 @@ def _train(model, sampler: MixtureSampler, config: PretrainConfig, precision: st
         [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
         lr=config.learning_rate, betas=(0.9, 0.95), eps=1e-8)
     total = config.steps or (None if config.minutes else DEFAULT_STEPS)
+    budget = None if total else config.minutes * 60  # seconds; the run stops once they are used
     counts = np.zeros(vocab_size, dtype=np.int64)
     per_domain = np.zeros(len(sampler.domains), dtype=np.int64)
     losses: list[float] = []
     model.train()
-    start = time.perf_counter()
     step = 0
-    smoothed = None
+    smoothed = progress = None
     with progress_bar(f"pretrain {config.name}", total=total, unit="steps") as bar:
+        start = warmed_up = time.perf_counter()
         while total is None or step < total:
-            if total is None and step == CALIBRATION_STEPS:
-                # Turn the time budget into a step count once, so the cosine schedule has an end.
-                per_step = (time.perf_counter() - start) / step
-                total = max(int(config.minutes * 60 / per_step), step + 1)
-                bar.set_total(total)
-            lr = learning_rate(step, total or 10 * config.warmup_steps, config)
+            if budget is not None:
+                # Under a time budget the cosine runs on wall-clock time, so it ends when the budget does
+                # whatever the machine's load; the step count is whatever fitted in.
+                now = time.perf_counter()
+                if step > 0 and now - start >= budget:
+                    break
+                if step <= config.warmup_steps:
+                    warmed_up = now
+                else:
+                    progress = (now - warmed_up) / max(budget - (warmed_up - start), 1e-9)
+                    bar.set_total(int(step / max((now - start) / budget, 1e-9)))
+            lr = learning_rate(step, total, config, progress)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             batch, rows = sampler.next_batch()

@@ -96,13 +96,20 @@ def test_warmup_then_cosine_to_the_floor():
     assert learning_rate(100, 100, config) == pytest.approx(0.1)
 
 
-def test_a_time_budget_becomes_a_step_count(corpus_store, tmp_path):
+def test_a_time_budget_stops_training_once_used(corpus_store, tmp_path):
     config = PretrainConfig(name="timed", mixture="code=1", out=str(tmp_path / "timed"),
-                            **{**TINY, "steps": None, "minutes": 1e-5})
-    record = pretrain(corpus_store, config)
-    # calibrated after 5 timed steps; a budget shorter than them still takes one step more
-    assert record.train_info["steps"] == 6
-    assert len(record.train_info["loss_curve"]) == 6
+                            **{**TINY, "steps": None, "minutes": 0.01, "warmup_steps": 2})
+    info = pretrain(corpus_store, config).train_info
+    assert info["seconds"] >= 0.6
+    assert info["steps"] >= 1 and len(info["loss_curve"]) == info["steps"]
+
+
+def test_time_schedule_warms_up_by_step_then_decays_by_time():
+    config = PretrainConfig(name="x", mixture="a=1", learning_rate=1.0, warmup_steps=10, min_lr_ratio=0.1)
+    assert learning_rate(4, None, config) == pytest.approx(0.5)
+    assert learning_rate(20, None, config, progress=0.0) == pytest.approx(1.0)
+    assert learning_rate(20, None, config, progress=0.5) == pytest.approx(0.55)
+    assert learning_rate(20, None, config, progress=1.7) == pytest.approx(0.1)
 
 
 def test_a_domain_without_validation_documents_is_reported_empty(store, add_docs, tmp_path):

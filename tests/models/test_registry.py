@@ -63,6 +63,7 @@ def test_cli_pretrain_with_a_shared_tokenizer(capsys, tmp_path, corpus_store):
     assert enc["tokenizer_id"] == dec["tokenizer_id"]
     assert dec["mixture"] == {"code": 1.0}
     assert enc["train_info"]["steps"] == 3 and enc["train_info"]["shape"]["hidden"] == 32
+    assert enc["train_info"]["shape"]["vocab"] == 280  # the shared tokenizer's, not the --vocab default
     assert enc["n_params"] == enc["train_info"]["n_params"]
 
 
