@@ -31,6 +31,8 @@ class AutoencoderConfig(CompressorConfig):
     lora_alpha: int = 16             # scale alpha/rank = 2, as ICAE's 32/... keeps updates moderate
     reconstruction_share: float = 0.5  # P(a continuation example trains reconstruction instead): ICAE mixes both
     restate_prompt: str = "\nRestate the text:\n"  # the prompt of reconstruction; task data should use the same
+    decoder_lora: bool = False       # ICAE keeps the decoder frozen; True adds LoRA to it (small frozen LMs
+                                     # cannot be steered by soft prompts at all - a study option, not ICAE)
 
 
 class Autoencoder(Compressor):
@@ -52,7 +54,8 @@ class Autoencoder(Compressor):
             for parameter in encoder.parameters():
                 parameter.requires_grad_(True)
         self.encoder = encoder
-        self.decoder = freeze(decoder)
+        self.decoder = add_lora(decoder, config.lora_rank, config.lora_alpha) if config.decoder_lora \
+            else freeze(decoder)
         self.max_slots = math.ceil(config.max_context_tokens / config.ratio)
         self.memory_tokens = new_token_embeddings(encoder, self.max_slots)
         enc_hidden, dec_hidden = encoder.config.hidden_size, decoder.config.hidden_size

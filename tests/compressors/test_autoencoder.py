@@ -28,6 +28,12 @@ def test_memory_has_ceil_n_over_r_slots_in_the_decoder_space(tiny_lm_pair):
     assert all("lora_" in name for name, p in autoencoder.encoder.named_parameters() if p.requires_grad)
 
 
+def test_decoder_lora_is_opt_in(tiny_lm_dir):
+    autoencoder = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, {"decoder_lora": True})
+    trainable = [name for name, p in autoencoder.decoder.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in name for name in trainable)
+
+
 def test_reconstruction_target_is_the_truncated_context(tiny_lm_dir):
     autoencoder = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, {"max_context_tokens": 8})
     encoded = autoencoder.encode_example(TaskExample("r", "reconstruction", TEXT, "\nRestate the text:\n", TEXT))
