@@ -116,22 +116,25 @@ def score_batch(models: list[ScoringModel], batch: PaddedBatch,
         for a in range(0, hi - lo, sub):
             b = min(hi - lo, a + sub)
             raw = [x[a:b] for x in logits]
-            logps = [metrics.log_probs(x) for x in raw]
-            probs = [logp.exp() for logp in logps]
-            for i, (logp, p) in enumerate(zip(logps, probs)):
-                keep(f"surprisal{i}", metrics.surprisal_from_logp(logp, targets[lo + a: lo + b]))
-                keep(f"entropy{i}", metrics.entropy_from_logp(logp, p))
+            distributions = []
+            for i, x in enumerate(raw):
+                surprisal, entropy, *dist = metrics.surprisal_and_entropy(
+                    x, targets[lo + a: lo + b], keep_distribution=len(models) == 2)
+                keep(f"surprisal{i}", surprisal)
+                keep(f"entropy{i}", entropy)
+                distributions.extend(dist)
             if len(models) == 2:
-                (logp, logq), (p, q) = logps, probs
+                (logp, p), (logq, q) = distributions
                 if logp.shape[-1] != logq.shape[-1]:
                     # same tokenizer, differently padded embedding tables: compare the distributions
                     # renormalised over the ids both models have (padding ids are never real tokens)
                     shared = min(logp.shape[-1], logq.shape[-1])
                     logp, logq = (metrics.log_probs(x[..., :shared]) for x in raw)
                     p, q = logp.exp(), logq.exp()
-                keep("kl_enc_dec", metrics.kl_from_logp(logp, logq, p))
-                keep("kl_dec_enc", metrics.kl_from_logp(logq, logp, q))
-                keep("js", metrics.js_from_logp(logp, logq, p, q))
+                kl_ed, kl_de, js = metrics.divergences(logp, logq, p, q)
+                keep("kl_enc_dec", kl_ed)
+                keep("kl_dec_enc", kl_de)
+                keep("js", js)
     cat = lambda name: torch.cat(parts[name]) if name in parts else torch.zeros(0)  # noqa: E731
     out = TokenValues(surprisal=[cat(f"surprisal{i}") for i in range(len(models))],
                       entropy=[cat(f"entropy{i}") for i in range(len(models))])

@@ -91,3 +91,30 @@ def test_moments_match_numpy_population_std():
     assert moments.std(0) == pytest.approx(np.std([1, 2, 4]))
     assert moments.std(1) == 0.0
     assert moments.std(2) == pytest.approx(np.std([3, 3, 3.5]))
+
+
+def test_single_exp_path_equals_log_softmax_path_including_peaked_and_masked_rows():
+    torch.manual_seed(2)
+    logits = torch.randn(5, 300) * 4
+    logits[1, 7] = 60.0                     # nearly one-hot: entropy ~1e-24, must not come out negative
+    logits[2, :100] = -math.inf             # masked part of the vocabulary
+    targets = torch.tensor([0, 7, 150, 299, 42])
+    surprisal, entropy = metrics.surprisal_and_entropy(logits, targets)
+    logp = metrics.log_probs(logits)
+    torch.testing.assert_close(surprisal, metrics.surprisal_from_logp(logp, targets), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(entropy, metrics.entropy_from_logp(logp), rtol=1e-5, atol=1e-6)
+    assert torch.all(torch.isfinite(entropy)) and entropy[1] >= 0
+
+
+def test_shared_pass_divergences_equal_the_separate_functions():
+    torch.manual_seed(3)
+    p_logits, q_logits = torch.randn(8, 500) * 3, torch.randn(8, 500) * 3
+    p_logits[0, :50] = -math.inf  # masked entries in one of them
+    targets = torch.zeros(8, dtype=torch.long) + 60
+    *_, (logp, p) = metrics.surprisal_and_entropy(p_logits, targets, keep_distribution=True)
+    *_, (logq, q) = metrics.surprisal_and_entropy(q_logits, targets, keep_distribution=True)
+    kl_pq, kl_qp, js = metrics.divergences(logp, logq, p, q)
+    torch.testing.assert_close(kl_pq, metrics.kl_divergence(p_logits, q_logits), rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(kl_qp[1:], metrics.kl_divergence(q_logits, p_logits)[1:], rtol=1e-4, atol=1e-6)
+    assert torch.isinf(kl_qp[0])  # q puts mass where p has none
+    torch.testing.assert_close(js, metrics.js_divergence(p_logits, q_logits), rtol=1e-4, atol=1e-6)
