@@ -25,7 +25,8 @@ def score(
     as_json: JsonOption = False,
 ) -> None:
     """Score every document of the corpora under one model, or an encoder and a decoder and their gap,
-    in one pass. Re-running skips documents already scored at the same (model, window, stride, dtype)."""
+    in one pass. Every token is scored, the first after a BOS (else EOS) prefix; long documents in
+    rolling windows. Re-running skips documents already scored at the same (model, window, stride, dtype)."""
     import dataclasses
 
     from datacomp.scoring import ScoreConfig, score_corpus

@@ -16,16 +16,24 @@ import torch
 from datacomp.scoring.windows import Segment
 
 
-def token_budget_batches(segments: Sequence[Segment], token_budget: int) -> Iterator[list[Segment]]:
-    """Greedy batches of segments sorted by length (longest first, ties by document then position) such
-    that rows x longest row <= token_budget; a segment longer than the budget is a batch of its own."""
+def token_budget_batches(segments: Sequence[Segment], token_budget: int, padding_slack: float = 0.2,
+                         padding_floor: int = 16) -> Iterator[list[Segment]]:
+    """Greedy batches of segments sorted by length (longest first, ties by document then position).
+
+    A segment joins the current batch while rows x longest row stays within ``token_budget`` and its own
+    padding (longest row - its length) is at most ``padding_slack`` x the longest row or
+    ``padding_floor`` tokens, whichever is more: a few documents of very different lengths are not
+    padded to the longest (on a CPU padding costs as much as real tokens, batching gains little), while
+    short rows still share batches. A segment longer than the budget is a batch of its own.
+    """
     order = sorted(range(len(segments)), key=lambda i: (-len(segments[i].input_ids), segments[i].doc, i))
     batch: list[Segment] = []
     longest = 0
     for i in order:
         segment = segments[i]
         length = len(segment.input_ids)
-        if batch and max(longest, length) * (len(batch) + 1) > token_budget:
+        if batch and (longest * (len(batch) + 1) > token_budget
+                      or longest - length > max(padding_slack * longest, padding_floor)):
             yield batch
             batch, longest = [], 0
         batch.append(segment)

@@ -212,7 +212,7 @@ def _score_block(store: Store, block: list[tuple[str, str]], lanes: list[Lane], 
         surprisal = [Moments(len(block)) for _ in range(n_models)]
         entropy = [Moments(len(block)) for _ in range(n_models)]
         kl_ed, kl_de, js = Moments(len(block)), Moments(len(block)), Moments(len(block))
-        for batch in token_budget_batches(segments, config.token_budget):
+        for batch in token_budget_batches(segments, config.token_budget, config.padding_slack):
             with run.phase("forward"):
                 padded = pad_batch(batch, lane.pad_id)
                 values = score_batch(lane.models, padded, config.chunk_elements)

@@ -66,3 +66,13 @@ def test_pad_batch_masks_padding_out_of_the_scored_positions():
     assert list(zip(padded.rows.tolist(), padded.cols.tolist())) == [(0, 0), (0, 1), (0, 2), (1, 0)]
     assert padded.targets.tolist() == [5, 6, 7, 9] and padded.docs.tolist() == [0, 0, 0, 1]
     assert padded.n_real_tokens == 6
+
+
+def test_documents_of_very_different_lengths_are_not_padded_to_the_longest():
+    lengths = [300, 290, 200, 120, 100, 20, 12, 9, 5]
+    segments = [windows(doc, list(range(1, n)), 0, 512, 256)[0] for doc, n in enumerate(lengths)]
+    batches = list(token_budget_batches(segments, token_budget=100_000))
+    assert [[len(s.input_ids) for s in b] for b in batches] == [[300, 290], [200], [120, 100], [20, 12, 9, 5]]
+    for batch in batches:
+        longest = len(batch[0].input_ids)
+        assert all(longest - len(s.input_ids) <= max(0.2 * longest, 16) for s in batch)
