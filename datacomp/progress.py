@@ -1,9 +1,16 @@
-"""Progress bars for long work: counts, rate and ETA, on stderr, quiet when not a terminal or in tests."""
+"""Progress bars for long work: counts, rate and ETA on stderr.
+
+On a terminal this is a live rich bar. When stderr is not a terminal (CI logs, pipes, `make quickstart
+> log`), a live bar would print nothing until the end, so the same information is written as one plain
+line every ``DATACOMP_PROGRESS_EVERY`` seconds (default 15) and once at the end. DATACOMP_PROGRESS=0
+turns both off (the tests do).
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -19,13 +26,20 @@ from rich.progress import (
 
 
 def progress_enabled() -> bool:
-    """Off when DATACOMP_PROGRESS=0; rich itself degrades to periodic lines when stderr is no TTY."""
     return os.environ.get("DATACOMP_PROGRESS", "1") != "0"
 
 
 @contextmanager
 def progress_bar(description: str, total: float | None, unit: str = "") -> Iterator["Bar"]:
     """``with progress_bar("scoring", total=n_docs, unit="docs") as bar: bar.advance(1, loss=...)``."""
+    console = Console(file=sys.stderr)
+    if progress_enabled() and not console.is_terminal:
+        bar = LineBar(description, total, unit)
+        try:
+            yield bar
+        finally:
+            bar.emit(final=True)
+        return
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -35,13 +49,17 @@ def progress_bar(description: str, total: float | None, unit: str = "") -> Itera
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
-        console=Console(file=sys.stderr),
+        console=console,
         disable=not progress_enabled(),
         transient=False,
     )
     with progress:
         task = progress.add_task(description, total=total, info="")
         yield Bar(progress, task)
+
+
+def _info_text(info: dict[str, float | int | str]) -> str:
+    return "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in info.items())
 
 
 class Bar:
@@ -51,9 +69,48 @@ class Bar:
 
     def advance(self, n: float = 1, **info: float | int | str) -> None:
         """Advance by ``n`` and show ``info`` (e.g. loss=2.31, tok_s=812) beside the bar."""
-        text = "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in info.items())
-        self._progress.update(self._task, advance=n, info=text)
+        self._progress.update(self._task, advance=n, info=_info_text(info))
 
     def set_total(self, total: float | None) -> None:
-        """Change the total once it is known (e.g. a time budget turned into a step count)."""
+        """Change the expected total (e.g. a step estimate under a time budget)."""
         self._progress.update(self._task, total=total)
+
+
+class LineBar:
+    """The non-terminal stand-in: ``desc: 120/300 steps (40%) loss=2.1 elapsed 0:01:10 ETA 0:01:45``."""
+
+    def __init__(self, description: str, total: float | None, unit: str):
+        self.description, self.total, self.unit = description, total, unit
+        self.done = 0.0
+        self.info = ""
+        self.start = self.last = time.monotonic()
+        self.every = float(os.environ.get("DATACOMP_PROGRESS_EVERY", "15"))
+
+    def advance(self, n: float = 1, **info: float | int | str) -> None:
+        self.done += n
+        if info:
+            self.info = _info_text(info)
+        if time.monotonic() - self.last >= self.every:
+            self.emit()
+
+    def set_total(self, total: float | None) -> None:
+        self.total = total
+
+    def emit(self, final: bool = False) -> None:
+        self.last = now = time.monotonic()
+        elapsed = now - self.start
+        count = f"{self.done:g}" + (f"/{self.total:g}" if self.total else "")
+        parts = [f"{self.description}: {count} {self.unit}".rstrip()]
+        if self.total:
+            parts.append(f"({100 * self.done / self.total:.0f}%)")
+        if self.info:
+            parts.append(self.info)
+        parts.append(f"elapsed {_clock(elapsed)}")
+        if self.total and self.done and not final:
+            parts.append(f"ETA {_clock(elapsed * (self.total - self.done) / self.done)}")
+        print(" ".join(parts), file=sys.stderr, flush=True)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"

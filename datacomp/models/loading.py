@@ -35,7 +35,9 @@ def load_causal_lm(path: str | Path, dtype: str = "float32", attn_implementation
     """(model, tokenizer) from a model folder, in eval mode on the CPU (or the first GPU if present)."""
     import torch
     from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # our own progress bars say what is loading; HF's per-tensor bar is noise
     kwargs = {"dtype": torch_dtype(dtype), "trust_remote_code": trust_remote_code}
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
