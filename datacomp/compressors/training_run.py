@@ -72,6 +72,9 @@ def train_on_store(store, config: TrainRunConfig) -> TrainedCompressor:
     task = config.task or DEFAULT_TASK.get(config.method)
     if task is None:
         raise DatacompError(f"unknown compressor method {config.method!r}; choose one of {', '.join(DEFAULT_TASK)}")
+    if task == "qa" and (not config.qa_file or not Path(config.qa_file).is_file()):
+        raise DatacompError(f"task qa needs --qa-file (SQuAD v1.1 .json or MRQA .jsonl); "
+                            f"{'none given' if not config.qa_file else 'not found: ' + str(config.qa_file)}")
     if task != "qa" and not config.train_slice:
         raise DatacompError("--train-slice is required (a slice name, or a corpus name)")
     encoder, decoder = resolve_model(store, config.encoder), resolve_model(store, config.decoder)

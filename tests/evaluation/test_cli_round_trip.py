@@ -1,6 +1,7 @@
 """`datacomp train` -> `datacomp evaluate` end to end on tiny models, in process (main(argv))."""
 
 import json
+import re
 
 import pytest
 
@@ -73,3 +74,18 @@ def test_evaluate_errors_are_one_line(capsys, db):
         main(["evaluate", "--compressor", "missing", "--slice", "web", "--db", db])
     assert exit_info.value.code == 2
     assert "no compressor 'missing' in the store" in capsys.readouterr().err
+
+
+def test_train_errors_are_one_line(capsys, db, tmp_path, tiny_lm_pair):
+    encoder, decoder = tiny_lm_pair
+    common = ["--ratio", "4", "--encoder", str(encoder), "--decoder", str(decoder), "--db", db]
+    for extra, message in [(["--method", "comi", "--task", "qa"], "task qa needs --qa-file"),
+                           (["--method", "comi", "--task", "qa", "--qa-file", str(tmp_path / "x.json")],
+                            "not found: .*x.json"),
+                           (["--method", "sac"], "--train-slice is required"),
+                           (["--method", "zip", "--train-slice", "web"], "unknown compressor method 'zip'")]:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["train", *extra, *common])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err.replace("\n", "")  # rich wraps long lines at 80 columns
+        assert re.search(message, err), err
