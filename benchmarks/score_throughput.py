@@ -10,7 +10,8 @@ and the same model, scoring the same tokens (prefix BOS, every token once, the s
                 corpus with an attention mask, full logits, as the Hugging Face `evaluate` perplexity metric
 
 All three compute surprisal and predictive entropy per token in float32 and include tokenisation; (b)
-and (c) exclude writing results. Tokens/s = scored tokens / wall seconds, best of ``--repeats``.
+and (c) exclude writing results. Tokens/s = scored tokens / seconds, best of ``--repeats`` interleaved
+rounds, reported per CPU-second of this process (stable on a shared machine) and per wall second.
 Also: the engine's achieved model FLOP/s against a float32 matmul ceiling measured in the same run,
 and the cost of encoder + decoder + gap in one pass against each model alone.
 
@@ -195,17 +196,26 @@ def matmul_ceiling(seconds: float = 2.0) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------------------------------- main
-def best_of(repeats, fn):
-    best, result = math.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
+class Timer:
+    """Best (smallest) wall and CPU seconds per method over interleaved rounds: on a shared machine the
+    load drifts over minutes, so every method gets a turn in every round rather than all its repeats
+    in a row. CPU seconds (this process, all threads) do not count time spent waiting for a core."""
+
+    def __init__(self):
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.out: dict[str, object] = {}
+
+    def run(self, name, fn):
+        wall, cpu = time.perf_counter(), time.process_time()
         out = fn()
-        elapsed = time.perf_counter() - start
-        if isinstance(out, tuple) and hasattr(out[0], "seconds"):
-            elapsed = out[0].seconds  # the engine times itself, excluding model loading
-        if elapsed < best:
-            best, result = elapsed, out
-    return best, result
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        if isinstance(out, tuple) and hasattr(out[0], "cpu_seconds"):
+            wall, cpu = out[0].seconds, out[0].cpu_seconds  # the engine times its loop, not model loading
+        if wall < self.wall.get(name, math.inf):
+            self.wall[name], self.out[name] = wall, out
+        self.cpu[name] = min(cpu, self.cpu.get(name, math.inf))
+        return out
 
 
 def main(argv=None) -> dict:
@@ -217,7 +227,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--window", type=int, default=None, help="default: the model's context, at most 512")
     parser.add_argument("--stride", type=int, default=None, help="default: window // 2")
     parser.add_argument("--token-budget", type=int, default=8192)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds; best of each")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--skip-pair", action="store_true", help="skip the encoder+decoder measurement")
     parser.add_argument("--seed", type=int, default=0)
@@ -246,14 +256,23 @@ def main(argv=None) -> dict:
                    "docs": len(texts), "tokens_scored": n_scored, "windows": len(segments),
                    "window": window, "stride": stride, "token_budget": args.token_budget,
                    "threads": torch.get_num_threads(), "repeats": args.repeats}
-        t_engine, (summary, engine_means) = best_of(
-            args.repeats, lambda: engine_run(work, texts, [encoder_dir], window, stride, args.token_budget, "a"))
+        timer = Timer()
+        pair_dir = None
+        if not args.skip_pair:
+            pair_dir = resolve_model_folder(args.model, work, texts, seed=2) if args.model == "reference" else encoder_dir
+        for round_ in range(args.repeats):
+            timer.run("engine", lambda: engine_run(work, texts, [encoder_dir], window, stride, args.token_budget, "a"))
+            timer.run("per_doc", lambda: baseline_per_document(model, tokenizer, texts, window, stride))
+            timer.run("padded", lambda: baseline_padded_batches(model, tokenizer, texts, window, stride))
+            if pair_dir is not None:
+                timer.run("decoder", lambda: engine_run(work, texts, [pair_dir], window, stride, args.token_budget, "d"))
+                timer.run("pair", lambda: engine_run(work, texts, [encoder_dir, pair_dir], window, stride,
+                                                     args.token_budget, "p"))
+            print(f"round {round_ + 1}: " + "  ".join(
+                f"{k} {n_scored / timer.cpu[k]:.0f} tok/cpu-s" for k in timer.cpu), file=sys.stderr)
+        summary, engine_means = timer.out["engine"]
+        per_doc, padded = timer.out["per_doc"], timer.out["padded"]
         assert summary.tokens_scored == n_scored, (summary.tokens_scored, n_scored)
-        print(f"(a) engine   {n_scored / t_engine:10.0f} tok/s", file=sys.stderr)
-        t_doc, per_doc = best_of(args.repeats, lambda: baseline_per_document(model, tokenizer, texts, window, stride))
-        print(f"(b) per-doc  {n_scored / t_doc:10.0f} tok/s", file=sys.stderr)
-        t_pad, padded = best_of(args.repeats, lambda: baseline_padded_batches(model, tokenizer, texts, window, stride))
-        print(f"(c) padded   {n_scored / t_pad:10.0f} tok/s", file=sys.stderr)
 
         # the three agree on the numbers (else the speed comparison would be meaningless)
         worst = max(abs(per_doc[d][0] / per_doc[d][2] - engine_means[d]) / max(abs(engine_means[d]), 1e-9)
@@ -262,27 +281,21 @@ def main(argv=None) -> dict:
                         for d in per_doc)
         flops = model_flops(model, segments)
         ceiling = matmul_ceiling()
+        for clock, times in (("cpu", timer.cpu), ("wall", timer.wall)):
+            results[clock] = {f"{k}_tok_s": n_scored / v for k, v in times.items()}
+            results[clock].update({f"{k}_seconds": v for k, v in times.items()})
+            results[clock]["engine_vs_per_doc"] = times["per_doc"] / times["engine"]
+            results[clock]["engine_vs_padded"] = times["padded"] / times["engine"]
+            if "pair" in times:
+                results[clock]["pair_vs_sum_of_singles"] = times["pair"] / (times["engine"] + times["decoder"])
+                results[clock]["pair_vs_encoder_alone"] = times["pair"] / times["engine"]
         results.update({
-            "engine_tok_s": n_scored / t_engine, "per_doc_tok_s": n_scored / t_doc, "padded_tok_s": n_scored / t_pad,
-            "engine_vs_per_doc": t_doc / t_engine, "engine_vs_padded": t_pad / t_engine,
             "max_rel_diff_engine_vs_per_doc": worst, "max_rel_diff_padded_vs_per_doc": worst_pad,
-            "engine_seconds": t_engine, "per_doc_seconds": t_doc, "padded_seconds": t_pad,
-            "model_flops": flops, "engine_flop_s": flops / t_engine,
+            "model_flops": flops, "engine_flop_s_cpu": flops / timer.cpu["engine"],
+            "engine_flop_s_wall": flops / timer.wall["engine"],
             **{f"{k}_flop_s": v for k, v in ceiling.items()},
         })
-        results["engine_fraction_of_ceiling"] = results["engine_flop_s"] / max(ceiling.values())
-
-        if not args.skip_pair:
-            decoder_dir = resolve_model_folder(args.model, work, texts, seed=2) if args.model == "reference" else encoder_dir
-            t_enc = t_engine  # (a) is the encoder alone
-            t_dec, _ = best_of(args.repeats, lambda: engine_run(work, texts, [decoder_dir], window, stride,
-                                                                 args.token_budget, "dec"))
-            t_pair, (pair_summary, _) = best_of(args.repeats, lambda: engine_run(
-                work, texts, [encoder_dir, decoder_dir], window, stride, args.token_budget, "pair"))
-            assert pair_summary.gap_method == "token"
-            results.update({"encoder_seconds": t_enc, "decoder_seconds": t_dec, "pair_seconds": t_pair,
-                            "pair_vs_sum_of_singles": t_pair / (t_enc + t_dec),
-                            "pair_vs_encoder_alone": t_pair / t_enc})
+        results["engine_fraction_of_ceiling_cpu"] = results["engine_flop_s_cpu"] / max(ceiling.values())
     print(json.dumps(results, indent=2, default=float))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=float))

@@ -87,7 +87,8 @@ class ScoreSummary:
     tokens_scored: int = 0           # per model
     tokens_forward: int = 0          # tokens fed through each model (context overlap of windows included)
     batches: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0             # wall time of the scoring loop (after loading the models)
+    cpu_seconds: float = 0.0         # CPU time of this process over the same span (robust on a busy machine)
     warnings: list[str] = dataclasses.field(default_factory=list)
 
     @property

@@ -100,7 +100,7 @@ def score_corpus(store: Store, config: ScoreConfig) -> ScoreSummary:
         if todo:
             with run.phase("load_models"):
                 lanes = load_lanes(records, config.dtype)
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             with progress_bar("scoring", total=len(todo), unit="docs") as bar:
                 for lo in range(0, len(todo), config.block_docs):
                     block_ids = todo[lo: lo + config.block_docs]
@@ -111,6 +111,7 @@ def score_corpus(store: Store, config: ScoreConfig) -> ScoreSummary:
                     _score_block(store, block, lanes, records, want_gap, gap_method, key, window, stride,
                                  config, summary, run, bar, start)
             summary.seconds = time.perf_counter() - start
+            summary.cpu_seconds = time.process_time() - start_cpu
         run.count("docs_selected", summary.docs_selected)
         run.count("docs_skipped", summary.docs_skipped)
         run.count("docs_scored", summary.docs_scored)
