@@ -39,7 +39,7 @@ def train(
     max_examples: Annotated[Optional[int], typer.Option("--max-examples", help="Cap on training examples.")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the compressor "
-                                                "(default compressors/<id>).")] = None,
+                                                "(default: <store folder>/compressors/<id>).")] = None,
     threads: ThreadsOption = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,

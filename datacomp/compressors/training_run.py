@@ -3,7 +3,8 @@
 Steps: resolve the encoder and decoder (they must share a tokenizer), build the task examples from the
 slice (or corpus) with the decoder's tokenizer, build the method (registry.build_compressor), train it
 (train.train_compressor, checkpointing into ``<out>/checkpoints`` so a killed run resumes when the same
-command is run again), save it to ``<out>`` (registry.save_compressor) and upsert its row.
+command is run again), save it to ``<out>`` (registry.save_compressor; default
+``<store folder>/compressors/<compressor_id>``) and upsert its row.
 
 ``compressor_id`` = "<method>-<ratio>x-" + 12 hex of the hash of everything that decides the weights
 (models, slice, task data, method config, training config): the same command gives the same id (and
@@ -43,7 +44,7 @@ class TrainRunConfig:
     max_examples: int | None = None   # cap on training examples (None: every window of the slice)
     windows_per_document: int = 4     # training wants many windows; documents longer than 4 windows are rare
     seed: int = 0
-    out: str | None = None            # folder for the saved compressor; default compressors/<compressor_id>
+    out: str | None = None            # saved compressor folder; default <store folder>/compressors/<compressor_id>
     method_config: dict[str, Any] = dataclasses.field(default_factory=dict)  # extra method config keys
 
 
@@ -94,7 +95,8 @@ def train_on_store(store, config: TrainRunConfig) -> TrainedCompressor:
                 "task": to_jsonable(task_config), "method_config": to_jsonable(method_config),
                 "train": to_jsonable(train_config)}
     compressor_id = f"{config.method}-{config.ratio:g}x-{config_hash(identity)[:12]}"
-    out = Path(config.out) if config.out else Path("compressors") / compressor_id
+    # Beside the store by default (not the working directory): the store's rows point at it.
+    out = Path(config.out) if config.out else Path(store.path).resolve().parent / "compressors" / compressor_id
 
     with record_run(store, "train", {**dataclasses.asdict(config), "compressor_id": compressor_id},
                     seed=config.seed) as run:
