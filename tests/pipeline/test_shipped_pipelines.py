@@ -1,0 +1,28 @@
+"""Every pipeline file in pipelines/ parses, type-checks and plans (dry run) on an empty store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from datacomp.pipeline.runner import run_pipeline
+
+PIPELINES = sorted((Path(__file__).resolve().parents[2] / "pipelines").glob("*.toml"))
+
+
+def test_the_four_shipped_pipelines_exist():
+    assert {p.stem for p in PIPELINES} >= {"quickstart", "entropy_study", "knowledge_gap_study", "curriculum"}
+
+
+@pytest.mark.parametrize("path", PIPELINES, ids=lambda p: p.stem)
+def test_shipped_pipeline_plans_every_stage(path, tmp_path):
+    outcomes = run_pipeline(path, db=tmp_path / "plan.duckdb", dry_run=True)
+    statuses = {outcome.stage: outcome.status for outcome in outcomes}
+    text = path.read_text()
+    declared = [line.split("=", 1)[1].strip().strip('"') for line in text.splitlines()
+                if line.startswith("name =") and "[pipeline]" not in line]
+    # the first `name =` belongs to [pipeline]; every later one names a stage
+    assert len(outcomes) == len(declared) - 1 and set(statuses) == set(declared[1:])
+    assert set(statuses.values()) == {"would run"}
+    assert outcomes[-1].type == "report"
