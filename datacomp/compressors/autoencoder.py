@@ -19,6 +19,7 @@ import math
 
 import torch
 
+from datacomp.compressors.example import RECONSTRUCTION_PROMPT
 from datacomp.compressors.base import Compressor, CompressorConfig, Memory, freeze
 from datacomp.compressors.lora import add_lora, load_lm, new_token_embeddings
 from datacomp.errors import DatacompError
@@ -30,7 +31,7 @@ class AutoencoderConfig(CompressorConfig):
     lora_rank: int = 8               # ICAE uses 128 at 7B; 8 is plenty for hidden sizes of 32-576
     lora_alpha: int = 16             # scale alpha/rank = 2, as ICAE's 32/... keeps updates moderate
     reconstruction_share: float = 0.5  # P(a continuation example trains reconstruction instead): ICAE mixes both
-    restate_prompt: str = "\nRestate the text:\n"  # the prompt of reconstruction; task data should use the same
+    restate_prompt: str = RECONSTRUCTION_PROMPT  # the prompt of reconstruction, shared with the task data
     decoder_lora: bool = False       # ICAE keeps the decoder frozen; True adds LoRA to it (small frozen LMs
                                      # cannot be steered by soft prompts at all - a study option, not ICAE)
 

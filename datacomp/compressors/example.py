@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+# The prompt of the reconstruction task: task data and the autoencoder's objective must use the same text.
+RECONSTRUCTION_PROMPT = "\nRestate the text:\n"
+
 
 @dataclasses.dataclass(frozen=True)
 class TaskExample:

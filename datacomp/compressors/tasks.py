@@ -44,12 +44,11 @@ import unicodedata
 from pathlib import Path
 from typing import Any, Iterable
 
-from datacomp.compressors.example import TaskExample
+from datacomp.compressors.example import RECONSTRUCTION_PROMPT, TaskExample
 from datacomp.errors import DatacompError
 
 TASKS = ("reconstruction", "continuation", "qa", "span-recall")
 
-RECONSTRUCTION_PROMPT = "\nRestate the text:\n"  # = AutoencoderConfig.restate_prompt
 QA_PROMPT = "\n### Question:\n{question}\n### Answer:\n"
 SPAN_RECALL_QUESTION = 'Which {n} words follow "{span}" in the context?'
 
