@@ -150,7 +150,7 @@ class Store:
         out_path = Path(out_path)
         out_path.parent.mkdir(parents=True, exist_ok=True)
         # The table name is checked against the catalog above; identifiers cannot be bound parameters.
-        arrow_table = self.con.execute(f'SELECT * FROM "{table}"').to_arrow_table()
+        arrow_table = self.con.sql(f'SELECT * FROM "{table}"').to_arrow_table()
         pq.write_table(arrow_table, out_path)
         return arrow_table.num_rows
 
