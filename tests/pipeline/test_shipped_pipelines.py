@@ -12,7 +12,7 @@ PIPELINES = sorted((Path(__file__).resolve().parents[2] / "pipelines").glob("*.t
 
 
 def test_the_four_shipped_pipelines_exist():
-    assert {p.stem for p in PIPELINES} >= {"quickstart", "entropy_study", "knowledge_gap_study", "curriculum"}
+    assert {p.stem for p in PIPELINES} >= {"quickstart", "entropy_study", "knowledge_gap_study", "curriculum", "ratio_sweep"}
 
 
 @pytest.mark.parametrize("path", PIPELINES, ids=lambda p: p.stem)
