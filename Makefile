@@ -29,3 +29,7 @@ test: install install-test-deps
 
 test-slow: install
 	$(PYTHON) -m pytest -q -m slow
+
+# Side-by-side scoring throughput (ratios, written up in benchmarks/README.md).
+bench: install
+	$(PYTHON) benchmarks/score_throughput.py --docs 200
