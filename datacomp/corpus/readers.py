@@ -97,9 +97,18 @@ def read_file(path: Path) -> Iterator[Item]:
 def read_folder(folder: Path) -> Iterator[Item]:
     """All files below ``folder`` in sorted order; names starting with '.' (e.g. .git) are skipped."""
     errors: list[OSError] = []
-    for root, dirs, files in os.walk(folder, onerror=errors.append):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    seen_dirs: set[str] = set()
+    # Symlinked folders are followed like symlinked files are read; a link back up the tree is reported.
+    for root, dirs, files in os.walk(folder, onerror=errors.append, followlinks=True):
         root_path = Path(root)
+        real = os.path.realpath(root)
+        if real in seen_dirs:
+            dirs[:] = []
+            yield Rejected(str(root_path), str(root_path), q.UNREADABLE_FILE,
+                           f"folder already read through another path ({real}): a symlink loop, not read twice")
+            continue
+        seen_dirs.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for d in list(dirs):
             if is_saved_dataset(root_path / d):
                 dirs.remove(d)
@@ -141,6 +150,16 @@ def read_jsonl(path: Path) -> Iterator[Item]:
                 except json.JSONDecodeError as error:
                     yield Rejected(name, locator, q.INVALID_JSON, f"{error.msg} at column {error.colno}",
                                    q.excerpt(line))
+                    continue
+                except RecursionError:
+                    yield Rejected(name, locator, q.INVALID_JSON, "nested too deeply to parse", q.excerpt(line))
+                    continue
+                try:  # \ud800-style escapes are valid JSON but no UTF-8 text: the store could not hold them
+                    json.dumps(value, ensure_ascii=False).encode("utf-8")
+                except UnicodeEncodeError as error:
+                    yield Rejected(name, locator, q.INVALID_UTF8,
+                                   f"a \\u escape decodes to a lone surrogate ({error.object[error.start]!r}), "
+                                   "which is not valid Unicode text", q.excerpt(line))
                     continue
                 if not isinstance(value, dict):
                     yield Rejected(name, locator, q.INVALID_JSON,

@@ -150,3 +150,35 @@ def test_bad_max_chars_is_a_clear_error(store, tmp_path, max_chars):
     path = write_jsonl(tmp_path / "a.jsonl", [{"text": "x"}])
     with pytest.raises(DatacompError, match="--max-chars must be at least 1"):
         ingest_paths(store, [str(path)], IngestConfig(corpus="q", max_chars=max_chars))
+
+
+def test_lone_surrogate_escape_and_deep_nesting_are_quarantined_lines_not_a_crash(store, tmp_path):
+    path = write_jsonl(tmp_path / "odd.jsonl", [{"text": "good record"}], raw_lines=[
+        b'{"text": "a\\ud800b"}',                       # 2: valid JSON, not valid Unicode text
+        b'{"text": "ok", "meta": "\\udc00"}',           # 3: the surrogate hides in another field
+        b'{"text": "x", "a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",  # 4: too deep for the parser
+        b'{"text": "after the bad lines"}',             # 5
+    ])
+    summary = run(store, [path])
+    assert (summary.read, summary.ingested, summary.quarantined) == (5, 2, 3)
+    rows = quarantined(store)
+    assert [(loc, reason) for loc, reason, _, _ in rows] == [
+        (f"{path}:2", "invalid_utf8"), (f"{path}:3", "invalid_utf8"), (f"{path}:4", "invalid_json")]
+    assert "lone surrogate" in rows[0][2] and "nested too deeply" in rows[2][2]
+
+
+def test_symlinked_subfolder_is_read_and_a_loop_is_reported(store, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "b.txt").write_text("text in a linked folder")
+    folder = tmp_path / "fold"
+    folder.mkdir()
+    (folder / "a.txt").write_text("text in the folder itself")
+    (folder / "linked").symlink_to(outside, target_is_directory=True)
+    (folder / "loop").symlink_to(folder, target_is_directory=True)
+    summary = run(store, [folder])
+    texts = sorted(row[0] for row in store.con.execute("SELECT text FROM documents").fetchall())
+    assert texts == ["text in a linked folder", "text in the folder itself"]
+    assert summary.ingested == 2 and summary.quarantined == 1
+    (locator, reason, detail, _), = quarantined(store)
+    assert locator == str(folder / "loop") and reason == "unreadable_file" and "symlink loop" in detail
