@@ -47,12 +47,25 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as error:  # click's own usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(error, click.exceptions.ClickException):
+    except OSError as error:  # an output path that cannot be written, a disk that is full...
+        if os.environ.get("DATACOMP_DEBUG"):
+            raise
+        console_err.print(f"[bold red]error:[/] {error}", highlight=False)
+        sys.exit(2)
+    except Exception as error:  # usage errors arrive here in non-standalone mode
+        exceptions = _click_exceptions()
+        if isinstance(error, exceptions.ClickException):
             error.show()
             sys.exit(error.exit_code)
-        if isinstance(error, click.exceptions.Abort):
+        if isinstance(error, exceptions.Abort):
             sys.exit(1)
         raise
+
+
+def _click_exceptions():
+    """typer >= 0.2x bundles its own click as ``typer._click``; older typer uses the click package."""
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions
+    return exceptions

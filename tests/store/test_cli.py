@@ -26,3 +26,20 @@ def test_export_error_is_one_clear_line_not_a_traceback(tmp_path):
     assert result.returncode == 2
     assert "error: no table 'nope'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_missing_required_option_is_a_usage_error_not_a_traceback(tmp_path):
+    result = run_cli("train", "--method", "sac", "--db", str(tmp_path / "s.duckdb"))
+    assert result.returncode == 2
+    assert "Missing option '--ratio'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unwritable_output_path_is_one_error_line(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    result = run_cli("store", "export", "documents", "--out", str(blocker / "x.parquet"),
+                     "--db", str(tmp_path / "s.duckdb"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and str(blocker) in result.stderr
+    assert "Traceback" not in result.stderr
