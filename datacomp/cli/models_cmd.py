@@ -34,6 +34,8 @@ def pretrain_command(
     vocab: Annotated[int, typer.Option("--vocab", help="Vocabulary of a newly trained tokenizer.")] = 4096,
     batch_size: Annotated[int, typer.Option("--batch-size")] = 8,
     learning_rate: Annotated[float, typer.Option("--lr")] = 1e-2,
+    copy_fraction: Annotated[float, typer.Option(
+        "--copy-fraction", help="Share of training rows that restate a segment (teaches copying).")] = 0.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     threads: Annotated[Optional[int], typer.Option("--threads", help="Torch threads (default: all cores).")] = None,
     precision: Annotated[str, typer.Option("--precision", help="auto, bf16 or fp32.")] = "auto",
@@ -48,7 +50,7 @@ def pretrain_command(
     config = PretrainConfig(
         name=name, mixture=mixture, tokenizer=str(tokenizer) if tokenizer else None, steps=steps,
         minutes=minutes, shape=ModelShape(layers=layers, hidden=hidden, heads=heads, context=context, vocab=vocab),
-        batch_size=batch_size, learning_rate=learning_rate, seed=seed, threads=threads, precision=precision,
+        batch_size=batch_size, learning_rate=learning_rate, copy_fraction=copy_fraction, seed=seed, threads=threads, precision=precision,
         out=str(out) if out else None)
     with open_store(db) as store:
         record = pretrain(store, config)
@@ -62,8 +64,13 @@ def pretrain_command(
                   f"({info.get('precision')}, {info.get('threads')} threads)")
     print_table([{"domain": domain, "in mixture": "yes" if v["in_mixture"] else "", "perplexity": v["perplexity"],
                   "unigram perplexity": v["unigram_perplexity"], "unigram / model": v["ratio_to_unigram"],
-                  "tokens": v["tokens"]} for domain, v in info.get("validation", {}).items()],
+                  "copy NLL first / restated": _copy_cell(v), "tokens": v["tokens"]} for domain, v in info.get("validation", {}).items()],
                 title="validation perplexity")
+
+
+def _copy_cell(validation: dict) -> str:
+    first, repeat = validation.get("copy_first_nll"), validation.get("copy_repeat_nll")
+    return "" if first is None else f"{first:.2f} / {repeat:.2f}"
 
 
 @tokenizer_app.command("train")

@@ -52,6 +52,8 @@ class PretrainConfig:
     warmup_steps: int = 50  # linear warm-up keeps early Adam steps from blowing up the embeddings
     weight_decay: float = 0.1  # on matrices only, as in GPT-2/Llama recipes
     grad_clip: float = 1.0  # clip the global norm: cheap insurance against loss spikes
+    copy_fraction: float = 0.0  # share of rows that restate a segment (pretrain_data.restated_row): 0.1-0.2
+    # teaches a 2-minute model to copy from its context, which the compressors' tasks need
     seed: int = 0
     validation_fraction: float = 0.1  # share of documents (by doc_id hash) held out of training
     max_train_chars: int = 8_000_000  # per domain: more text than a 3-minute run can read (~2.5M tokens)
@@ -168,7 +170,8 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
         n_params = sum(p.numel() for p in model.parameters())
 
         with run.phase("train"):
-            sampler = MixtureSampler(train_streams, mixture, config.shape.context, config.batch_size, config.seed)
+            sampler = MixtureSampler(train_streams, mixture, config.shape.context, config.batch_size, config.seed,
+                                     copy_fraction=config.copy_fraction)
             trained = _train(model, sampler, config, precision, len(tokenizer))
         run.count("steps", trained["steps"])
         run.count("tokens_seen", trained["tokens_seen"])
@@ -183,9 +186,11 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
                 model_ppl, n_tokens = validation_perplexity(model, windows, precision)
                 targets = np.concatenate([w[1:] for w in windows])
                 baseline = unigram_perplexity(trained["unigram_counts"], targets)
+                first_nll, repeat_nll = copy_nll(model, stream, config.shape.context, precision)
                 validation[domain] = {"perplexity": model_ppl, "unigram_perplexity": baseline,
                                       "ratio_to_unigram": baseline / model_ppl, "tokens": n_tokens,
-                                      "in_mixture": domain in mixture}
+                                      "in_mixture": domain in mixture,
+                                      "copy_first_nll": first_nll, "copy_repeat_nll": repeat_nll}
 
         with run.phase("save"):
             out.mkdir(parents=True, exist_ok=True)
@@ -329,6 +334,28 @@ def _train(model, sampler: MixtureSampler, config: PretrainConfig, precision: st
         "loss_curve": [[i, round(float(np.mean(losses[i:i + every])), 4)] for i in range(0, len(losses), every)],
         "tokens_per_domain": {d: int(n) for d, n in zip(sampler.domains, per_domain)},
     }
+
+
+def copy_nll(model, stream: np.ndarray, context: int, precision: str = "fp32",
+             windows: int = 64) -> tuple[float, float]:
+    """How well the model copies: mean next-token NLL (nats) on a held-out segment of ``context // 2``
+    tokens read the first time, and on the same segment restated right after it. A model that uses its
+    context predicts the restatement far better; one that does not scores both alike."""
+    import torch
+    import torch.nn.functional as F
+
+    half = context // 2
+    starts = range(0, max(len(stream) - half, 0), half)
+    rows = [np.concatenate([stream[s:s + half], stream[s:s + half]]) for s in list(starts)[:windows]]
+    if not rows:
+        return float("nan"), float("nan")
+    batch = torch.from_numpy(np.stack(rows))
+    with torch.no_grad(), _autocast(precision):
+        logits = model(input_ids=batch[:, :-1]).logits.float()
+    nll = F.cross_entropy(logits.transpose(1, 2), batch[:, 1:], reduction="none")
+    # target j is token j + 1: tokens 1..half-1 are the first reading, half+1..2*half-1 the restatement
+    # (token ``half`` starts the restatement, not yet predictable by copying).
+    return float(nll[:, :half - 1].mean()), float(nll[:, half:].mean())
 
 
 def validation_perplexity(model, windows: list[np.ndarray], precision: str = "fp32",

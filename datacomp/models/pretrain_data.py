@@ -72,10 +72,15 @@ def token_stream(documents: list[list[int]], eos_id: int) -> np.ndarray:
 
 class MixtureSampler:
     """Batches of ``context + 1`` consecutive training tokens; each row's domain is drawn by mixture weight
-    and its start uniformly within that domain's stream. Seeded: the same seed gives the same batches."""
+    and its start uniformly within that domain's stream. Seeded: the same seed gives the same batches.
+
+    With ``copy_fraction`` > 0 that share of rows is a restated segment instead (see ``restated_row``): text
+    of the row's domain followed by the same text again. Natural text repeats itself too rarely for a
+    two-minute model to learn to look back and copy; these rows teach it to (an induction head), and a
+    decoder that copies is what lets context, and a compressor's memory of it, change what it predicts."""
 
     def __init__(self, streams: dict[str, np.ndarray], weights: dict[str, float], context: int,
-                 batch_size: int, seed: int):
+                 batch_size: int, seed: int, copy_fraction: float = 0.0):
         self.domains = list(weights)
         for domain in self.domains:
             if domain not in streams or len(streams[domain]) < 2:
@@ -88,6 +93,9 @@ class MixtureSampler:
         self.context = context
         self.batch_size = batch_size
         self.rng = np.random.default_rng(seed)
+        if not 0.0 <= copy_fraction < 1.0:
+            raise DatacompError(f"copy_fraction must lie in [0, 1), got {copy_fraction}")
+        self.copy_fraction = copy_fraction
 
     def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
         """(windows [batch, context + 1] of token ids, domain index of each row)."""
@@ -95,9 +103,21 @@ class MixtureSampler:
         batch = np.empty((self.batch_size, self.context + 1), dtype=np.int64)
         for i, domain_index in enumerate(rows):
             stream = self.streams[self.domains[domain_index]]
-            start = int(self.rng.integers(0, len(stream) - self.context))
-            batch[i] = stream[start:start + self.context + 1]
+            if self.copy_fraction and self.rng.random() < self.copy_fraction:
+                batch[i] = restated_row(stream, self.context + 1, self.rng)
+            else:
+                start = int(self.rng.integers(0, len(stream) - self.context))
+                batch[i] = stream[start:start + self.context + 1]
         return batch, rows
+
+
+def restated_row(stream: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
+    """``length`` tokens: a segment of 4 to length // 2 tokens drawn from ``stream``, then the same segment
+    again, and again, until the row is full (the row's second copy onwards is predictable by copying)."""
+    segment_length = int(rng.integers(4, max(length // 2, 4) + 1))
+    start = int(rng.integers(0, len(stream) - segment_length + 1))
+    segment = stream[start:start + segment_length]
+    return np.tile(segment, -(-length // segment_length))[:length]
 
 
 def _at_least(stream: np.ndarray, length: int) -> np.ndarray:

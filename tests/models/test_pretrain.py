@@ -9,7 +9,7 @@ import torch
 from datacomp.errors import DatacompError
 from datacomp.models.architecture import PRESETS
 from datacomp.models.loading import load_causal_lm
-from datacomp.models.pretrain import PretrainConfig, learning_rate, pretrain
+from datacomp.models.pretrain import PretrainConfig, copy_nll, learning_rate, pretrain
 from datacomp.models.registry import list_models
 
 TINY = dict(shape=PRESETS["tiny"], steps=40, batch_size=16, learning_rate=1e-2, threads=1, precision="fp32")
@@ -127,3 +127,23 @@ def test_a_domain_without_validation_documents_is_reported_empty(store, add_docs
         "perplexity": None, "unigram_perplexity": None, "ratio_to_unigram": None, "tokens": 0,
         "in_mixture": False}
     assert record.train_info["validation"]["code"]["tokens"] > 0
+
+
+def test_copy_nll_splits_first_reading_from_restatement(trained):
+    """copy_nll against a per-row recomputation: rows [s, s] of half = context // 2 tokens; targets 1..half-1
+    are the first reading, half+1..2*half-1 the restatement; and it is recorded per validation domain."""
+    model, _ = load_causal_lm(trained.path)
+    stream = np.arange(5, 205) % 250
+    half = 32
+    first, restated = [], []
+    with torch.no_grad():
+        for start in range(0, len(stream) - half, half)[:3]:
+            row = torch.tensor(np.concatenate([stream[start:start + half]] * 2))[None]
+            logp = torch.log_softmax(model(input_ids=row).logits[0].double(), dim=-1)
+            nll = [-float(logp[j, row[0, j + 1]]) for j in range(2 * half - 1)]
+            first += nll[:half - 1]
+            restated += nll[half:]
+    got = copy_nll(model, stream, context=64, windows=3)
+    assert got == pytest.approx((np.mean(first), np.mean(restated)), rel=1e-4)
+    for result in trained.train_info["validation"].values():
+        assert result["copy_first_nll"] > 0 and result["copy_repeat_nll"] > 0

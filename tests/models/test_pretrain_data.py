@@ -9,6 +9,7 @@ from datacomp.models.pretrain_data import (
     evaluation_windows,
     is_validation,
     load_domain_texts,
+    restated_row,
     token_stream,
 )
 
@@ -65,3 +66,27 @@ def test_evaluation_windows_predict_every_token_but_the_first_once():
     targets = np.concatenate([w[1:] for w in windows])
     assert targets.tolist() == list(range(1, 23))
     assert max(len(w) for w in windows) == 6
+
+
+def test_restated_row_repeats_one_segment_of_the_stream():
+    stream = np.arange(1000, 1300)
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        row = restated_row(stream, 33, rng)
+        assert len(row) == 33
+        period = next(p for p in range(1, 33) if row[p] == row[0])  # stream tokens are distinct
+        assert 4 <= period <= 16
+        assert (np.diff(row[:period]) == 1).all() and row[0] >= 1000  # a consecutive piece of the stream
+        assert np.array_equal(row[period:], row[:33 - period])          # then the same piece again
+
+
+def test_copy_fraction_rows_restate_and_zero_keeps_the_plain_batches():
+    streams = {"a": np.arange(100, 400)}
+    plain = MixtureSampler(streams, {"a": 1.0}, context=16, batch_size=300, seed=5).next_batch()[0]
+    zero = MixtureSampler(streams, {"a": 1.0}, context=16, batch_size=300, seed=5, copy_fraction=0.0).next_batch()[0]
+    assert np.array_equal(plain, zero)
+    mixed = MixtureSampler(streams, {"a": 1.0}, context=16, batch_size=300, seed=5, copy_fraction=0.3).next_batch()[0]
+    restated = ~(np.diff(mixed, axis=1) == 1).all(axis=1)  # a consecutive window never wraps back
+    assert 0.2 < restated.mean() < 0.4
+    with pytest.raises(DatacompError, match="copy_fraction must lie in"):
+        MixtureSampler(streams, {"a": 1.0}, context=16, batch_size=4, seed=0, copy_fraction=1.0)
