@@ -122,6 +122,7 @@ class Prediction:
     memory: Memory
     compress_seconds: float
     decode_seconds: float
+    target_nll: float | None = None  # mean -log P(target + eos | memory, prompt), nats per token
 
 
 class Compressor(torch.nn.Module):
@@ -266,7 +267,8 @@ class Compressor(torch.nn.Module):
         ids = self.generate(memory, encoded.prompt_ids, max_new_tokens=max_new_tokens)
         finished = time.perf_counter()
         text = self.tokenizer.decode(ids, skip_special_tokens=True)
-        return Prediction(text, ids, memory, compressed - began, finished - compressed)
+        target_nll = float(self.answer_loss(memory, encoded.prompt_ids, encoded.target_ids))
+        return Prediction(text, ids, memory, compressed - began, finished - compressed, target_nll)
 
     def trainable_state_dict(self) -> dict[str, torch.Tensor]:
         """The parameters training changes (what checkpoints and saved compressors hold)."""

@@ -65,6 +65,18 @@ def greedy_decode(model, input_ids: list[int], max_new_tokens: int, eos_token_id
     return generated
 
 
+@torch.no_grad()
+def target_nll(model, input_ids: list[int], target_ids: list[int]) -> float | None:
+    """Mean -log P(target token | input_ids, earlier target tokens) under ``model``, in nats (teacher forcing).
+    ``input_ids`` must be non-empty (a start token when nothing else is kept)."""
+    if not target_ids:
+        return None
+    device = next(model.parameters()).device
+    ids = torch.tensor([list(input_ids) + list(target_ids)], device=device)
+    logits = model(input_ids=ids).logits[0, len(input_ids) - 1:-1].float()
+    return float(torch.nn.functional.cross_entropy(logits, ids[0, len(input_ids):]))
+
+
 def start_token_id(tokenizer) -> int:
     token = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
     if token is None:

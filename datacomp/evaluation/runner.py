@@ -33,6 +33,7 @@ from datacomp.evaluation.baselines import (
     greedy_decode,
     kept_positions,
     start_token_id,
+    target_nll,
 )
 from datacomp.evaluation.latency import Stopwatch, to_ms
 from datacomp.evaluation.metrics import (
@@ -43,7 +44,7 @@ from datacomp.evaluation.metrics import (
     token_f1_max,
 )
 
-METRICS = ("em", "f1", "bleu", "corpus_bleu")
+METRICS = ("em", "f1", "bleu", "corpus_bleu", "target_nll")  # gain of target_nll: share of the nats recovered
 # The metrics each task is judged by (all are stored; these are the ones the summary table shows).
 TASK_METRICS = {
     "reconstruction": ("f1", "bleu", "corpus_bleu"),
@@ -138,6 +139,7 @@ class EvalSummary:
             for metric in TASK_METRICS[self.task]:
                 row[metric] = scores.means.get(metric)
                 row[f"gain_{metric}"] = scores.gains.get(metric)
+            row["target_nll"] = scores.means.get("target_nll")
             row.update({"compress_ms": scores.compress_ms, "decode_ms": scores.decode_ms,
                         "memory_bytes": scores.memory_bytes})
             rows.append(row)
@@ -183,6 +185,7 @@ class Output:
     memory_bytes: int
     compress_ms: float
     decode_ms: float
+    target_nll: float | None = None
 
 
 def score_output(example: TaskExample, output: Output, answer_words: int) -> dict[str, Any]:
@@ -204,11 +207,12 @@ def compressor_output(setup: EvalSetup, example: TaskExample, max_new_tokens: in
     return Output(system=setup.compressor_id, method=setup.method, text=prediction.text,
                   n_context_tokens=memory.n_context_tokens, n_slots=memory.n_slots,
                   memory_bytes=memory.nbytes(), compress_ms=to_ms(prediction.compress_seconds),
-                  decode_ms=to_ms(prediction.decode_seconds))
+                  decode_ms=to_ms(prediction.decode_seconds), target_nll=prediction.target_nll)
 
 
 def baseline_output(setup: EvalSetup, system: str, example: TaskExample, context_ids: list[int],
-                    prompt_ids: list[int], budget: int, max_new_tokens: int, seed: int) -> Output:
+                    prompt_ids: list[int], target_ids: list[int], budget: int, max_new_tokens: int,
+                    seed: int) -> Output:
     selecting, decoding = Stopwatch(), Stopwatch()
     with selecting.time():
         kept = kept_positions(system, len(context_ids), budget, f"{seed}:{example.example_id}")
@@ -218,7 +222,8 @@ def baseline_output(setup: EvalSetup, system: str, example: TaskExample, context
     text = setup.tokenizer.decode(ids, skip_special_tokens=True)
     return Output(system=system, method=system, text=text, n_context_tokens=len(context_ids),
                   n_slots=len(kept), memory_bytes=embedding_bytes(setup.decoder, len(kept)),
-                  compress_ms=selecting.ms, decode_ms=decoding.ms)
+                  compress_ms=selecting.ms, decode_ms=decoding.ms,
+                  target_nll=target_nll(setup.decoder, input_ids, target_ids))
 
 
 def example_outputs(setup: EvalSetup, config: EvalConfig, example: TaskExample, max_new_tokens: int,
@@ -229,6 +234,7 @@ def example_outputs(setup: EvalSetup, config: EvalConfig, example: TaskExample, 
 
     context_ids = encode(setup.tokenizer, example.context)[:setup.context_tokens]
     prompt_ids = encode(setup.tokenizer, example.prompt)
+    target_ids = baseline_target_ids(setup, example, context_ids)
     outputs: list[Output] = []
     budget = budget_tokens(len(context_ids), setup.ratio)
     pending_baselines = [b for b in config.baselines if b not in skip]
@@ -238,9 +244,19 @@ def example_outputs(setup: EvalSetup, config: EvalConfig, example: TaskExample, 
         if setup.compressor_id not in skip:
             outputs.append(compressed)
     for system in pending_baselines:
-        outputs.append(baseline_output(setup, system, example, context_ids, prompt_ids, budget,
+        outputs.append(baseline_output(setup, system, example, context_ids, prompt_ids, target_ids, budget,
                                        max_new_tokens, config.seed))
     return outputs
+
+
+def baseline_target_ids(setup: EvalSetup, example: TaskExample, context_ids: list[int]) -> list[int]:
+    """The target a baseline's ``target_nll`` scores, as the compressors' ``encode_example`` builds it: the
+    (truncated) context itself for reconstruction, else the target's tokens; then eos."""
+    from datacomp.compressors.tasks import encode
+
+    target = list(context_ids) if example.task == "reconstruction" else encode(setup.tokenizer, example.target)
+    eos = setup.tokenizer.eos_token_id
+    return target + ([eos] if eos is not None else [])
 
 
 # ---------------------------------------------------------------- the loop
@@ -309,7 +325,7 @@ def _row(eval_id: str, run_id: str, setup: EvalSetup, config: EvalConfig, exampl
         "ratio_target": setup.ratio, "ratio_actual": scored["ratio_actual"],
         "n_context_tokens": output.n_context_tokens, "n_slots": output.n_slots,
         "memory_bytes": output.memory_bytes, "f1": scored["f1"], "em": scored["em"], "bleu": scored["bleu"],
-        "compress_ms": output.compress_ms, "decode_ms": output.decode_ms,
+        "target_nll": output.target_nll, "compress_ms": output.compress_ms, "decode_ms": output.decode_ms,
         "prediction": scored["prediction"], "reference": example.target,
     }
 
@@ -321,8 +337,8 @@ def _mean(values: list[float | None]) -> float | None:
 
 
 def system_means(rows: list[dict[str, Any]]) -> dict[str, float | None]:
-    """Per-example means of em/f1/bleu and the corpus BLEU of one system's rows."""
-    means = {metric: _mean([row[metric] for row in rows]) for metric in ("em", "f1", "bleu")}
+    """Per-example means of em/f1/bleu/target_nll and the corpus BLEU of one system's rows."""
+    means = {metric: _mean([row.get(metric) for row in rows]) for metric in ("em", "f1", "bleu", "target_nll")}
     means["corpus_bleu"] = corpus_bleu([row["prediction"] or "" for row in rows],
                                        [row["reference"] or "" for row in rows])
     return means

@@ -106,12 +106,42 @@ def test_budgets_match_the_compressor_and_predictions_are_independent_greedy(sto
         assert rows[("truncate", example.example_id)][5] == extract_answer("span-recall", tokenizer.decode(truncated), 2)
 
 
+def test_target_nll_is_teacher_forced_nll_of_target_and_eos(store, lm):
+    """target_nll of every system equals -mean log p(target + eos) recomputed by hand from the decoder's
+    logits on [what the system kept, prompt, target]; at r = 1 the fake memory is the full context, so the
+    compressor's value (through the memory path) equals the full baseline's (through plain input ids)."""
+    model, tokenizer = lm
+    setup = make_setup(lm)
+    setup.compressor = EveryRthToken(model, tokenizer, 1, 40)
+    config = EvalConfig(compressor="every-rth-4x", task="span-recall", span_words=3, answer_words=2,
+                        max_new_tokens=2)
+    summary = run_evaluation(store, config, setup)
+    stored = dict(((r[0], r[1]), r[2]) for r in store.con.execute(
+        "SELECT system, example_id, target_nll FROM evaluations").fetchall())
+    for example in setup.examples:
+        context = encode(tokenizer, example.context)[:40]
+        prompt = encode(tokenizer, example.prompt)
+        target = encode(tokenizer, example.target) + [tokenizer.eos_token_id]
+        for system, kept in (("full", context), ("none", [])):
+            ids = torch.tensor([kept + prompt + target])
+            with torch.no_grad():
+                logp = torch.log_softmax(model(input_ids=ids).logits[0].double(), dim=-1)
+            start = len(kept) + len(prompt)
+            expected = -float(sum(logp[start - 1 + j, t] for j, t in enumerate(target))) / len(target)
+            assert stored[(system, example.example_id)] == pytest.approx(expected, rel=1e-4)
+        assert stored[("every-rth-4x", example.example_id)] == pytest.approx(
+            stored[("full", example.example_id)], rel=1e-4)
+    full = next(s for s in summary.systems if s.system == "full")
+    assert full.means["target_nll"] == pytest.approx(
+        sum(stored[("full", e.example_id)] for e in setup.examples) / len(setup.examples))
+
+
 def insert(store, system, example_id, f1, em, prediction="x", reference="x"):
     store.run("evaluation/insert", {
         "eval_id": "e1", "run_id": "r", "system": system, "compressor_id": "c", "method": system,
         "decoder_id": "d", "task": "qa", "example_id": example_id, "doc_id": None, "eval_slice": "s",
         "ratio_target": 4.0, "ratio_actual": 4.0, "n_context_tokens": 8, "n_slots": 2, "memory_bytes": 64,
-        "f1": f1, "em": em, "bleu": 0.0, "compress_ms": 1.0, "decode_ms": 2.0, "prediction": prediction,
+        "f1": f1, "em": em, "bleu": 0.0, "target_nll": None, "compress_ms": 1.0, "decode_ms": 2.0, "prediction": prediction,
         "reference": reference})
 
 
