@@ -38,6 +38,8 @@ def train(
     context_tokens: Annotated[int, typer.Option("--context-tokens", help="Decoder tokens per context.")] = 128,
     max_examples: Annotated[Optional[int], typer.Option("--max-examples", help="Cap on training examples.")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    set_config: Annotated[Optional[list[str]], typer.Option(
+        "--set", help="Method config KEY=VALUE, repeatable (e.g. --set decoder_lora=true).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the compressor "
                                                 "(default: <store folder>/compressors/<id>).")] = None,
     threads: ThreadsOption = None,
@@ -47,13 +49,16 @@ def train(
     """Train a compressor on a slice, save it, record it in the store and print its id."""
     import dataclasses
 
+    from datacomp.compressors.registry import parse_method_config
     from datacomp.compressors.training_run import TrainRunConfig, train_on_store
 
     _set_threads(threads)
+    method_config = parse_method_config(method, set_config or [])
     config = TrainRunConfig(method=method, ratio=ratio, train_slice=train_slice, encoder=encoder, decoder=decoder,
                             task=task, qa_file=str(qa_file) if qa_file else None, steps=steps,
                             batch_size=batch_size, learning_rate=learning_rate, context_tokens=context_tokens,
-                            max_examples=max_examples, seed=seed, out=str(out) if out else None)
+                            max_examples=max_examples, seed=seed, out=str(out) if out else None,
+                            method_config=method_config)
     with open_store(db) as store:
         trained = train_on_store(store, config)
     if as_json:

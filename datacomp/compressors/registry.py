@@ -56,6 +56,35 @@ def make_config(method: str, config: CompressorConfig | dict[str, Any] | None = 
     return config_class(**config)
 
 
+def parse_method_config(method: str, pairs: list[str]) -> dict[str, Any]:
+    """``["decoder_lora=true", "lora_rank=16"]`` -> typed method config keys, typed by the config class's
+    defaults (bool: true/false/1/0/yes/no); unknown keys and bad values are errors naming the key."""
+    from datacomp.curation.params import parse_cli_params
+
+    config_class = method_class(method).config_class
+    defaults = {field.name: getattr(config_class(), field.name) for field in dataclasses.fields(config_class)}
+    typed: dict[str, Any] = {}
+    for key, text in parse_cli_params(pairs, option="--set").items():
+        if key not in defaults:
+            raise DatacompError(f"--set {key}: unknown {method} config key; known keys: {', '.join(sorted(defaults))}")
+        default = defaults[key]
+        try:
+            if isinstance(default, bool):
+                lowered = text.strip().lower()
+                if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError
+                typed[key] = lowered in ("true", "1", "yes")
+            elif isinstance(default, int):
+                typed[key] = int(text)
+            elif isinstance(default, float):
+                typed[key] = float(text)
+            else:
+                typed[key] = text
+        except ValueError:
+            raise DatacompError(f"--set {key}={text!r}: expected a {type(default).__name__}") from None
+    return typed
+
+
 def build_compressor(method: str, encoder_path: str | Path, decoder_path: str | Path,
                      config: CompressorConfig | dict[str, Any] | None = None) -> Compressor:
     """A fresh (untrained) compressor; its new parameters are seeded by ``config.seed``."""

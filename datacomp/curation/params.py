@@ -197,15 +197,15 @@ def _check_bounds(spec: ParamSpec, value: float, fail: Callable[[str], DatacompE
     return value
 
 
-def parse_cli_params(pairs: list[str]) -> dict[str, str]:
+def parse_cli_params(pairs: list[str], option: str = "--param") -> dict[str, str]:
     """``["lo=0.1", "domains=a,b"]`` -> ``{"lo": "0.1", "domains": "a,b"}``; types are checked later."""
     params: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise DatacompError(f"--param {pair!r}: expected KEY=VALUE")
+            raise DatacompError(f"{option} {pair!r}: expected KEY=VALUE")
         if key.strip() in params:
-            raise DatacompError(f"--param {key.strip()!r} given twice")
+            raise DatacompError(f"{option} {key.strip()!r} given twice")
         params[key.strip()] = value
     return params
 

@@ -41,7 +41,8 @@ def test_train_then_evaluate_round_trip(capsys, db, tmp_path, tiny_lm_pair, meth
 
     encoder, decoder = tiny_lm_pair
     # the autoencoder is saved where --out says; meanpool beside the store (the default)
-    out_args = ["--out", str(tmp_path / "c")] if method == "autoencoder" else []
+    out_args = ["--out", str(tmp_path / "c"), "--set", "lora_rank=4", "--set", "decoder_lora=yes"] \
+        if method == "autoencoder" else []
     out = cli(capsys, "train", "--method", method, "--ratio", "4", "--train-slice", "web", "--encoder", str(encoder),
               "--decoder", str(decoder), "--steps", "2", "--batch-size", "1", "--context-tokens", "64",
               *out_args, "--db", db)
@@ -54,7 +55,10 @@ def test_train_then_evaluate_round_trip(capsys, db, tmp_path, tiny_lm_pair, meth
     assert row["checkpoint"] == str(folder.resolve()) and (folder / "compressor.json").is_file()
     info = json.loads(row["train_info"])
     assert info["steps"] == 2 and len(info["losses"]) == 2
-    assert json.loads(row["config"])["max_context_tokens"] == 64
+    config = json.loads(row["config"])
+    assert config["max_context_tokens"] == 64
+    if method == "autoencoder":  # --set reached the method config, typed
+        assert config["lora_rank"] == 4 and config["decoder_lora"] is True
 
     summary = json.loads(cli(capsys, "evaluate", "--compressor", compressor_id, "--slice", "web", "--task", task,
                              "--limit", "2", "--max-new-tokens", "4", "--db", db, "--json"))
@@ -88,7 +92,13 @@ def test_train_errors_are_one_line(capsys, db, tmp_path, tiny_lm_pair):
                            (["--method", "comi", "--task", "qa", "--qa-file", str(tmp_path / "x.json")],
                             "not found: .*x.json"),
                            (["--method", "sac"], "--train-slice is required"),
-                           (["--method", "zip", "--train-slice", "web"], "unknown compressor method 'zip'")]:
+                           (["--method", "zip", "--train-slice", "web"], "unknown compressor method 'zip'"),
+                           (["--method", "sac", "--train-slice", "web", "--set", "rank=4"],
+                            "--set rank: unknown sac config key; known keys: bidirectional"),
+                           (["--method", "autoencoder", "--train-slice", "web", "--set", "decoder_lora=maybe"],
+                            "--set decoder_lora='maybe': expected a bool"),
+                           (["--method", "sac", "--train-slice", "web", "--set", "lora_rank"],
+                            "--set 'lora_rank': expected KEY=VALUE")]:
         with pytest.raises(SystemExit) as exit_info:
             main(["train", *extra, *common])
         assert exit_info.value.code == 2
