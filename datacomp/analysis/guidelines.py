@@ -12,7 +12,8 @@ from typing import Any, Sequence
 
 from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p, fmt_pct
 
-METRIC_NAMES = {"f1": "F1", "em": "exact match", "bleu": "BLEU"}
+METRIC_NAMES = {"f1": "F1", "em": "exact match", "bleu": "BLEU",
+                "nll_reduction": "NLL reduction"}
 
 
 def _find(findings: Sequence[dict[str, Any]], kind: str, x: str, method: str | None = None) -> dict | None:

@@ -26,7 +26,7 @@ from datacomp.store import Store
 from datacomp.store.runs import environment, record_run, to_jsonable
 
 BASELINES = ("full", "none", "truncate", "drop")
-METRICS = ("f1", "em", "bleu")
+METRICS = ("f1", "em", "bleu", "nll_reduction")  # nll_reduction: 1 - target_nll / none's, per example
 
 
 @dataclasses.dataclass

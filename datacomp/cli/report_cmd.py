@@ -14,7 +14,7 @@ from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, 
 def report(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.md, report.html, report.json.")] = Path(
         "report"),
-    quality_metric: Annotated[str, typer.Option("--quality-metric", help="f1, bleu or em.")] = "f1",
+    quality_metric: Annotated[str, typer.Option("--quality-metric", help="f1, bleu, em, or nll_reduction (1 - target NLL / the no-context NLL).")] = "f1",
     task: Annotated[Optional[str], typer.Option(
         "--task", help="Evaluation task to analyse (default: the one with most compressor evaluations).")] = None,
     target_f1: Annotated[Optional[float], typer.Option(

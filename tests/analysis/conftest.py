@@ -105,14 +105,15 @@ def populate(store, enc_slope: float = -0.1, gap_slope: float = -0.6, n_per_doma
                       "doc_id": doc["doc_id"]}
             evaluations.append({**common, "system": c["compressor_id"], "method": c["method"], "ratio_target": 4.0,
                                 "ratio_actual": 4.0 + rng.normal(0, 0.1), "f1": f1, "em": float(f1 > 0.95),
-                                "bleu": f1 * 0.8, "compress_ms": 5.0, "decode_ms": 20.0})
+                                "bleu": f1 * 0.8, "target_nll": 5.0 * (1 - 0.5 * f1), "compress_ms": 5.0,
+                                "decode_ms": 20.0})
             # the baselines run beside every compressor evaluation, on the same examples
             for system, level, ratio in (("full", 0.98, 1.0), ("none", 0.05, None), ("truncate", 0.3, 4.0),
                                          ("drop", 0.35, 4.0)):
                 value = float(np.clip(level + rng.normal(0, 0.02), 0, 1))
                 evaluations.append({**common, "system": system, "method": system, "ratio_target": ratio,
                                     "ratio_actual": ratio, "f1": value, "em": 0.0, "bleu": value * 0.8,
-                                    "compress_ms": 0.1})
+                                    "target_nll": 5.0 * (1 - 0.5 * value), "compress_ms": 0.1})
     _insert(store, "evaluations", evaluations)
     with record_run(store, "score", {"corpus": "news", "encoder": "enc", "decoder": "dec0"}, seed=7):
         pass

@@ -258,3 +258,23 @@ def test_method_choice_compares_with_the_cheap_baselines():
     assert not beaten["supported"] and "no trained compressor beats truncate at this budget" in beaten["text"]
     [alone] = method_choice(rows[:1], metric="f1", scale=100)
     assert not alone["supported"] and "only method evaluated at this ratio" in alone["text"]
+
+
+def test_nll_reduction_is_one_minus_the_ratio_to_the_none_baseline(planted):
+    """Per document, nll_reduction = 1 - target_nll(system) / target_nll(none) of the same evaluation and
+    example, recomputed from the raw rows; a report on it finds the planted encoder-entropy effect."""
+    from datacomp.analysis.report import make_report
+
+    store, paths, _ = planted
+    raw = store.con.execute("SELECT eval_id, system, example_id, doc_id, compressor_id, target_nll "
+                            "FROM evaluations WHERE task = 'reconstruction'").fetchall()
+    none = {(e, x): nll for e, system, x, _, _, nll in raw if system == "none"}
+    expected = {(c, d): 1 - nll / none[(e, x)] for e, system, x, d, c, nll in raw if system == c}
+    rows = store.rows("analysis/compressor_documents", {"task": "reconstruction"})
+    assert len(rows) == len(expected)
+    for row in rows:
+        assert row["nll_reduction"] == pytest.approx(expected[(row["compressor_id"], row["doc_id"])])
+    data = json.loads(make_report(store, ReportConfig(quality_metric="nll_reduction", figures=False, **FAST),
+                                  paths["json"].parent.parent / "nll")["json"].read_text())
+    enc = _find(data, "ae4-dec0", "enc_entropy", "spearman")
+    assert enc["direction"] == "negative" and enc["significant"] and enc["n"] == 90
