@@ -18,5 +18,11 @@ def counts(store) -> dict:
     return store.rows("corpus/counts")[0]
 
 
-def identity_holds(summary) -> bool:
-    return summary.read == summary.ingested + summary.duplicates + summary.quarantined
+def identity_holds(summary, store, before: dict | None = None) -> bool:
+    """Every record read is in exactly one place, counted from the store's tables (not from the summary's
+    own arithmetic): a new document row, duplicate row or quarantine row. ``before``: the store's counts
+    before this ingest (default: an empty store)."""
+    before = before or {"documents": 0, "duplicates": 0, "quarantine": 0}
+    added = {key: value - before[key] for key, value in counts(store).items()}
+    return (added["documents"], added["duplicates"], added["quarantine"]) == (
+        summary.ingested, summary.duplicates, summary.quarantined) and summary.read == sum(added.values())

@@ -72,7 +72,7 @@ def test_failed_batch_leaves_no_partial_rows(store, tmp_path, monkeypatch):
 def test_run_recorded_with_counts_and_corpus_described(store, tmp_path):
     path = write_jsonl(tmp_path / "a.jsonl", [{"text": "one"}, {"text": ""}])
     summary = ingest_paths(store, [str(path)], IngestConfig(corpus="c", license="CC0"))
-    assert identity_holds(summary)
+    assert identity_holds(summary, store)
     status, config, run_counts = store.con.execute(
         "SELECT status, config, counts FROM runs WHERE run_id = $r", {"r": summary.run_id}).fetchone()
     assert status == "finished"

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from corpus_helpers import identity_holds, write_jsonl
+from corpus_helpers import counts, identity_holds, write_jsonl
 from datacomp.corpus import IngestConfig, ingest_paths
 
 
@@ -16,8 +16,9 @@ def quarantined(store):
 
 
 def run(store, paths, **config):
+    before = counts(store)
     summary = ingest_paths(store, [str(p) for p in paths], IngestConfig(corpus="q", **config))
-    assert identity_holds(summary)
+    assert identity_holds(summary, store, before)
     return summary
 
 

@@ -111,7 +111,7 @@ def test_mixed_inputs_identity(store, tmp_path):
     summary = ingest_paths(store, [str(jsonl), str(csv_path), str(tmp_path / "m.xyz")], IngestConfig(corpus="c"))
     # one two one {x} {broken  |  two ws three  |  xyz
     assert (summary.read, summary.ingested, summary.duplicates, summary.quarantined) == (9, 3, 2, 4)
-    assert identity_holds(summary)
+    assert identity_holds(summary, store)
     assert summary.reasons == {"empty_text": 1, "invalid_json": 1, "missing_field": 1, "unsupported_format": 1}
     assert counts(store) == {"documents": 3, "duplicates": 2, "quarantine": 4}
 
