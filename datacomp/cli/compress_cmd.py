@@ -74,7 +74,7 @@ def train(
 @app.command("evaluate")
 def evaluate(
     compressor: Annotated[str, typer.Option("--compressor", help="Compressor id, or 'none' for baselines only.")],
-    slice_name: Annotated[Optional[str], typer.Option("--slice", help="Slice (or corpus) to evaluate on.")] = None,
+    slice_name: Annotated[Optional[str], typer.Option("--slice", help="Slice (or corpus) to evaluate on; with --task qa only a label (questions come from --qa-file).")] = None,
     task: Annotated[str, typer.Option("--task", help=TaskHelp)] = "reconstruction",
     qa_file: Annotated[Optional[Path], typer.Option("--qa-file", help="SQuAD v1.1 .json / MRQA .jsonl (task qa).")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Examples to evaluate (0 = all).")] = 50,
