@@ -57,9 +57,14 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(error, exceptions.ClickException):
             error.show()
             sys.exit(error.exit_code)
-        if isinstance(error, exceptions.Abort):
+        if isinstance(error, getattr(exceptions, "Abort", ())):  # typer's bundled click has no Abort
             sys.exit(1)
-        raise
+        if os.environ.get("DATACOMP_DEBUG"):
+            raise
+        # a bug, not a user error: one line naming it, the traceback on request
+        console_err.print(f"[bold red]internal error:[/] {type(error).__name__}: {error} (run again with "
+                          "DATACOMP_DEBUG=1 for the traceback, and please report it)", highlight=False)
+        sys.exit(1)
 
 
 def _click_exceptions():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -45,3 +45,31 @@ def runs(limit: int = 20, db: DbOption = DEFAULT_DB, as_json: JsonOption = False
     with open_store(db) as store:
         rows = store.rows("runs/list", {"limit": limit})
     print_json(rows) if as_json else print_table(rows)
+
+
+@store_app.command("results")
+def results(
+    task: Annotated[Optional[str], typer.Option("--task", help="Only this task.")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Every evaluated system side by side: F1 / EM / BLEU (x100), target NLL, NLL reduction, training time."""
+    with open_store(db) as store:
+        rows = store.rows("evaluation/results", {"task": task})
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("no evaluations in the store: run `datacomp evaluate --compressor C --slice S`")
+        return
+
+    def cell(value, pattern, scale=1.0):
+        return "-" if value is None else pattern.format(value * scale)
+
+    print_table([{"task": r["task"], "system": r["system"], "method": r["method"],
+                  "ratio": cell(r["ratio_target"], "{:g}") + " / " + cell(r["ratio_actual"], "{:.1f}"),
+                  "n": r["n"], "F1": cell(r["f1"], "{:.1f}", 100), "EM": cell(r["em"], "{:.1f}", 100),
+                  "BLEU": cell(r["bleu"], "{:.1f}", 100), "target NLL": cell(r["target_nll"], "{:.3f}"),
+                  "NLL reduction %": cell(r["nll_reduction"], "{:.1f}", 100),
+                  "train": "-" if r["train_seconds"] is None else f"{r['train_seconds']:.0f} s, {r['train_steps']} steps"}
+                 for r in rows], title="evaluations (F1/EM/BLEU x100; ratio target / actual)")

@@ -43,3 +43,60 @@ def test_unwritable_output_path_is_one_error_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and str(blocker) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _evaluation(system, example, f1, nll, ratio=4.0, compressor="ae-4x"):
+    return {"eval_id": "e1", "run_id": "r1", "system": system, "compressor_id": compressor,
+            "method": "autoencoder" if system == compressor else system, "decoder_id": "dec", "task": "qa",
+            "example_id": example, "doc_id": None, "eval_slice": "s", "ratio_target": ratio,
+            "ratio_actual": ratio, "n_context_tokens": 64, "n_slots": 16, "memory_bytes": 1, "f1": f1,
+            "em": float(f1 == 1.0), "bleu": None, "target_nll": nll, "compress_ms": 1.0, "decode_ms": 1.0,
+            "prediction": "p", "reference": "r"}
+
+
+def test_results_table_means_and_nll_reduction(tmp_path):
+    from datacomp.store import open_store
+
+    db = tmp_path / "s.duckdb"
+    with open_store(db) as store:
+        store.run("compressors/upsert", {
+            "compressor_id": "ae-4x", "method": "autoencoder", "ratio": 4.0, "encoder_id": "enc",
+            "decoder_id": "dec", "train_slice": "s", "checkpoint": "/c", "config": "{}",
+            "train_info": json.dumps({"seconds": 12.7, "steps": 30}), "run_id": "r0"})
+        for example, (f1, nll, none_nll) in enumerate([(1.0, 1.0, 4.0), (0.5, 3.0, 6.0)]):
+            store.run("evaluation/insert", _evaluation("ae-4x", f"x{example}", f1, nll))
+            store.run("evaluation/insert", _evaluation("none", f"x{example}", 0.0, none_nll))
+    result = run_cli("store", "results", "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {row["system"]: row for row in json.loads(result.stdout)}
+    compressor, none = rows["ae-4x"], rows["none"]
+    assert compressor["n"] == 2 and compressor["f1"] == 0.75 and compressor["em"] == 0.5
+    assert compressor["target_nll"] == 2.0
+    assert compressor["nll_reduction"] == ((1 - 1 / 4) + (1 - 3 / 6)) / 2
+    assert (compressor["train_seconds"], compressor["train_steps"]) == (12.7, 30)
+    assert none["nll_reduction"] == 0.0 and none["ratio_target"] is None and none["train_seconds"] is None
+    import os
+
+    table = subprocess.run([sys.executable, "-m", "datacomp", "store", "results", "--db", str(db)],
+                           capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert "62.5" in table.stdout and "13 s, 30 steps" in table.stdout   # NLL reduction % and training
+
+
+def test_a_bug_is_one_internal_error_line_and_debug_shows_the_traceback(tmp_path, monkeypatch, capsys):
+    import pytest
+
+    from datacomp.cli import main
+    from datacomp.store import db as store_db
+
+    def broken(*args, **kwargs):
+        raise ValueError("something impossible")
+
+    monkeypatch.setattr(store_db.Store, "table_counts", broken)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["store", "info", "--db", str(tmp_path / "s.duckdb")])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err.replace("\n", " ")
+    assert "internal error: ValueError: something impossible" in err and "DATACOMP_DEBUG=1" in err
+    monkeypatch.setenv("DATACOMP_DEBUG", "1")
+    with pytest.raises(ValueError, match="something impossible"):
+        main(["store", "info", "--db", str(tmp_path / "s.duckdb")])
