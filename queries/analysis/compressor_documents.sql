@@ -22,13 +22,9 @@ WITH score_setting AS (
     JOIN gap_setting st USING (encoder_id, decoder_id, window_len, stride, dtype)
     WHERE st.rank = 1 AND gp.null_reason IS NULL
 ), quality AS (
-    -- nll_reduction: 1 - target_nll / target_nll of the none baseline on the same example (the share of the
-    -- no-context loss the system's memory removes; 0 = the memory is useless, 1 = the target is certain)
     SELECT e.compressor_id, e.doc_id, avg(e.f1) AS f1, avg(e.em) AS em, avg(e.bleu) AS bleu,
-           avg(1 - e.target_nll / nullif(n.target_nll, 0)) AS nll_reduction,
-           avg(e.ratio_actual) AS ratio_actual, count(*) AS n_examples
-    FROM evaluations e
-    LEFT JOIN evaluations n ON n.eval_id = e.eval_id AND n.example_id = e.example_id AND n.system = 'none'
+           avg(e.nll_reduction) AS nll_reduction, avg(e.ratio_actual) AS ratio_actual, count(*) AS n_examples
+    FROM evaluations_scored e
     WHERE e.task = $task AND e.system NOT IN ('full', 'none', 'truncate', 'drop')
       AND e.compressor_id IS NOT NULL AND e.doc_id IS NOT NULL
     GROUP BY e.compressor_id, e.doc_id

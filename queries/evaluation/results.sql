@@ -1,12 +1,12 @@
 -- Every evaluation's systems side by side: one row per (task, decoder, system, target ratio), the metrics
--- as per-example means on 0-1 (F1, EM, BLEU), target_nll in nats/token and nll_reduction = 1 - target_nll /
--- the none baseline's on the same example; a compressor's training time and steps from its record.
+-- as per-example means on 0-1 (F1, EM, BLEU), target_nll in nats/token and nll_reduction (the
+-- evaluations_scored view); a compressor's training time and steps from its record.
 -- Baseline rows are pooled over the evaluations of one (task, decoder, ratio): the same decoder on
 -- (possibly) different example sets, so compare a compressor with the baselines of its own evaluation
 -- (datacomp evaluate prints those) when the example sets differ.
 WITH rows AS (
     SELECT e.task, e.decoder_id, e.f1, e.em, e.bleu, e.target_nll, e.ratio_actual,
-           1 - e.target_nll / nullif(n.target_nll, 0) AS nll_reduction,
+           e.nll_reduction,
            e.system IN ('full', 'none', 'truncate', 'drop') AS is_baseline,
            CASE WHEN e.system IN ('full', 'none', 'truncate', 'drop') THEN e.system ELSE c.method END AS method,
            CASE WHEN e.system IN ('full', 'none', 'truncate', 'drop') THEN e.system ELSE e.compressor_id END AS system,
@@ -15,9 +15,8 @@ WITH rows AS (
                 ELSE CAST(json_extract(c.train_info, '$.seconds') AS DOUBLE) END AS train_seconds,
            CASE WHEN e.system IN ('full', 'none', 'truncate', 'drop') THEN NULL
                 ELSE CAST(json_extract(c.train_info, '$.steps') AS INTEGER) END AS train_steps
-    FROM evaluations e
+    FROM evaluations_scored e
     LEFT JOIN compressors c ON c.compressor_id = e.system
-    LEFT JOIN evaluations n ON n.eval_id = e.eval_id AND n.example_id = e.example_id AND n.system = 'none'
     WHERE $task IS NULL OR e.task = $task
 )
 SELECT task, decoder_id, method, system, ratio_target, avg(ratio_actual) AS ratio_actual, count(*) AS n,
