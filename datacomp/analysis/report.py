@@ -404,6 +404,10 @@ STATISTICS_TEXT = [
     "Binned means: quantile bins of the predictor, t intervals of the mean per bin.",
     "Domains: mean quality per domain with t intervals; Kruskal-Wallis H test of equal distributions "
     "(scipy.stats.kruskal), in the same correction family.",
+    "NLL reduction (quality metric nll_reduction): 1 - target NLL / the no-context baseline's target NLL on the "
+    "same example, teacher-forced over the target tokens and the closing eos. The floor is the plain decoder: for "
+    "methods that tune the decoder (COMI, an autoencoder with decoder_lora) part of the reduction is the tuning "
+    "(answer format, where to stop), not the memory. Per-example ratios are heavy-tailed where the floor is small.",
     "Entropy is the mean over a document's tokens of the model's predictive entropy -sum p log p (nats/token); "
     "surprisal is the mean cross-entropy of the actual next token. Quality is averaged over a document's "
     "examples.",

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     except DatacompError as error:
         if os.environ.get("DATACOMP_DEBUG"):
             raise
-        console_err.print(f"[bold red]error:[/] {error}", highlight=False)
+        _print_error("error:", str(error))
         sys.exit(2)
     except KeyboardInterrupt:
         console_err.print("[yellow]interrupted[/]")
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as error:  # an output path that cannot be written, a disk that is full...
         if os.environ.get("DATACOMP_DEBUG"):
             raise
-        console_err.print(f"[bold red]error:[/] {error}", highlight=False)
+        _print_error("error:", str(error))
         sys.exit(2)
     except Exception as error:  # usage errors arrive here in non-standalone mode
         exceptions = _click_exceptions()
@@ -62,9 +62,17 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("DATACOMP_DEBUG"):
             raise
         # a bug, not a user error: one line naming it, the traceback on request
-        console_err.print(f"[bold red]internal error:[/] {type(error).__name__}: {error} (run again with "
-                          "DATACOMP_DEBUG=1 for the traceback, and please report it)", highlight=False)
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        _print_error("internal error:", f"{type(error).__name__}: {first_line} (run again with DATACOMP_DEBUG=1 "
+                     "for the traceback, and please report it)")
         sys.exit(1)
+
+
+def _print_error(label: str, message: str) -> None:
+    """``label message`` on stderr; the message is printed literally (brackets in paths are not markup)."""
+    from rich.markup import escape
+
+    console_err.print(f"[bold red]{label}[/] {escape(message)}", highlight=False)
 
 
 def _click_exceptions():

@@ -123,6 +123,7 @@ class Prediction:
     compress_seconds: float
     decode_seconds: float
     target_nll: float | None = None  # mean -log P(target + eos | memory, prompt), nats per token
+    target_ids: list[int] | None = None  # the tokens target_nll scored (target, truncated, then eos)
 
 
 class Compressor(torch.nn.Module):
@@ -268,7 +269,8 @@ class Compressor(torch.nn.Module):
         finished = time.perf_counter()
         text = self.tokenizer.decode(ids, skip_special_tokens=True)
         target_nll = float(self.answer_loss(memory, encoded.prompt_ids, encoded.target_ids))
-        return Prediction(text, ids, memory, compressed - began, finished - compressed, target_nll)
+        return Prediction(text, ids, memory, compressed - began, finished - compressed, target_nll,
+                          encoded.target_ids[0].tolist())
 
     def trainable_state_dict(self) -> dict[str, torch.Tensor]:
         """The parameters training changes (what checkpoints and saved compressors hold)."""

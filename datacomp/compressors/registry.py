@@ -56,33 +56,57 @@ def make_config(method: str, config: CompressorConfig | dict[str, Any] | None = 
     return config_class(**config)
 
 
+# Keys that `datacomp train` sets from its own options (--ratio, --context-tokens, --seed).
+TRAIN_OPTION_KEYS = {"ratio": "--ratio", "max_context_tokens": "--context-tokens",
+                     "max_target_tokens": "--context-tokens", "seed": "--seed"}
+
+
 def parse_method_config(method: str, pairs: list[str]) -> dict[str, Any]:
-    """``["decoder_lora=true", "lora_rank=16"]`` -> typed method config keys, typed by the config class's
-    defaults (bool: true/false/1/0/yes/no); unknown keys and bad values are errors naming the key."""
+    """``["decoder_lora=true", "lora_rank=16"]`` -> method config keys typed by the config class's
+    annotations (bool: true/false/1/0/yes/no; an Optional field also takes "none"). Unknown keys, keys that
+    have their own train option, and bad values are errors naming the key."""
+    import typing
+
     from datacomp.curation.params import parse_cli_params
 
     config_class = method_class(method).config_class
-    defaults = {field.name: getattr(config_class(), field.name) for field in dataclasses.fields(config_class)}
+    hints = typing.get_type_hints(config_class)
+    known = {field.name for field in dataclasses.fields(config_class)} - set(TRAIN_OPTION_KEYS)
     typed: dict[str, Any] = {}
     for key, text in parse_cli_params(pairs, option="--set").items():
-        if key not in defaults:
-            raise DatacompError(f"--set {key}: unknown {method} config key; known keys: {', '.join(sorted(defaults))}")
-        default = defaults[key]
-        try:
-            if isinstance(default, bool):
-                lowered = text.strip().lower()
-                if lowered not in ("true", "false", "1", "0", "yes", "no"):
-                    raise ValueError
-                typed[key] = lowered in ("true", "1", "yes")
-            elif isinstance(default, int):
-                typed[key] = int(text)
-            elif isinstance(default, float):
-                typed[key] = float(text)
-            else:
-                typed[key] = text
-        except ValueError:
-            raise DatacompError(f"--set {key}={text!r}: expected a {type(default).__name__}") from None
+        if key in TRAIN_OPTION_KEYS:
+            raise DatacompError(f"--set {key}: set it with {TRAIN_OPTION_KEYS[key]}")
+        if key not in known:
+            raise DatacompError(f"--set {key}: unknown {method} config key; known keys: {', '.join(sorted(known))}")
+        typed[key] = _typed_value(key, text, hints[key])
     return typed
+
+
+def _typed_value(key: str, text: str, hint: Any) -> Any:
+    """``text`` as the annotated type: int, float, bool or str, or ``X | None`` of one of them."""
+    import types
+    import typing
+
+    optional = False
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        optional = type(None) in args
+        hint = next(arg for arg in args if arg is not type(None))
+    kind = hint
+    lowered = text.strip().lower()
+    if optional and lowered == "none":
+        return None
+    try:
+        if kind is bool:
+            if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError
+            return lowered in ("true", "1", "yes")
+        if kind in (int, float):
+            return kind(text)
+        return text
+    except ValueError:
+        raise DatacompError(f"--set {key}={text!r}: expected {getattr(kind, '__name__', kind)}"
+                            + (" or none" if optional else "")) from None
 
 
 def build_compressor(method: str, encoder_path: str | Path, decoder_path: str | Path,

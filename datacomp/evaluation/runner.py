@@ -186,6 +186,7 @@ class Output:
     compress_ms: float
     decode_ms: float
     target_nll: float | None = None
+    target_ids: list[int] | None = None   # what target_nll scored (compressors: their own encoded target)
 
 
 def score_output(example: TaskExample, output: Output, answer_words: int) -> dict[str, Any]:
@@ -207,7 +208,8 @@ def compressor_output(setup: EvalSetup, example: TaskExample, max_new_tokens: in
     return Output(system=setup.compressor_id, method=setup.method, text=prediction.text,
                   n_context_tokens=memory.n_context_tokens, n_slots=memory.n_slots,
                   memory_bytes=memory.nbytes(), compress_ms=to_ms(prediction.compress_seconds),
-                  decode_ms=to_ms(prediction.decode_seconds), target_nll=prediction.target_nll)
+                  decode_ms=to_ms(prediction.decode_seconds), target_nll=prediction.target_nll,
+                  target_ids=prediction.target_ids)
 
 
 def baseline_output(setup: EvalSetup, system: str, example: TaskExample, context_ids: list[int],
@@ -241,6 +243,7 @@ def example_outputs(setup: EvalSetup, config: EvalConfig, example: TaskExample, 
     if setup.compressor is not None and (setup.compressor_id not in skip or pending_baselines):
         compressed = compressor_output(setup, example, max_new_tokens)
         budget = compressed.n_slots
+        target_ids = compressed.target_ids or target_ids  # every system's NLL on the same tokens
         if setup.compressor_id not in skip:
             outputs.append(compressed)
     for system in pending_baselines:
@@ -250,11 +253,13 @@ def example_outputs(setup: EvalSetup, config: EvalConfig, example: TaskExample, 
 
 
 def baseline_target_ids(setup: EvalSetup, example: TaskExample, context_ids: list[int]) -> list[int]:
-    """The target a baseline's ``target_nll`` scores, as the compressors' ``encode_example`` builds it: the
-    (truncated) context itself for reconstruction, else the target's tokens; then eos."""
+    """The target ``target_nll`` scores when no compressor supplies its own: built as the compressors'
+    ``encode_example`` builds it, with training's cap (max_target_tokens = context tokens): the context itself
+    for reconstruction, else the target's first ``context_tokens`` tokens; then eos."""
     from datacomp.compressors.tasks import encode
 
-    target = list(context_ids) if example.task == "reconstruction" else encode(setup.tokenizer, example.target)
+    target = list(context_ids) if example.task == "reconstruction" \
+        else encode(setup.tokenizer, example.target)[:setup.context_tokens]
     eos = setup.tokenizer.eos_token_id
     return target + ([eos] if eos is not None else [])
 

@@ -318,7 +318,7 @@ def _train(model, sampler: MixtureSampler, config: PretrainConfig, precision: st
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
-            counts += unigram_counts(batch[:, 1:], vocab_size)
+            counts += unigram_counts(batch[~sampler.restated, 1:], vocab_size)  # natural text only
             per_domain += np.bincount(rows, minlength=len(sampler.domains)) * (batch.shape[1] - 1)
             value = float(loss.detach())
             losses.append(value)
@@ -336,26 +336,32 @@ def _train(model, sampler: MixtureSampler, config: PretrainConfig, precision: st
     }
 
 
-def copy_nll(model, stream: np.ndarray, context: int, precision: str = "fp32",
-             windows: int = 64) -> tuple[float, float]:
+def copy_nll(model, stream: np.ndarray, context: int, precision: str = "fp32", windows: int = 64,
+             batch_size: int = 16) -> tuple[float | None, float | None]:
     """How well the model copies: mean next-token NLL (nats) on a held-out segment of ``context // 2``
     tokens read the first time, and on the same segment restated right after it. A model that uses its
-    context predicts the restatement far better; one that does not scores both alike."""
+    context predicts the restatement far better; one that does not scores both alike. (None, None) when
+    the stream is shorter than one segment."""
     import torch
     import torch.nn.functional as F
 
     half = context // 2
-    starts = range(0, max(len(stream) - half, 0), half)
-    rows = [np.concatenate([stream[s:s + half], stream[s:s + half]]) for s in list(starts)[:windows]]
-    if not rows:
-        return float("nan"), float("nan")
-    batch = torch.from_numpy(np.stack(rows))
-    with torch.no_grad(), _autocast(precision):
-        logits = model(input_ids=batch[:, :-1]).logits.float()
-    nll = F.cross_entropy(logits.transpose(1, 2), batch[:, 1:], reduction="none")
-    # target j is token j + 1: tokens 1..half-1 are the first reading, half+1..2*half-1 the restatement
-    # (token ``half`` starts the restatement, not yet predictable by copying).
-    return float(nll[:, :half - 1].mean()), float(nll[:, half:].mean())
+    starts = list(range(0, max(len(stream) - half, 0), half))[:windows]
+    if not starts:
+        return None, None
+    first, restated = [], []
+    with torch.no_grad():
+        for begin in range(0, len(starts), batch_size):
+            rows = [np.concatenate([stream[s:s + half]] * 2) for s in starts[begin:begin + batch_size]]
+            batch = torch.from_numpy(np.stack(rows))
+            with _autocast(precision):
+                logits = model(input_ids=batch[:, :-1]).logits.float()
+            nll = F.cross_entropy(logits.transpose(1, 2), batch[:, 1:], reduction="none")
+            # target j is token j + 1: tokens 1..half-1 are the first reading, half+1..2*half-1 the
+            # restatement (token ``half`` starts the restatement, not yet predictable by copying)
+            first.append(nll[:, :half - 1])
+            restated.append(nll[:, half:])
+    return float(torch.cat(first).mean()), float(torch.cat(restated).mean())
 
 
 def validation_perplexity(model, windows: list[np.ndarray], precision: str = "fp32",

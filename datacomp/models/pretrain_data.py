@@ -101,10 +101,12 @@ class MixtureSampler:
         """(windows [batch, context + 1] of token ids, domain index of each row)."""
         rows = self.rng.choice(len(self.domains), size=self.batch_size, p=self.probabilities)
         batch = np.empty((self.batch_size, self.context + 1), dtype=np.int64)
+        self.restated = np.zeros(self.batch_size, dtype=bool)  # which rows of this batch restate a segment
         for i, domain_index in enumerate(rows):
             stream = self.streams[self.domains[domain_index]]
             if self.copy_fraction and self.rng.random() < self.copy_fraction:
                 batch[i] = restated_row(stream, self.context + 1, self.rng)
+                self.restated[i] = True
             else:
                 start = int(self.rng.integers(0, len(stream) - self.context))
                 batch[i] = stream[start:start + self.context + 1]

@@ -1,11 +1,12 @@
 -- Every evaluation's systems side by side: one row per (task, decoder, system, target ratio), the metrics
 -- as per-example means on 0-1 (F1, EM, BLEU), target_nll in nats/token and nll_reduction (the
 -- evaluations_scored view); a compressor's training time and steps from its record.
--- Baseline rows are pooled over the evaluations of one (task, decoder, ratio): the same decoder on
--- (possibly) different example sets, so compare a compressor with the baselines of its own evaluation
--- (datacomp evaluate prints those) when the example sets differ.
+-- Baseline rows are pooled over the evaluations of one (task, decoder, ratio), each example once (its rows
+-- beside several compressors averaged first), so n counts distinct examples. Example sets may differ between
+-- evaluations: compare a compressor with the baselines of its own evaluation (datacomp evaluate prints
+-- those) when they do.
 WITH rows AS (
-    SELECT e.task, e.decoder_id, e.f1, e.em, e.bleu, e.target_nll, e.ratio_actual,
+    SELECT e.task, e.decoder_id, e.example_id, e.f1, e.em, e.bleu, e.target_nll, e.ratio_actual,
            e.nll_reduction,
            e.system IN ('full', 'none', 'truncate', 'drop') AS is_baseline,
            CASE WHEN e.system IN ('full', 'none', 'truncate', 'drop') THEN e.system ELSE c.method END AS method,
@@ -18,11 +19,18 @@ WITH rows AS (
     FROM evaluations_scored e
     LEFT JOIN compressors c ON c.compressor_id = e.system
     WHERE $task IS NULL OR e.task = $task
+), per_example AS (
+    SELECT task, decoder_id, is_baseline, method, system, ratio_target, example_id,
+           avg(f1) AS f1, avg(em) AS em, avg(bleu) AS bleu, avg(target_nll) AS target_nll,
+           avg(ratio_actual) AS ratio_actual, avg(nll_reduction) AS nll_reduction,
+           any_value(train_seconds) AS train_seconds, any_value(train_steps) AS train_steps
+    FROM rows
+    GROUP BY task, decoder_id, is_baseline, method, system, ratio_target, example_id
 )
 SELECT task, decoder_id, method, system, ratio_target, avg(ratio_actual) AS ratio_actual, count(*) AS n,
        avg(f1) AS f1, avg(em) AS em, avg(bleu) AS bleu, avg(target_nll) AS target_nll,
        avg(nll_reduction) AS nll_reduction, any_value(train_seconds) AS train_seconds,
        any_value(train_steps) AS train_steps
-FROM rows
+FROM per_example
 GROUP BY task, decoder_id, is_baseline, method, system, ratio_target
 ORDER BY task, decoder_id, is_baseline, method, ratio_target NULLS FIRST, system

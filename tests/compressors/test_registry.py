@@ -57,3 +57,19 @@ def test_registry_errors(tiny_lm_dir, tmp_path):
     (tmp_path / "compressor.json").write_text('{"method": "sac",\n "config": }')
     with pytest.raises(DatacompError, match="invalid JSON at line 2"):
         load_compressor(tmp_path)
+
+
+def test_set_values_are_typed_by_annotation_and_train_option_keys_are_refused():
+    from typing import Optional
+
+    from datacomp.compressors.registry import _typed_value, parse_method_config
+
+    assert parse_method_config("autoencoder", ["decoder_lora=yes", "lora_rank=16", "encoder_training=full"]) == \
+        {"decoder_lora": True, "lora_rank": 16, "encoder_training": "full"}
+    assert _typed_value("k", "none", Optional[int]) is None and _typed_value("k", "7", int | None) == 7
+    assert _typed_value("k", "0.5", float) == 0.5  # a float field takes a fraction whatever its default
+    with pytest.raises(DatacompError, match=r"--set k='x': expected int or none"):
+        _typed_value("k", "x", Optional[int])
+    for key, option in (("ratio", "--ratio"), ("max_context_tokens", "--context-tokens"), ("seed", "--seed")):
+        with pytest.raises(DatacompError, match=f"--set {key}: set it with {option}"):
+            parse_method_config("sac", [f"{key}=3"])

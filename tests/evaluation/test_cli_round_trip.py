@@ -96,7 +96,7 @@ def test_train_errors_are_one_line(capsys, db, tmp_path, tiny_lm_pair):
                            (["--method", "sac", "--train-slice", "web", "--set", "rank=4"],
                             "--set rank: unknown sac config key; known keys: bidirectional"),
                            (["--method", "autoencoder", "--train-slice", "web", "--set", "decoder_lora=maybe"],
-                            "--set decoder_lora='maybe': expected a bool"),
+                            "--set decoder_lora='maybe': expected bool"),
                            (["--method", "sac", "--train-slice", "web", "--set", "lora_rank"],
                             "--set 'lora_rank': expected KEY=VALUE")]:
         with pytest.raises(SystemExit) as exit_info:

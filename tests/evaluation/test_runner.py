@@ -136,6 +136,28 @@ def test_target_nll_is_teacher_forced_nll_of_target_and_eos(store, lm):
         sum(stored[("full", e.example_id)] for e in setup.examples) / len(setup.examples))
 
 
+def test_baselines_score_the_compressors_own_truncated_target(store, lm):
+    """Reconstruction with a compressor whose max_target_tokens (5) is below the context length: every
+    system's target_nll covers the compressor's target (the first 5 context tokens, then eos)."""
+    model, tokenizer = lm
+    setup = make_setup(lm, task="reconstruction")
+    setup.compressor.config.max_target_tokens = 5
+    config = EvalConfig(compressor="every-rth-4x", task="reconstruction", max_new_tokens=2)
+    run_evaluation(store, config, setup)
+    stored = dict(((r[0], r[1]), r[2]) for r in store.con.execute(
+        "SELECT system, example_id, target_nll FROM evaluations").fetchall())
+    for example in setup.examples:
+        context = encode(tokenizer, example.context)[:40]
+        prompt = encode(tokenizer, example.prompt)
+        target = context[:5] + [tokenizer.eos_token_id]
+        ids = torch.tensor([context + prompt + target])
+        with torch.no_grad():
+            logp = torch.log_softmax(model(input_ids=ids).logits[0].double(), dim=-1)
+        start = len(context) + len(prompt)
+        expected = -float(sum(logp[start - 1 + j, t] for j, t in enumerate(target))) / len(target)
+        assert stored[("full", example.example_id)] == pytest.approx(expected, rel=1e-4)
+
+
 def insert(store, system, example_id, f1, em, prediction="x", reference="x"):
     store.run("evaluation/insert", {
         "eval_id": "e1", "run_id": "r", "system": system, "compressor_id": "c", "method": system,

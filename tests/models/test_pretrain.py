@@ -143,7 +143,8 @@ def test_copy_nll_splits_first_reading_from_restatement(trained):
             nll = [-float(logp[j, row[0, j + 1]]) for j in range(2 * half - 1)]
             first += nll[:half - 1]
             restated += nll[half:]
-    got = copy_nll(model, stream, context=64, windows=3)
+    got = copy_nll(model, stream, context=64, windows=3, batch_size=2)  # two batches: 2 rows, then 1
     assert got == pytest.approx((np.mean(first), np.mean(restated)), rel=1e-4)
+    assert copy_nll(model, stream[:20], context=64) == (None, None)
     for result in trained.train_info["validation"].values():
         assert result["copy_first_nll"] > 0 and result["copy_repeat_nll"] > 0

@@ -66,6 +66,8 @@ def test_results_table_means_and_nll_reduction(tmp_path):
         for example, (f1, nll, none_nll) in enumerate([(1.0, 1.0, 4.0), (0.5, 3.0, 6.0)]):
             store.run("evaluation/insert", _evaluation("ae-4x", f"x{example}", f1, nll))
             store.run("evaluation/insert", _evaluation("none", f"x{example}", 0.0, none_nll))
+            # the same none baseline again beside a second evaluation: each example still counts once
+            store.run("evaluation/insert", {**_evaluation("none", f"x{example}", 0.0, none_nll), "eval_id": "e2"})
     result = run_cli("store", "results", "--db", str(db), "--json")
     assert result.returncode == 0, result.stderr
     rows = {row["system"]: row for row in json.loads(result.stdout)}
@@ -74,6 +76,7 @@ def test_results_table_means_and_nll_reduction(tmp_path):
     assert compressor["target_nll"] == 2.0
     assert compressor["nll_reduction"] == ((1 - 1 / 4) + (1 - 3 / 6)) / 2
     assert (compressor["train_seconds"], compressor["train_steps"]) == (12.7, 30)
+    assert none["n"] == 2 and none["target_nll"] == 5.0
     assert none["nll_reduction"] == 0.0 and none["ratio_target"] is None and none["train_seconds"] is None
     import os
 
@@ -89,14 +92,15 @@ def test_a_bug_is_one_internal_error_line_and_debug_shows_the_traceback(tmp_path
     from datacomp.store import db as store_db
 
     def broken(*args, **kwargs):
-        raise ValueError("something impossible")
+        raise ValueError("something impossible in x[/tmp] and [cpu]\nsecond line")
 
     monkeypatch.setattr(store_db.Store, "table_counts", broken)
     with pytest.raises(SystemExit) as exit_info:
         main(["store", "info", "--db", str(tmp_path / "s.duckdb")])
     assert exit_info.value.code == 1
     err = capsys.readouterr().err.replace("\n", " ")
-    assert "internal error: ValueError: something impossible" in err and "DATACOMP_DEBUG=1" in err
+    assert "internal error: ValueError: something impossible in x[/tmp] and [cpu] (run again" in err
+    assert "second line" not in err and "DATACOMP_DEBUG=1" in err
     monkeypatch.setenv("DATACOMP_DEBUG", "1")
     with pytest.raises(ValueError, match="something impossible"):
         main(["store", "info", "--db", str(tmp_path / "s.duckdb")])
