@@ -127,6 +127,7 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
     ranges = {p: stats.describe(_column(rows, p)) for p in available}
     return {
         "compressor_id": rows[0]["compressor_id"], "label": label, "method": rows[0].get("method"),
+        "decoder_tuned": bool(rows[0].get("decoder_tuned")),
         "ratio": rows[0].get("ratio"), "encoder_id": rows[0].get("encoder_id"),
         "decoder_id": rows[0].get("decoder_id"), "n_docs": len(rows),
         "quality": stats.mean_interval(y, settings.confidence), "missing_predictors": missing,

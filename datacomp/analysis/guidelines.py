@@ -287,8 +287,11 @@ def paper_claims(analyses: Sequence[dict[str, Any]], sweeps: Sequence[dict[str, 
     reproduced / not reproduced / opposite, with the statistic it rests on."""
     rows = []
 
-    def row(claim: str, scope: str, finding: dict[str, Any] | None, expect: str) -> None:
-        if finding is None or finding["estimate"] is None:
+    def row(claim: str, scope: str, finding: dict[str, Any] | None, expect: str,
+            not_applicable: str | None = None) -> None:
+        if not_applicable:
+            status = f"not applicable ({not_applicable})"
+        elif finding is None or finding["estimate"] is None:
             status = "not testable" + (f" ({finding['note']})" if finding else "")
         elif expect == "none":
             status = "reproduced" if not finding["significant"] else "not reproduced"
@@ -308,7 +311,8 @@ def paper_claims(analyses: Sequence[dict[str, Any]], sweeps: Sequence[dict[str, 
         row("1: encoder entropy correlates negatively with quality", analysis["label"],
             _find(analysis["findings"], "correlation", "enc_entropy", "spearman"), "negative")
         row("1: decoder entropy shows no significant relation (frozen decoder)", analysis["label"],
-            _find(analysis["findings"], "correlation", "dec_entropy", "spearman"), "none")
+            _find(analysis["findings"], "correlation", "dec_entropy", "spearman"), "none",
+            "this compressor tunes its decoder" if analysis.get("decoder_tuned") else None)
     for sweep in sweeps:
         row("2: a larger encoder-decoder gap lowers quality", sweep["label"],
             _find(sweep["findings"], "ols", "gap_js"), "negative")

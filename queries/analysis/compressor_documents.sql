@@ -29,7 +29,11 @@ WITH score_setting AS (
       AND e.compressor_id IS NOT NULL AND e.doc_id IS NOT NULL
     GROUP BY e.compressor_id, e.doc_id
 )
-SELECT q.compressor_id, c.method, c.ratio, c.encoder_id, c.decoder_id, q.doc_id, d.domain, d.n_chars,
+SELECT q.compressor_id, c.method, c.ratio, c.encoder_id, c.decoder_id,
+       -- the decoder is tuned (LoRA) by COMI and meanpool always, by the autoencoder with decoder_lora
+       c.method IN ('comi', 'meanpool') OR coalesce(CAST(json_extract(c.config, '$.decoder_lora') AS BOOLEAN), false)
+           AS decoder_tuned,
+       q.doc_id, d.domain, d.n_chars,
        q.f1, q.em, q.bleu, q.nll_reduction, q.ratio_actual, q.n_examples,
        se.entropy_mean AS enc_entropy, se.surprisal_mean AS enc_surprisal,
        sd.entropy_mean AS dec_entropy, sd.surprisal_mean AS dec_surprisal,

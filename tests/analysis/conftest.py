@@ -87,7 +87,8 @@ def populate(store, enc_slope: float = -0.1, gap_slope: float = -0.6, n_per_doma
 
     compressors = [{"compressor_id": f"ae4-dec{k}", "method": "autoencoder", "ratio": 4.0,
                     "encoder_id": "enc-abc123", "decoder_id": f"dec{k}-abc123", "train_slice": "train",
-                    "train_info": json.dumps({"steps": 50})} for k in range(4)]
+                    "train_info": json.dumps({"steps": 50}),
+                    "config": json.dumps({"decoder_lora": k == 3})} for k in range(4)]  # dec3's decoder is tuned
     compressors.append({"compressor_id": "sac4-dec0", "method": "sac", "ratio": 4.0, "encoder_id": "enc-abc123",
                         "decoder_id": "dec0-abc123", "train_slice": "train", "train_info": json.dumps({"steps": 50})})
     _insert(store, "compressors", compressors)

@@ -94,6 +94,9 @@ def test_paper_claims_follow_the_planted_effects(planted, null):
 
     assert status(planted[2], "1: encoder", "ae4-dec0") == "reproduced"
     assert status(planted[2], "1: decoder", "ae4-dec0") == "reproduced"
+    # the frozen-decoder claim does not apply where the compressor tuned its decoder (decoder_lora)
+    assert status(planted[2], "1: decoder", "ae4-dec3") == "not applicable (this compressor tunes its decoder)"
+    assert status(planted[2], "1: encoder", "ae4-dec3") == "reproduced"
     assert status(planted[2], "2:", "autoencoder") == "reproduced"
     assert status(null[2], "1: encoder", "ae4-dec0") == "not reproduced (not significant)"
     assert status(null[2], "2:", "autoencoder") == "not reproduced (not significant)"
