@@ -85,6 +85,9 @@ def evaluate(
                                                           "compressor's max_context_tokens, else 128.")] = None,
     max_new_tokens: Annotated[Optional[int], typer.Option("--max-new-tokens", help="Default per task.")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    baselines: Annotated[str, typer.Option(
+        "--baselines", help="Comma-separated subset of full,none,truncate,drop to run beside the compressor "
+                            "('' = no baseline); gains need full and none.")] = "full,none,truncate,drop",
     threads: ThreadsOption = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
@@ -93,7 +96,8 @@ def evaluate(
     from datacomp.evaluation.runner import TASK_METRICS, EvalConfig, evaluate as run_evaluate
 
     _set_threads(threads)
-    config = EvalConfig(compressor=compressor, decoder=decoder, slice=slice_name, task=task,
+    chosen = tuple(b.strip() for b in baselines.split(",") if b.strip())
+    config = EvalConfig(compressor=compressor, decoder=decoder, slice=slice_name, task=task, baselines=chosen,
                         qa_file=str(qa_file) if qa_file else None, limit=limit or None,
                         context_tokens=context_tokens, ratio=ratio, max_new_tokens=max_new_tokens, seed=seed)
     with open_store(db) as store:

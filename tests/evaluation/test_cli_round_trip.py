@@ -85,6 +85,17 @@ def test_evaluate_errors_are_one_line(capsys, db):
     assert "no compressor 'missing' in the store" in capsys.readouterr().err
 
 
+def test_evaluate_runs_only_the_chosen_baselines(capsys, db, tiny_lm_pair):
+    _, decoder = tiny_lm_pair
+    common = ["evaluate", "--compressor", "none", "--decoder", str(decoder), "--slice", "web", "--task",
+              "reconstruction", "--limit", "2", "--max-new-tokens", "2", "--db", db]
+    summary = json.loads(cli(capsys, *common, "--baselines", "none, full", "--json"))
+    assert [s["system"] for s in summary["systems"]] == ["none", "full"]
+    with pytest.raises(SystemExit):
+        main([*common, "--baselines", "full,everything"])
+    assert "unknown baseline 'everything'" in capsys.readouterr().err
+
+
 def test_train_errors_are_one_line(capsys, db, tmp_path, tiny_lm_pair):
     encoder, decoder = tiny_lm_pair
     common = ["--ratio", "4", "--encoder", str(encoder), "--decoder", str(decoder), "--db", db]
