@@ -25,3 +25,4 @@ class TaskExample:
     target: str
     answers: tuple[str, ...] = ()
     doc_id: str | None = None
+    question: str = ""   # the question's own text (qa, span-recall): COMI's query, without the prompt template

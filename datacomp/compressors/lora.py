@@ -8,19 +8,37 @@ ATTENTION_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj")
 
 
 def add_lora(model: torch.nn.Module, rank: int, alpha: int,
-             target_modules: tuple[str, ...] = ATTENTION_PROJECTIONS) -> torch.nn.Module:
+             target_modules: tuple[str, ...] | None = None, dropout: float = 0.0) -> torch.nn.Module:
     """Freeze ``model`` and add trainable LoRA adapters (B initialised to zero, so the model's function is
-    unchanged until training moves them) on ``target_modules``."""
+    unchanged until training moves them) on ``target_modules``; None = peft's default for the
+    architecture (q_proj and v_proj for Llama), which is what ICAE and SAC train. Dropout defaults to 0
+    (the official runs use 0.05): with it a batch's loss is no longer the mean of its rows' losses."""
     from peft import LoraConfig, inject_adapter_in_model
 
     for parameter in model.parameters():
         parameter.requires_grad_(False)
-    config = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0, target_modules=list(target_modules),
-                        bias="none")
+    targets = list(target_modules) if target_modules else _default_targets(model)
+    config = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, bias="none")
     model = inject_adapter_in_model(config, model)
     for name, parameter in model.named_parameters():
         parameter.requires_grad_("lora_" in name)
     return model
+
+
+def _default_targets(model) -> list[str]:
+    from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as DEFAULTS
+
+    model_type = getattr(getattr(model, "config", None), "model_type", "llama")
+    return list(DEFAULTS.get(model_type, ["q_proj", "v_proj"]))
+
+
+def set_adapters(module: torch.nn.Module, enabled: bool) -> None:
+    """Switch every LoRA adapter in ``module`` on or off (off = the base model's function)."""
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    for layer in module.modules():
+        if isinstance(layer, BaseTunerLayer):
+            layer.enable_adapters(enabled)
 
 
 def load_lm(path: str):

@@ -110,16 +110,24 @@ def _typed_value(key: str, text: str, hint: Any) -> Any:
 
 
 def build_compressor(method: str, encoder_path: str | Path, decoder_path: str | Path,
-                     config: CompressorConfig | dict[str, Any] | None = None) -> Compressor:
-    """A fresh (untrained) compressor; its new parameters are seeded by ``config.seed``."""
+                     config: CompressorConfig | dict[str, Any] | None = None, precision: str = "fp32"
+                     ) -> Compressor:
+    """A fresh (untrained) compressor: the encoder and decoder are loaded here, once each, and handed to
+    the method; its new parameters are seeded by ``config.seed``. ``precision`` (models/precision.py)
+    places it on the device in that compute dtype (fp32 keeps the CPU results exact)."""
+    from datacomp.compressors.lora import load_lm
+    from datacomp.models.precision import resolve_precision
+
     config = make_config(method, config)
+    encoder, tokenizer = load_lm(str(encoder_path))
+    decoder, _ = load_lm(str(decoder_path))
     cpu_state = torch.get_rng_state()
     torch.manual_seed(config.seed)
     try:
-        compressor = method_class(method)(config, str(encoder_path), str(decoder_path))
+        compressor = method_class(method)(config, encoder, decoder, tokenizer, str(encoder_path), str(decoder_path))
     finally:
         torch.set_rng_state(cpu_state)
-    return compressor
+    return compressor.set_precision(resolve_precision(precision))
 
 
 def save_compressor(compressor: Compressor, folder: str | Path) -> Path:
@@ -150,7 +158,7 @@ def read_description(folder: str | Path) -> dict[str, Any]:
     return description
 
 
-def load_compressor(folder: str | Path) -> Compressor:
+def load_compressor(folder: str | Path, precision: str = "fp32") -> Compressor:
     """Rebuild a saved compressor (base models from their recorded paths) with its trained parameters."""
     from safetensors.torch import load_file
 
@@ -158,7 +166,7 @@ def load_compressor(folder: str | Path) -> Compressor:
     description = read_description(folder)
     config = make_config(description["method"], description["config"], source=str(folder / CONFIG_FILE))
     compressor = build_compressor(description["method"], description["encoder_path"],
-                                  description["decoder_path"], config)
+                                  description["decoder_path"], config, precision=precision)
     weights = folder / WEIGHTS_FILE
     if not weights.is_file():
         raise DatacompError(f"no trained parameters in {folder}: {weights} is missing")

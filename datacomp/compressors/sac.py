@@ -25,7 +25,8 @@ import dataclasses
 
 import torch
 
-from datacomp.compressors.base import Compressor, CompressorConfig, Memory, cache_from_layers, cache_layers, freeze
+from datacomp.compressors.base import Compressor, CompressorConfig, Memory, freeze
+from datacomp.compressors.decoding import cache_from_layers, cache_layers
 from datacomp.compressors.lora import add_lora, load_lm, new_token_embeddings
 from datacomp.errors import DatacompError
 

@@ -95,7 +95,10 @@ def qa_prompt(question: str) -> str:
 
 
 def encode(tokenizer, text: str) -> list[int]:
-    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+    """Token ids of ``text`` (models.tokenizer.tokenize_text: the one tokenizing function)."""
+    from datacomp.models.tokenizer import tokenize_text
+
+    return tokenize_text(tokenizer, text)
 
 
 def decode(tokenizer, ids: list[int]) -> str:
@@ -169,7 +172,7 @@ def _document_example(config: TaskDataConfig, example_id: str, doc_id: str, cont
     span, answer = drawn
     question = SPAN_RECALL_QUESTION.format(n=config.answer_words, span=span)
     return TaskExample(example_id=example_id, task="span-recall", context=context, prompt=qa_prompt(question),
-                       target=answer, answers=(answer,), doc_id=doc_id)
+                       target=answer, answers=(answer,), doc_id=doc_id, question=question)
 
 
 def draw_span(context: str, span_words: int, answer_words: int, seed: str) -> tuple[str, str] | None:
@@ -312,7 +315,7 @@ def qa_examples(items: Iterable[QAItem], tokenizer, config: TaskDataConfig) -> T
             continue
         data.examples.append(TaskExample(
             example_id=f"qa:{item.qid}", task="qa", context=context, prompt=qa_prompt(item.question),
-            target=kept[0], answers=kept, doc_id=document_id(item.context)))
+            target=kept[0], answers=kept, doc_id=document_id(item.context), question=item.question))
         if config.max_examples is not None and len(data.examples) >= config.max_examples:
             break
     return data
@@ -320,7 +323,7 @@ def qa_examples(items: Iterable[QAItem], tokenizer, config: TaskDataConfig) -> T
 
 def _cut_context(tokenizer, context: str, max_tokens: int) -> str:
     """The longest prefix of ``context`` covered by its first ``max_tokens`` tokens (offsets when known)."""
-    encoded = tokenizer(context, add_special_tokens=False, return_offsets_mapping=True)
+    encoded = tokenizer(context, add_special_tokens=False, split_special_tokens=True, return_offsets_mapping=True)
     ids = encoded["input_ids"]
     if len(ids) <= max_tokens:
         return context

@@ -32,13 +32,22 @@ from datacomp.progress import progress_bar
 @dataclasses.dataclass
 class TrainConfig:
     steps: int = 200             # optimizer steps (small LMs learn the tiny tasks in a few hundred)
-    batch_size: int = 4          # examples per step, their losses averaged (one forward per example: no padding)
-    learning_rate: float = 1e-3  # LoRA / new-token training of small LMs tolerates 1e-3; use ~1e-4 at 1B+
+    batch_size: int = 4          # examples per optimizer step, their losses averaged
+    micro_batch: int = 0         # examples per forward/backward (gradients accumulate); 0 = batch_size
+    learning_rate: float = 1e-3  # see default_learning_rate: 1e-3 only for the ~1M-param reference LMs
     weight_decay: float = 0.0    # the trained parts are small (LoRA, tokens, adapters): no decay by default
     warmup_steps: int = 10       # linear warmup avoids early blow-ups of freshly initialised tokens
-    max_grad_norm: float = 1.0   # clip, as all three papers' trainers do
+    schedule: str = "constant"   # after warmup: "constant" or "cosine" (to 10% of the peak, as COMI's runs)
+    max_grad_norm: float = 1.0   # clip, as all three papers' trainers do (SAC: 2.0)
     checkpoint_every: int = 50   # steps between checkpoints (a kill loses at most this many)
     seed: int = 0                # seeds the example order
+
+
+def default_learning_rate(n_params: int) -> float:
+    """The official runs train at 1e-4 (SAC pretraining) to 1e-5 (COMI) on 1B-7B models; 1e-4 for real
+    LMs (SmolLM2-135M and up). The ~1M-parameter reference LMs keep 1e-3: session 2's 500-step runs moved
+    their loss at 1e-3 and barely at 1e-4 (measured in the quickstart, notes of stop 7)."""
+    return 1e-3 if n_params < 20_000_000 else 1e-4
 
 
 @dataclasses.dataclass
@@ -52,7 +61,7 @@ class TrainResult:
 
 
 LATEST = "LATEST"
-RESUME_KEYS = ("batch_size", "learning_rate", "weight_decay", "warmup_steps", "max_grad_norm", "seed")
+RESUME_KEYS = ("batch_size", "learning_rate", "weight_decay", "warmup_steps", "schedule", "max_grad_norm", "seed")
 
 
 def step_example_indices(step: int, batch_size: int, n_examples: int, seed: int) -> list[int]:
@@ -66,9 +75,51 @@ def step_example_indices(step: int, batch_size: int, n_examples: int, seed: int)
 
 
 def learning_rate_at(step: int, config: TrainConfig) -> float:
-    if config.warmup_steps <= 0:
-        return config.learning_rate
-    return config.learning_rate * min(1.0, (step + 1) / config.warmup_steps)
+    """Linear warmup over ``warmup_steps``, then constant or cosine decay to 10% at ``steps``."""
+    import math
+
+    if config.warmup_steps > 0 and step < config.warmup_steps:
+        return config.learning_rate * (step + 1) / config.warmup_steps
+    if config.schedule == "cosine":
+        span = max(config.steps - config.warmup_steps, 1)
+        progress = min(max(step - config.warmup_steps, 0) / span, 1.0)
+        return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+    return config.learning_rate
+
+
+def micro_batches(encoded: Sequence, indices: list[int], micro_batch: int) -> list[list]:
+    """A step's examples cut into micro-batches of similar length (length_batches.row_batches)."""
+    from datacomp.length_batches import row_batches
+
+    rows = [encoded[i] for i in indices]
+    return [[rows[j] for j in group] for group in row_batches([r.length for r in rows], micro_batch)]
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    return isinstance(error, torch.cuda.OutOfMemoryError) or "out of memory" in str(error).lower()
+
+
+def probe_micro_batch(compressor: Compressor, encoded: Sequence, start: int) -> int:
+    """The largest micro-batch (from ``start``, halving on out-of-memory, as lm-evaluation-harness
+    does) whose forward and backward on the longest examples fit; 1 if even that fails (then the
+    error is raised by the first real step)."""
+    longest = sorted(range(len(encoded)), key=lambda i: -encoded[i].length)
+    size = max(1, start)
+    while size > 1:
+        try:
+            with compressor.precision.autocast():
+                loss = compressor.training_loss([encoded[i] for i in longest[:size]])
+            loss.backward()
+            compressor.zero_grad(set_to_none=True)
+            return size
+        except RuntimeError as error:
+            if not is_out_of_memory(error):
+                raise
+            compressor.zero_grad(set_to_none=True)
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            size //= 2
+    return 1
 
 
 def train_compressor(compressor: Compressor, examples: Sequence, config: TrainConfig,
@@ -93,6 +144,10 @@ def train_compressor(compressor: Compressor, examples: Sequence, config: TrainCo
         latest = checkpoint_dir / (checkpoint_dir / LATEST).read_text().strip()
         start, losses = load_checkpoint(latest, compressor, optimizer, config)
     compressor.train()
+    encoded = compressor.encode(examples)
+    micro = config.micro_batch or config.batch_size
+    precision = compressor.precision
+    scaler = precision.grad_scaler()
     began = time.perf_counter()
     with progress_bar(description or f"training {compressor.method}", total=config.steps, unit="steps") as bar:
         bar.advance(min(start, config.steps))
@@ -101,13 +156,21 @@ def train_compressor(compressor: Compressor, examples: Sequence, config: TrainCo
                 group["lr"] = learning_rate_at(step, config)
             optimizer.zero_grad(set_to_none=True)
             total = 0.0
-            for index in step_example_indices(step, config.batch_size, len(examples), config.seed):
-                loss = compressor.training_loss(examples[index]) / config.batch_size
-                loss.backward()
+            indices = step_example_indices(step, config.batch_size, len(examples), config.seed)
+            for rows in micro_batches(encoded, indices, micro):
+                with precision.autocast():
+                    loss = compressor.training_loss(rows) * (len(rows) / config.batch_size)
+                (scaler.scale(loss) if scaler is not None else loss).backward()
                 total += float(loss.detach())
+            if scaler is not None:
+                scaler.unscale_(optimizer)
             if config.max_grad_norm > 0:
                 torch.nn.utils.clip_grad_norm_(parameters, config.max_grad_norm)
-            optimizer.step()
+            if scaler is not None:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
             losses.append(total)
             done = step + 1
             elapsed = time.perf_counter() - began

@@ -76,10 +76,26 @@ def load_family_tokenizer(path: str | Path):
     return tokenizer
 
 
+def tokenize_texts(tokenizer, texts: list[str]) -> list[list[int]]:
+    """The one tokenizing function (scoring, task data, compressors, baselines): text tokens only.
+    Special-token strings inside a text are split like ordinary text (a document containing
+    "<|endoftext|>" is data, not a control token), and the tokenizer's own BOS/EOS are not added:
+    the caller adds its start and end tokens itself."""
+    if not texts:
+        return []
+    encoded = tokenizer(list(texts), add_special_tokens=False, split_special_tokens=True,
+                        return_attention_mask=False)
+    return [list(ids) for ids in encoded["input_ids"]]
+
+
+def tokenize_text(tokenizer, text: str) -> list[int]:
+    """``tokenize_texts`` of one text."""
+    return tokenize_texts(tokenizer, [text])[0]
+
+
 def encode_documents(tokenizer, texts: list[str], batch_size: int = 256) -> list[list[int]]:
     """Token ids of each text, without special tokens (the caller adds eos between documents)."""
     ids: list[list[int]] = []
     for start in range(0, len(texts), batch_size):
-        batch = texts[start:start + batch_size]
-        ids.extend(tokenizer(batch, add_special_tokens=False)["input_ids"])
+        ids.extend(tokenize_texts(tokenizer, texts[start:start + batch_size]))
     return ids

@@ -1,10 +1,5 @@
-"""Token-budget batches over length-sorted segments, right-padded into tensors.
-
-Sorting by length puts rows of similar length together, so padding wastes little compute; the budget
-bounds rows x padded length (the activations' size), not the number of rows, so a batch of short
-documents holds many rows and a batch of full windows few. Longest first, so a budget too large for
-memory fails on the first batch rather than hours in.
-"""
+"""Token-budget batches over length-sorted segments (the shared rule in datacomp/length_batches.py),
+right-padded into tensors."""
 
 from __future__ import annotations
 
@@ -13,33 +8,17 @@ from typing import Iterator, Sequence
 
 import torch
 
+from datacomp import length_batches
 from datacomp.scoring.windows import Segment
 
 
 def token_budget_batches(segments: Sequence[Segment], token_budget: int, padding_slack: float = 0.2,
                          padding_floor: int = 16) -> Iterator[list[Segment]]:
-    """Greedy batches of segments sorted by length (longest first, ties by document then position).
-
-    A segment joins the current batch while rows x longest row stays within ``token_budget`` and its own
-    padding (longest row - its length) is at most ``padding_slack`` x the longest row or
-    ``padding_floor`` tokens, whichever is more: a few documents of very different lengths are not
-    padded to the longest (on a CPU padding costs as much as real tokens, batching gains little), while
-    short rows still share batches. A segment longer than the budget is a batch of its own.
-    """
-    order = sorted(range(len(segments)), key=lambda i: (-len(segments[i].input_ids), segments[i].doc, i))
-    batch: list[Segment] = []
-    longest = 0
-    for i in order:
-        segment = segments[i]
-        length = len(segment.input_ids)
-        if batch and (longest * (len(batch) + 1) > token_budget
-                      or longest - length > max(padding_slack * longest, padding_floor)):
-            yield batch
-            batch, longest = [], 0
-        batch.append(segment)
-        longest = max(longest, length)
-    if batch:
-        yield batch
+    """Windows in length-sorted token-budget batches (length_batches.token_budget_batches; ties by
+    document then position)."""
+    return length_batches.token_budget_batches(segments, token_budget, length=lambda s: len(s.input_ids),
+                                               tiebreak=lambda s: s.doc, padding_slack=padding_slack,
+                                               padding_floor=padding_floor)
 
 
 @dataclasses.dataclass

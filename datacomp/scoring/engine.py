@@ -26,6 +26,7 @@ import torch
 from datacomp.errors import DatacompError
 from datacomp.models.loading import DTYPES, load_causal_lm
 from datacomp.models.registry import ModelRecord, resolve_model
+from datacomp.models.tokenizer import tokenize_texts
 from datacomp.progress import progress_bar
 from datacomp.scoring.batching import pad_batch, token_budget_batches
 from datacomp.scoring.config import MAX_DEFAULT_WINDOW, ScoreConfig, ScoreSummary, parse_shard
@@ -166,11 +167,8 @@ def load_lanes(records: list[ModelRecord], dtype: str) -> list[Lane]:
 
 
 def tokenize(tokenizer, texts: list[str]) -> list[list[int]]:
-    """Text tokens only: special-token strings inside the text are split like ordinary text, and the
-    tokenizer's own BOS/EOS are not added (the engine adds its one prefix token itself)."""
-    encoded = tokenizer(texts, add_special_tokens=False, split_special_tokens=True,
-                        return_attention_mask=False)
-    return [list(ids) for ids in encoded["input_ids"]]
+    """Text tokens only (models.tokenizer.tokenize_texts); the engine adds its one prefix token itself."""
+    return tokenize_texts(tokenizer, texts)
 
 
 def _score_block(store: Store, block: list[tuple[str, str]], lanes: list[Lane], records: list[ModelRecord],
