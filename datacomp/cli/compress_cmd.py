@@ -33,9 +33,18 @@ def train(
                                                 "autoencoder/sac, span-recall for comi/meanpool.")] = None,
     qa_file: Annotated[Optional[Path], typer.Option("--qa-file", help="SQuAD v1.1 .json / MRQA .jsonl (task qa).")] = None,
     steps: Annotated[int, typer.Option("--steps", help="Optimizer steps.")] = 200,
-    batch_size: Annotated[int, typer.Option("--batch-size")] = 4,
-    learning_rate: Annotated[float, typer.Option("--learning-rate")] = 1e-3,
-    context_tokens: Annotated[int, typer.Option("--context-tokens", help="Decoder tokens per context.")] = 128,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Examples per optimizer step.")] = 4,
+    micro_batch: Annotated[str, typer.Option("--micro-batch", help="Examples per forward/backward (gradients "
+                                             "accumulate); 0 = the batch size; auto = the largest that fits.")] = "0",
+    learning_rate: Annotated[Optional[float], typer.Option("--learning-rate", help="Default: 1e-3 for models under "
+                                                           "20M parameters, else 1e-4.")] = None,
+    schedule: Annotated[str, typer.Option("--schedule", help="constant | cosine (after warmup).")] = "constant",
+    dtype: Annotated[str, typer.Option("--dtype", help="auto | bf16 | fp16 | fp32 (auto: bf16 on GPUs and on "
+                                       "CPUs with AMX, else fp32).")] = "auto",
+    context_tokens: Annotated[Optional[int], typer.Option("--context-tokens", help="Decoder tokens per context "
+                                                          "(default: the model's window, at most 512).")] = None,
+    pretrain_steps: Annotated[int, typer.Option("--pretrain-steps", help="Steps on the slice's continuation "
+                                                "data before the task (SAC's recipe).")] = 0,
     max_examples: Annotated[Optional[int], typer.Option("--max-examples", help="Cap on training examples.")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     set_config: Annotated[Optional[list[str]], typer.Option(
@@ -56,7 +65,9 @@ def train(
     method_config = parse_method_config(method, set_config or [])
     config = TrainRunConfig(method=method, ratio=ratio, train_slice=train_slice, encoder=encoder, decoder=decoder,
                             task=task, qa_file=str(qa_file) if qa_file else None, steps=steps,
-                            batch_size=batch_size, learning_rate=learning_rate, context_tokens=context_tokens,
+                            batch_size=batch_size, micro_batch=micro_batch, learning_rate=learning_rate,
+                            schedule=schedule, dtype=dtype, context_tokens=context_tokens,
+                            pretrain_steps=pretrain_steps,
                             max_examples=max_examples, seed=seed, out=str(out) if out else None,
                             method_config=method_config)
     with open_store(db) as store:
@@ -85,9 +96,12 @@ def evaluate(
                                                           "compressor's max_context_tokens, else 128.")] = None,
     max_new_tokens: Annotated[Optional[int], typer.Option("--max-new-tokens", help="Default per task.")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Examples per batch (results do not "
+                                            "depend on it).")] = 8,
+    dtype: Annotated[str, typer.Option("--dtype", help="auto | bf16 | fp16 | fp32.")] = "auto",
     baselines: Annotated[str, typer.Option(
-        "--baselines", help="Comma-separated subset of full,none,truncate,drop to run beside the compressor "
-                            "('' = no baseline); gains need full and none.")] = "full,none,truncate,drop",
+        "--baselines", help="Comma-separated subset of full,none,truncate,drop,selective to run beside the "
+                            "compressor ('' = no baseline); gains need full and none.")] = "full,none,truncate,drop,selective",
     threads: ThreadsOption = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
@@ -99,7 +113,8 @@ def evaluate(
     chosen = tuple(b.strip() for b in baselines.split(",") if b.strip())
     config = EvalConfig(compressor=compressor, decoder=decoder, slice=slice_name, task=task, baselines=chosen,
                         qa_file=str(qa_file) if qa_file else None, limit=limit or None,
-                        context_tokens=context_tokens, ratio=ratio, max_new_tokens=max_new_tokens, seed=seed)
+                        context_tokens=context_tokens, ratio=ratio, max_new_tokens=max_new_tokens, seed=seed,
+                        batch_size=batch_size, dtype=dtype)
     with open_store(db) as store:
         summary = run_evaluate(store, config)
     if as_json:

@@ -280,3 +280,21 @@ def token_prefix(decoder, rows: Sequence[Sequence[int]], start_token_id: int | N
         positions.append(torch.arange(len(ids), device=device))
         nexts.append(len(ids))
     return Prefix(embeds, positions, nexts)
+
+
+@torch.no_grad()
+def token_surprisal(decoder, rows: Sequence[Sequence[int]], start_token_id: int) -> list[list[float]]:
+    """Per row, -log p(token | start token, earlier tokens) of every token, in nats (one batched
+    teacher-forced pass; Selective Context's self-information)."""
+    prefix = token_prefix(decoder, [[] for _ in rows], start_token_id)
+    inputs = build_inputs(decoder, prefix, [[] for _ in rows], rows)
+    n_target = max(inputs.target_lengths, default=0)
+    if not n_target:
+        return [[] for _ in rows]
+    logits = _forward(decoder, inputs, keep=n_target + 1).logits[:, :-1].float()
+    logp = torch.log_softmax(logits, dim=-1)
+    out = []
+    for row, ids in enumerate(rows):
+        index = torch.tensor(list(ids), dtype=torch.long, device=logp.device)
+        out.append((-logp[row, :len(ids)].gather(1, index[:, None])[:, 0]).tolist())
+    return out

@@ -38,14 +38,31 @@ class TrainRunConfig:
     task: str | None = None           # None: DEFAULT_TASK[method]
     qa_file: str | None = None        # SQuAD v1.1 / MRQA file for task qa
     steps: int = 200                  # train.TrainConfig's default: enough for the tiny tasks
-    batch_size: int = 4
-    learning_rate: float = 1e-3
-    context_tokens: int = 128         # decoder tokens per context = the compressor's max_context_tokens
+    batch_size: int = 4               # examples per optimizer step
+    micro_batch: int | str = 0        # examples per forward (gradient accumulation); 0 = batch_size; "auto" probes
+    learning_rate: float | None = None  # None: train.default_learning_rate by the decoder's size
+    schedule: str = "constant"        # after warmup: constant or cosine
+    dtype: str = "auto"               # models/precision.py: auto | bf16 | fp16 | fp32
+    context_tokens: int | None = None  # decoder tokens per context; None: the model's window, at most 512
+    pretrain_steps: int = 0           # steps on continuation data of the slice before the task (SAC's recipe:
+                                      # autoencoding + LM pretraining, then QA fine-tuning); 0 = none
     max_examples: int | None = None   # cap on training examples (None: every window of the slice)
     windows_per_document: int = 4     # training wants many windows; documents longer than 4 windows are rare
     seed: int = 0
     out: str | None = None            # saved compressor folder; default <store folder>/compressors/<compressor_id>
     method_config: dict[str, Any] = dataclasses.field(default_factory=dict)  # extra method config keys
+
+
+def model_size(path: str) -> tuple[int, int]:
+    """(context window, parameter count) of a model folder, read from its config without loading weights."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(str(path))
+    window = int(getattr(config, "max_position_embeddings", 512) or 512)
+    hidden, layers = config.hidden_size, config.num_hidden_layers
+    vocab = config.vocab_size
+    intermediate = getattr(config, "intermediate_size", 4 * hidden)
+    return window, vocab * hidden + layers * (4 * hidden * hidden + 3 * hidden * intermediate)
 
 
 @dataclasses.dataclass
@@ -64,11 +81,15 @@ class TrainedCompressor:
 def train_on_store(store, config: TrainRunConfig) -> TrainedCompressor:
     from datacomp.compressors.registry import build_compressor, make_config, save_compressor
     from datacomp.compressors.tasks import TaskDataConfig, build_task_data
-    from datacomp.compressors.train import TrainConfig, train_compressor
-    from datacomp.evaluation.runner import file_hash
+    from datacomp.compressors.train import (
+        TrainConfig,
+        default_learning_rate,
+        probe_micro_batch,
+        train_stages,
+    )
     from datacomp.models.loading import load_tokenizer
     from datacomp.models.registry import resolve_model
-    from datacomp.store.runs import config_hash, record_run, to_jsonable
+    from datacomp.store.runs import config_hash, file_hash, record_run, to_jsonable
 
     task = config.task or DEFAULT_TASK.get(config.method)
     if task is None:
@@ -78,22 +99,34 @@ def train_on_store(store, config: TrainRunConfig) -> TrainedCompressor:
                             f"{'none given' if not config.qa_file else 'not found: ' + str(config.qa_file)}")
     if task != "qa" and not config.train_slice:
         raise DatacompError("--train-slice is required (a slice name, or a corpus name)")
+    if config.pretrain_steps and not config.train_slice:
+        raise DatacompError("--pretrain-steps needs --train-slice (continuation data to pretrain on)")
     encoder, decoder = resolve_model(store, config.encoder), resolve_model(store, config.decoder)
     if encoder.tokenizer_id != decoder.tokenizer_id:
         raise DatacompError(f"encoder {encoder.model_id} and decoder {decoder.model_id} have different tokenizers "
                             f"({encoder.tokenizer_id} vs {decoder.tokenizer_id}); compressors need a shared one")
+    model_window, n_params = model_size(decoder.path)
+    context_tokens = config.context_tokens or min(512, model_window)
     method_config = make_config(config.method, {
-        **config.method_config, "ratio": config.ratio, "max_context_tokens": config.context_tokens,
-        "max_target_tokens": config.context_tokens, "seed": config.seed}, source="method config")
+        **config.method_config, "ratio": config.ratio, "max_context_tokens": context_tokens,
+        "max_target_tokens": context_tokens, "seed": config.seed}, source="method config")
+    micro = config.micro_batch
+    if isinstance(micro, str) and micro != "auto":
+        micro = int(micro) if micro.isdigit() else micro
+    if not (micro == "auto" or (isinstance(micro, int) and micro >= 0)):
+        raise DatacompError(f"--micro-batch {config.micro_batch!r}: a number of examples or 'auto'")
+    learning_rate = config.learning_rate or default_learning_rate(n_params)
     train_config = TrainConfig(steps=config.steps, batch_size=config.batch_size,
-                               learning_rate=config.learning_rate, seed=config.seed)
-    task_config = TaskDataConfig(task=task, context_tokens=config.context_tokens,
+                               micro_batch=0 if micro == "auto" else micro, learning_rate=learning_rate,
+                               schedule=config.schedule, seed=config.seed)
+    task_config = TaskDataConfig(task=task, context_tokens=context_tokens,
                                  windows_per_document=config.windows_per_document, seed=config.seed,
                                  max_examples=config.max_examples)
+    pretrain_config = dataclasses.replace(train_config, steps=config.pretrain_steps) if config.pretrain_steps else None
     identity = {"method": config.method, "encoder": encoder.model_id, "decoder": decoder.model_id,
                 "train_slice": config.train_slice, "qa_file": file_hash(config.qa_file) if task == "qa" else None,
                 "task": to_jsonable(task_config), "method_config": to_jsonable(method_config),
-                "train": to_jsonable(train_config)}
+                "train": to_jsonable(train_config), "pretrain_steps": config.pretrain_steps, "dtype": config.dtype}
     compressor_id = f"{config.method}-{config.ratio:g}x-{config_hash(identity)[:12]}"
     # Beside the store by default (not the working directory): the store's rows point at it.
     out = Path(config.out) if config.out else Path(store.path).resolve().parent / "compressors" / compressor_id
@@ -108,13 +141,33 @@ def train_on_store(store, config: TrainRunConfig) -> TrainedCompressor:
         for reason, n in data.skipped.items():
             run.count(f"skipped_{reason}", n)
         with run.phase("build"):
-            compressor = build_compressor(config.method, encoder.path, decoder.path, method_config)
+            compressor = build_compressor(config.method, encoder.path, decoder.path, method_config,
+                                          precision=config.dtype)
+        if micro == "auto":
+            with run.phase("probe_micro_batch"):
+                train_config.micro_batch = probe_micro_batch(compressor, compressor.encode(data.examples),
+                                                             config.batch_size)
+        run.count("micro_batch", train_config.micro_batch or train_config.batch_size)
+        stages = []
+        if pretrain_config is not None:
+            pretrain_config.micro_batch = train_config.micro_batch
+            pretrain_data = build_task_data(dataclasses.replace(task_config, task="continuation"), tokenizer,
+                                            store=store, source=config.train_slice)
+            run.count("pretrain_examples", len(pretrain_data.examples))
+            stages.append(("pretrain", pretrain_data.examples, pretrain_config))
+        stages.append((task, data.examples, train_config))
         with run.phase("train"):
-            result = train_compressor(compressor, data.examples, train_config, checkpoint_dir=out / "checkpoints",
-                                      resume=True, description=f"train {compressor_id}")
+            results = train_stages(compressor, stages, out / "checkpoints", resume=True)
+        result = results[-1]
         save_compressor(compressor, out)
         tail = result.losses[-10:]
         train_info = {"task": task, "steps": result.steps, "examples": len(data.examples), "skipped": data.skipped,
+                      "precision": compressor.precision.name, "micro_batch": train_config.micro_batch
+                      or train_config.batch_size, "learning_rate": learning_rate, "context_tokens": context_tokens,
+                      "pretrain": None if pretrain_config is None else {
+                          "steps": results[0].steps, "objective": getattr(method_config, "pretrain_objective", "lm"),
+                          "final_loss": results[0].losses[-1] if results[0].losses else None,
+                          "seconds": results[0].seconds},
                       "final_loss": result.losses[-1] if result.losses else None,
                       "mean_loss_last_10": sum(tail) / len(tail) if tail else None,
                       "seconds": result.seconds, "steps_per_second": result.steps_per_second,

@@ -19,23 +19,12 @@ compression gain (system - none) / (full - none) of each metric (None with a rea
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-from pathlib import Path
 from typing import Any
 
 from datacomp.compressors.example import TaskExample
 from datacomp.errors import DatacompError
-from datacomp.evaluation.baselines import (
-    BASELINES,
-    baseline_input,
-    budget_tokens,
-    embedding_bytes,
-    greedy_decode,
-    kept_positions,
-    start_token_id,
-    target_nll,
-)
-from datacomp.evaluation.latency import Stopwatch, to_ms
+from datacomp.evaluation.baselines import BASELINES
+from datacomp.evaluation.systems import TUNED_SUFFIX, Output, baseline_systems, batch_outputs
 from datacomp.evaluation.metrics import (
     compression_gain,
     corpus_bleu,
@@ -62,6 +51,8 @@ class EvalConfig:
     task: str = "reconstruction"
     qa_file: str | None = None        # SQuAD v1.1 .json or MRQA .jsonl for task qa
     limit: int | None = 50            # examples evaluated (a prefix, in slice order): CPU-sized default
+    batch_size: int = 8               # examples per batch (length-sorted); results do not depend on it
+    dtype: str = "auto"               # models/precision.py: auto | bf16 | fp16 | fp32
     context_tokens: int | None = None  # default: the compressor's max_context_tokens, else 128
     ratio: float | None = None        # budget ratio with compressor "none" (default 4); else the compressor's
     baselines: tuple[str, ...] = BASELINES
@@ -95,11 +86,18 @@ class EvalSetup:
     context_tokens: int
     ratio: float
     eval_slice: str | None
-    compressor: Any = None             # a compressors.base.Compressor (predict / compress / generate)
+    compressor: Any = None             # a compressors.base.Compressor (encode / compress / predict)
     compressor_id: str | None = None
     method: str | None = None
     skipped: dict[str, int] = dataclasses.field(default_factory=dict)
     source_hash: str | None = None     # content hash of the QA file, if any
+    precision: Any = None              # models.precision.Precision the systems run in (default fp32 CPU)
+
+    def __post_init__(self):
+        if self.precision is None:
+            from datacomp.models.precision import resolve_precision
+
+            self.precision = resolve_precision("fp32", "cpu")
 
 
 @dataclasses.dataclass
@@ -108,8 +106,9 @@ class SystemScores:
     method: str
     n_examples: int
     means: dict[str, float | None]     # em, f1, bleu (per-example means), corpus_bleu
-    gains: dict[str, float | None]
+    gains: dict[str, float | None]     # against full and none on the plain decoder
     gain_reasons: dict[str, str]
+    gains_tuned: dict[str, float | None]  # against full@tuned and none@tuned (a decoder-tuning compressor)
     ratio_actual: float | None
     n_slots: float | None
     memory_bytes: float | None
@@ -150,16 +149,8 @@ class EvalSummary:
 
 
 # ---------------------------------------------------------------- identity
-def file_hash(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
-
-
 def evaluation_id(config: EvalConfig, setup: EvalSetup, max_new_tokens: int) -> str:
-    """Hash of what decides the rows (not ``limit``: a prefix of the same examples)."""
+    """Hash of what decides the rows (not ``limit``, nor the batch size or the dtype's speed)."""
     from datacomp.store.runs import config_hash
 
     return "eval-" + config_hash({
@@ -169,24 +160,8 @@ def evaluation_id(config: EvalConfig, setup: EvalSetup, max_new_tokens: int) -> 
         "span_words": config.span_words, "answer_words": config.answer_words,
         "continuation_tokens": config.continuation_tokens,
         "windows_per_document": config.windows_per_document, "seed": config.seed,
+        "precision": setup.precision.name, "engine": 2,
     })
-
-
-# ---------------------------------------------------------------- one example
-@dataclasses.dataclass
-class Output:
-    """One system's answer on one example, before scoring."""
-
-    system: str
-    method: str
-    text: str
-    n_context_tokens: int
-    n_slots: int
-    memory_bytes: int
-    compress_ms: float
-    decode_ms: float
-    target_nll: float | None = None
-    target_ids: list[int] | None = None   # what target_nll scored (compressors: their own encoded target)
 
 
 def score_output(example: TaskExample, output: Output, answer_words: int) -> dict[str, Any]:
@@ -202,71 +177,23 @@ def score_output(example: TaskExample, output: Output, answer_words: int) -> dic
     }
 
 
-def compressor_output(setup: EvalSetup, example: TaskExample, max_new_tokens: int) -> Output:
-    prediction = setup.compressor.predict(example, max_new_tokens=max_new_tokens)
-    memory = prediction.memory
-    return Output(system=setup.compressor_id, method=setup.method, text=prediction.text,
-                  n_context_tokens=memory.n_context_tokens, n_slots=memory.n_slots,
-                  memory_bytes=memory.nbytes(), compress_ms=to_ms(prediction.compress_seconds),
-                  decode_ms=to_ms(prediction.decode_seconds), target_nll=prediction.target_nll,
-                  target_ids=prediction.target_ids)
+def encode_for_evaluation(setup: EvalSetup) -> list:
+    """The examples as the compressor encodes them (its own context cut and target rules), else with
+    the base config at the evaluation's context length: every system scores the same target tokens."""
+    from datacomp.compressors.base import CompressorConfig
+    from datacomp.compressors.batch import encode_examples
 
-
-def baseline_output(setup: EvalSetup, system: str, example: TaskExample, context_ids: list[int],
-                    prompt_ids: list[int], target_ids: list[int], budget: int, max_new_tokens: int,
-                    seed: int) -> Output:
-    selecting, decoding = Stopwatch(), Stopwatch()
-    with selecting.time():
-        kept = kept_positions(system, len(context_ids), budget, f"{seed}:{example.example_id}")
-        input_ids = baseline_input(context_ids, kept, prompt_ids, start_token_id(setup.tokenizer))
-    with decoding.time():
-        ids = greedy_decode(setup.decoder, input_ids, max_new_tokens, setup.tokenizer.eos_token_id)
-    text = setup.tokenizer.decode(ids, skip_special_tokens=True)
-    return Output(system=system, method=system, text=text, n_context_tokens=len(context_ids),
-                  n_slots=len(kept), memory_bytes=embedding_bytes(setup.decoder, len(kept)),
-                  compress_ms=selecting.ms, decode_ms=decoding.ms,
-                  target_nll=target_nll(setup.decoder, input_ids, target_ids))
-
-
-def example_outputs(setup: EvalSetup, config: EvalConfig, example: TaskExample, max_new_tokens: int,
-                    skip: set[str]) -> list[Output]:
-    """The compressor's and every baseline's output on one example (systems in ``skip`` are not run,
-    except that the compressor still compresses when baselines need its slot count)."""
-    from datacomp.compressors.tasks import encode
-
-    context_ids = encode(setup.tokenizer, example.context)[:setup.context_tokens]
-    prompt_ids = encode(setup.tokenizer, example.prompt)
-    target_ids = baseline_target_ids(setup, example, context_ids)
-    outputs: list[Output] = []
-    budget = budget_tokens(len(context_ids), setup.ratio)
-    pending_baselines = [b for b in config.baselines if b not in skip]
-    if setup.compressor is not None and (setup.compressor_id not in skip or pending_baselines):
-        compressed = compressor_output(setup, example, max_new_tokens)
-        budget = compressed.n_slots
-        target_ids = compressed.target_ids or target_ids  # every system's NLL on the same tokens
-        if setup.compressor_id not in skip:
-            outputs.append(compressed)
-    for system in pending_baselines:
-        outputs.append(baseline_output(setup, system, example, context_ids, prompt_ids, target_ids, budget,
-                                       max_new_tokens, config.seed))
-    return outputs
-
-
-def baseline_target_ids(setup: EvalSetup, example: TaskExample, context_ids: list[int]) -> list[int]:
-    """The target ``target_nll`` scores when no compressor supplies its own: built as the compressors'
-    ``encode_example`` builds it, with training's cap (max_target_tokens = context tokens): the context itself
-    for reconstruction, else the target's first ``context_tokens`` tokens; then eos."""
-    from datacomp.compressors.tasks import encode
-
-    target = list(context_ids) if example.task == "reconstruction" \
-        else encode(setup.tokenizer, example.target)[:setup.context_tokens]
-    eos = setup.tokenizer.eos_token_id
-    return target + ([eos] if eos is not None else [])
+    if setup.compressor is not None:
+        return setup.compressor.encode(setup.examples)
+    config = CompressorConfig(max_context_tokens=setup.context_tokens, max_target_tokens=setup.context_tokens)
+    return encode_examples(setup.examples, setup.tokenizer, config)
 
 
 # ---------------------------------------------------------------- the loop
 def run_evaluation(store, config: EvalConfig, setup: EvalSetup) -> EvalSummary:
-    """Evaluate ``setup.examples`` (skipping stored rows), record the run, and summarise."""
+    """Evaluate ``setup.examples`` in length-sorted batches (skipping stored rows), record the run, and
+    summarise. Rows of one batch are written in one transaction (a kill loses at most that batch)."""
+    from datacomp.length_batches import row_batches
     from datacomp.progress import progress_bar
     from datacomp.store.runs import record_run
 
@@ -278,46 +205,52 @@ def run_evaluation(store, config: EvalConfig, setup: EvalSetup) -> EvalSummary:
                             f"(skipped: {setup.skipped or 'none'})")
     max_new_tokens = config.max_new_tokens or default_max_new_tokens(config.task, setup.context_tokens, config)
     eval_id = evaluation_id(config, setup, max_new_tokens)
-    systems = ([setup.compressor_id] if setup.compressor is not None else []) + list(config.baselines)
+    systems = ([setup.compressor_id] if setup.compressor is not None else []) + \
+        baseline_systems(config.baselines, setup.compressor)
     done: set[tuple[str, str]] = {(r["system"], r["example_id"])
                                   for r in store.rows("evaluation/done", {"eval_id": eval_id})}
+    encoded = encode_for_evaluation(setup)
     written = 0
-    with record_run(store, "evaluate", {**dataclasses.asdict(config), "eval_id": eval_id,
-                                        "max_new_tokens": max_new_tokens}, seed=config.seed) as run:
+    with record_run(store, "evaluate", {**dataclasses.asdict(config), "eval_id": eval_id, "systems": systems,
+                                        "max_new_tokens": max_new_tokens, "precision": setup.precision.name},
+                    seed=config.seed) as run:
         run.count("examples", len(setup.examples))
         for reason, n in setup.skipped.items():
             run.count(f"skipped_{reason}", n)
-        _warm_up(setup, config, max_new_tokens)
+        _warm_up(setup, config, encoded)
         primary = systems[0]  # the progress bar shows its running mean F1
         running: list[float] = []
         with progress_bar(f"evaluate {config.task}", total=len(setup.examples), unit="examples") as bar:
-            for example in setup.examples:
-                skip = {s for s in systems if (s, example.example_id) in done}
-                with run.phase("decode"):
-                    outputs = example_outputs(setup, config, example, max_new_tokens, skip)
-                rows = [_row(eval_id, run.run_id, setup, config, example, output) for output in outputs]
-                with store.transaction():
-                    for row in rows:
-                        store.run("evaluation/insert", row)
-                written += len(rows)
-                running.extend(row["f1"] for row in rows if row["system"] == primary)
-                bar.advance(1, **({"f1": sum(running) / len(running)} if running else {}))
+            for indices in row_batches([e.length for e in encoded], config.batch_size):
+                pending = [{s for s in systems if (s, setup.examples[i].example_id) not in done} for i in indices]
+                keep = [row for row, wanted in enumerate(pending) if wanted]
+                if keep:
+                    batch = [indices[row] for row in keep]
+                    with run.phase("decode"):
+                        outputs = batch_outputs(setup, config, [setup.examples[i] for i in batch],
+                                                [encoded[i] for i in batch], max_new_tokens,
+                                                [pending[row] for row in keep], systems)
+                    rows = [_row(eval_id, run.run_id, setup, config, setup.examples[i], output)
+                            for i, example_outputs in zip(batch, outputs) for output in example_outputs]
+                    with store.transaction():
+                        for row in rows:
+                            store.run("evaluation/insert", row)
+                    written += len(rows)
+                    running.extend(row["f1"] for row in rows if row["system"] == primary)
+                bar.advance(len(indices), **({"f1": sum(running) / len(running)} if running else {}))
         run.count("rows_written", written)
         run.count("rows_already_stored", len(systems) * len(setup.examples) - written)
+        run.count("batch_size", config.batch_size)
         summary = summarize(store, eval_id, run.run_id, config.task, setup, systems, written)
     return summary
 
 
-def _warm_up(setup: EvalSetup, config: EvalConfig, max_new_tokens: int) -> None:
-    """One untimed pass over the first example (first-call overheads otherwise skew its latency)."""
-    example = setup.examples[0]
-    if setup.compressor is not None:
-        setup.compressor.predict(example, max_new_tokens=1)
-    if config.baselines:
-        from datacomp.compressors.tasks import encode
-
-        ids = encode(setup.tokenizer, example.context)[:setup.context_tokens] + encode(setup.tokenizer, example.prompt)
-        greedy_decode(setup.decoder, ids or [start_token_id(setup.tokenizer)], 1, None)
+def _warm_up(setup: EvalSetup, config: EvalConfig, encoded: list) -> None:
+    """One untimed batch of one example (first-call overheads otherwise skew the first latency)."""
+    batch_outputs(setup, config, setup.examples[:1], encoded[:1], 1,
+                  [set(baseline_systems(config.baselines, setup.compressor)) | {setup.compressor_id}],
+                  ([setup.compressor_id] if setup.compressor is not None else [])
+                  + baseline_systems(config.baselines, setup.compressor))
 
 
 def _row(eval_id: str, run_id: str, setup: EvalSetup, config: EvalConfig, example: TaskExample,
@@ -360,7 +293,7 @@ def summarize(store, eval_id: str, run_id: str, task: str, setup: EvalSetup, sys
     scores = []
     for system in systems:
         system_rows = by_system[system]
-        gains, reasons = {}, {}
+        gains, reasons, gains_tuned = {}, {}, {}
         for metric in METRICS:
             if "full" in means and "none" in means:
                 gains[metric], reason = compression_gain(means[system][metric], means["none"][metric],
@@ -369,9 +302,14 @@ def summarize(store, eval_id: str, run_id: str, task: str, setup: EvalSetup, sys
                 gains[metric], reason = None, "needs the full and none baselines"
             if reason:
                 reasons[metric] = reason
+            full_tuned, none_tuned = "full" + TUNED_SUFFIX, "none" + TUNED_SUFFIX
+            if full_tuned in means and none_tuned in means:
+                gains_tuned[metric], _ = compression_gain(means[system][metric], means[none_tuned][metric],
+                                                          means[full_tuned][metric])
         scores.append(SystemScores(
             system=system, method=system_rows[0]["method"] if system_rows else system,
             n_examples=len(system_rows), means=means[system], gains=gains, gain_reasons=reasons,
+            gains_tuned=gains_tuned,
             ratio_actual=_mean([r["ratio_actual"] for r in system_rows]),
             n_slots=_mean([r["n_slots"] for r in system_rows]),
             memory_bytes=_mean([r["memory_bytes"] for r in system_rows]),
@@ -385,11 +323,15 @@ def summarize(store, eval_id: str, run_id: str, task: str, setup: EvalSetup, sys
 
 # ---------------------------------------------------------------- from the store
 def prepare(store, config: EvalConfig) -> EvalSetup:
-    """Resolve the compressor, decoder and examples named by ``config`` and load the models."""
+    """Resolve the compressor, decoder and examples named by ``config`` and load the models (once: the
+    baselines run on the compressor's own decoder, with its adapters off)."""
+    from datacomp.compressors.lora import load_lm
     from datacomp.compressors.tasks import TaskDataConfig, build_task_data
-    from datacomp.models.loading import load_causal_lm
+    from datacomp.models.precision import apply_precision, resolve_precision
     from datacomp.models.registry import resolve_model
+    from datacomp.store.runs import file_hash
 
+    precision = resolve_precision(config.dtype)
     compressor = compressor_id = method = None
     if config.compressor != "none":
         row = get_compressor_row(store, config.compressor)
@@ -400,7 +342,7 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
                                 f"{decoder.model_id}; baselines must run on the compressor's decoder")
         from datacomp.compressors.registry import load_compressor
 
-        compressor = load_compressor(row["checkpoint"])
+        compressor = load_compressor(row["checkpoint"], precision=precision.name)
         compressor.eval()
         max_context = int(compressor.config.max_context_tokens)
         if config.context_tokens is not None and config.context_tokens > max_context:
@@ -410,13 +352,15 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
         ratio = float(row["ratio"])
         if config.ratio is not None and config.ratio != ratio:
             raise DatacompError(f"--ratio {config.ratio} differs from compressor {compressor_id}'s ratio {ratio}")
+        model, tokenizer = compressor.decoder, compressor.tokenizer
     else:
         if config.decoder is None:
             raise DatacompError("--compressor none runs the baselines only and needs --decoder MODEL")
         decoder = resolve_model(store, config.decoder)
-        context_tokens = config.context_tokens or 128
+        model, tokenizer = load_lm(decoder.path)
+        apply_precision(model, precision)
+        context_tokens = config.context_tokens or default_context_tokens(model)
         ratio = config.ratio or 4.0
-    model, tokenizer = load_causal_lm(decoder.path)
     task_config = TaskDataConfig(task=config.task, context_tokens=context_tokens,
                                  windows_per_document=config.windows_per_document,
                                  continuation_tokens=config.continuation_tokens, span_words=config.span_words,
@@ -426,7 +370,12 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
     return EvalSetup(decoder=model, tokenizer=tokenizer, decoder_id=decoder.model_id, examples=data.examples,
                      context_tokens=context_tokens, ratio=ratio, eval_slice=eval_slice, compressor=compressor,
                      compressor_id=compressor_id, method=method, skipped=data.skipped,
-                     source_hash=file_hash(config.qa_file) if config.task == "qa" else None)
+                     source_hash=file_hash(config.qa_file) if config.task == "qa" else None, precision=precision)
+
+
+def default_context_tokens(model) -> int:
+    """The model's own window, at most 512 (SAC's and ICAE's segment): 128 for the reference LMs."""
+    return min(512, int(getattr(model.config, "max_position_embeddings", 512) or 512))
 
 
 def get_compressor_row(store, compressor_id: str) -> dict[str, Any]:

@@ -50,6 +50,15 @@ def to_jsonable(config: Any) -> Any:
     return json.loads(json.dumps(config, default=str, sort_keys=True))
 
 
+def file_hash(path) -> str:
+    """16 hex of the SHA-256 of a file's bytes (a QA file's identity in compressor and evaluation ids)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
 def config_hash(config: Any) -> str:
     return hashlib.sha256(json.dumps(to_jsonable(config), sort_keys=True).encode()).hexdigest()[:16]
 

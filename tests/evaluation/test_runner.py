@@ -8,8 +8,9 @@ import torch
 from datacomp.compressors.base import Compressor, CompressorConfig, Memory
 from datacomp.compressors.tasks import TaskDataConfig, document_examples, encode, extract_answer
 from datacomp.errors import DatacompError
-from datacomp.evaluation.baselines import greedy_decode
 from datacomp.evaluation.runner import EvalConfig, EvalSetup, evaluate, run_evaluation, summarize
+
+BASELINES = ("full", "none", "truncate", "drop", "selective")
 
 TEXTS = [
     "Alice walked to the market on Monday and bought seven green apples for her aunt who lives nearby.",
@@ -19,7 +20,8 @@ TEXTS = [
 
 
 class EveryRthToken(Compressor):
-    """A fake compressor: the memory is the decoder's own embeddings of every r-th context token."""
+    """A fake compressor: the memory is the decoder's own embeddings of every r-th context token (after
+    BOS, which the base class puts first), so it equals a text baseline that keeps those tokens."""
 
     method = "every-rth"
 
@@ -28,18 +30,20 @@ class EveryRthToken(Compressor):
                          "fake", "fake")
         self.decoder = model
 
-    def compress(self, context_ids, query_ids=None):
-        kept = context_ids[:, ::int(self.config.ratio)]
-        k = kept.shape[1]
-        return Memory(n_context_tokens=context_ids.shape[1], positions=torch.arange(k)[None], next_position=k,
-                      embeddings=self.decoder.get_input_embeddings()(kept))
+    def compress(self, batch):
+        embed = self.decoder.get_input_embeddings()
+        kept = [torch.tensor(e.context_ids[::int(self.config.ratio)]) for e in batch]
+        return Memory(n_context_tokens=[len(e.context_ids) for e in batch],
+                      positions=[torch.arange(len(k)) for k in kept], next_position=[len(k) for k in kept],
+                      embeddings=[embed(k) for k in kept])
 
 
 @pytest.fixture(scope="module")
 def lm(tiny_lm_dir):
     from datacomp.models.loading import load_causal_lm
 
-    return load_causal_lm(tiny_lm_dir)
+    model, tokenizer = load_causal_lm(tiny_lm_dir)
+    return model.requires_grad_(False), tokenizer  # a frozen decoder: no @tuned baselines
 
 
 def make_setup(lm, task="span-recall", with_compressor=True, context_tokens=40):
@@ -67,13 +71,12 @@ def test_one_row_per_system_and_example_and_rerun_adds_none(store, lm):
     n = len(setup.examples)
     assert n >= 2
     rows = table(store)
-    assert len(rows) == 5 * n and summary.n_rows_written == 5 * n
-    assert {(r[0], r[1]) for r in rows} == {(s, e.example_id) for s in
-                                            ("every-rth-4x", "full", "none", "truncate", "drop")
+    assert len(rows) == 6 * n and summary.n_rows_written == 6 * n
+    assert {(r[0], r[1]) for r in rows} == {(s, e.example_id) for s in ("every-rth-4x",) + BASELINES
                                             for e in setup.examples}
     again = run_evaluation(store, config, setup)
     assert again.n_rows_written == 0 and table(store) == rows
-    assert [s.system for s in again.systems] == ["every-rth-4x", "full", "none", "truncate", "drop"]
+    assert [s.system for s in again.systems] == ["every-rth-4x", *BASELINES]
     assert all(s.n_examples == n for s in again.systems)
     runs = store.con.execute("SELECT count(*) FROM runs WHERE stage = 'evaluate' AND status = 'finished'").fetchone()
     assert runs[0] == 2
@@ -94,16 +97,24 @@ def test_budgets_match_the_compressor_and_predictions_are_independent_greedy(sto
         compressed = rows[("every-rth-4x", example.example_id)]
         assert compressed[2:5] == (n, k, pytest.approx(n / k))
         assert compressed[8] == k * hidden * 4
-        for system in ("truncate", "drop"):
+        for system in ("truncate", "drop", "selective"):
             assert rows[(system, example.example_id)][3] == k          # the compressor's slot count
         assert rows[("full", example.example_id)][3] == n and rows[("none", example.example_id)][3] == 0
-        # independent decodes: plain greedy on the full context, and on every 4th token (= the fake memory)
-        full_ids = greedy_decode(model, context + prompt, 6, tokenizer.eos_token_id)
+        # independent decodes (transformers' generate): [BOS, kept tokens, prompt] per system
+        bos = [tokenizer.bos_token_id]
+        full_ids = hf_greedy(model, bos + context + prompt, 6, tokenizer.eos_token_id)
         assert rows[("full", example.example_id)][5] == extract_answer("span-recall", tokenizer.decode(full_ids), 2)
-        fake_ids = greedy_decode(model, context[::4] + prompt, 6, tokenizer.eos_token_id)
+        fake_ids = hf_greedy(model, bos + context[::4] + prompt, 6, tokenizer.eos_token_id)
         assert compressed[5] == extract_answer("span-recall", tokenizer.decode(fake_ids), 2)
-        truncated = greedy_decode(model, context[:k] + prompt, 6, tokenizer.eos_token_id)
+        truncated = hf_greedy(model, bos + context[:k] + prompt, 6, tokenizer.eos_token_id)
         assert rows[("truncate", example.example_id)][5] == extract_answer("span-recall", tokenizer.decode(truncated), 2)
+
+
+def hf_greedy(model, ids, n, eos):
+    """transformers' own greedy search, stopped at eos (not included)."""
+    out = model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                         max_new_tokens=n, do_sample=False, eos_token_id=eos, pad_token_id=eos)[0, len(ids):].tolist()
+    return out[:out.index(eos)] if eos in out else out
 
 
 def test_target_nll_is_teacher_forced_nll_of_target_and_eos(store, lm):
@@ -123,10 +134,10 @@ def test_target_nll_is_teacher_forced_nll_of_target_and_eos(store, lm):
         prompt = encode(tokenizer, example.prompt)
         target = encode(tokenizer, example.target) + [tokenizer.eos_token_id]
         for system, kept in (("full", context), ("none", [])):
-            ids = torch.tensor([kept + prompt + target])
+            ids = torch.tensor([[tokenizer.bos_token_id] + kept + prompt + target])
             with torch.no_grad():
                 logp = torch.log_softmax(model(input_ids=ids).logits[0].double(), dim=-1)
-            start = len(kept) + len(prompt)
+            start = 1 + len(kept) + len(prompt)
             expected = -float(sum(logp[start - 1 + j, t] for j, t in enumerate(target))) / len(target)
             assert stored[(system, example.example_id)] == pytest.approx(expected, rel=1e-4)
         assert stored[("every-rth-4x", example.example_id)] == pytest.approx(
@@ -150,10 +161,10 @@ def test_baselines_score_the_compressors_own_truncated_target(store, lm):
         context = encode(tokenizer, example.context)[:40]
         prompt = encode(tokenizer, example.prompt)
         target = context[:5] + [tokenizer.eos_token_id]
-        ids = torch.tensor([context + prompt + target])
+        ids = torch.tensor([[tokenizer.bos_token_id] + context + prompt + target])
         with torch.no_grad():
             logp = torch.log_softmax(model(input_ids=ids).logits[0].double(), dim=-1)
-        start = len(context) + len(prompt)
+        start = 1 + len(context) + len(prompt)
         expected = -float(sum(logp[start - 1 + j, t] for j, t in enumerate(target))) / len(target)
         assert stored[("full", example.example_id)] == pytest.approx(expected, rel=1e-4)
 
@@ -217,8 +228,8 @@ def test_evaluate_from_the_store_with_a_corpus_name(store, tiny_lm_dir):
     config = EvalConfig(compressor="none", decoder=str(tiny_lm_dir), slice="web", task="reconstruction",
                         context_tokens=16, ratio=4, limit=2, max_new_tokens=4)
     summary = evaluate(store, config)
-    assert summary.n_examples == 2 and summary.n_rows_written == 8
+    assert summary.n_examples == 2 and summary.n_rows_written == 10
     budgets = store.con.execute("SELECT DISTINCT n_slots FROM evaluations WHERE system = 'truncate'").fetchall()
     assert budgets == [(4,)]                                             # ceil(16 / 4)
     bigger = evaluate(store, EvalConfig(**{**config.__dict__, "limit": 3}))
-    assert bigger.eval_id == summary.eval_id and bigger.n_rows_written == 4   # only the new example
+    assert bigger.eval_id == summary.eval_id and bigger.n_rows_written == 5   # only the new example

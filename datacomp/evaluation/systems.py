@@ -1,0 +1,128 @@
+"""One batch of examples through every system of an evaluation: the compressor, then each text baseline,
+all through ``decoding.nll_and_greedy`` (one prefill and one KV cache per batch and system).
+
+Baseline names: ``full``, ``none``, ``truncate``, ``drop``, ``selective`` run on the plain decoder. When
+the compressor tunes its decoder (COMI's LoRA, the autoencoder's ``decoder_lora``), ``full@tuned``,
+``none@tuned`` and ``truncate@tuned`` run the same baselines through that tuned decoder as well, so its
+gain can be read against the decoder it actually used; the plain decoder is the same module with its
+adapters switched off (no second copy).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Any, Sequence
+
+from datacomp.compressors.batch import EncodedExample
+from datacomp.compressors.decoding import nll_and_greedy, token_prefix, token_surprisal
+from datacomp.evaluation.baselines import budget_tokens, embedding_bytes, kept_positions, start_token_id
+from datacomp.evaluation.latency import Stopwatch, to_ms
+
+TUNED_SUFFIX = "@tuned"
+TUNED_BASELINES = ("full", "none", "truncate")
+
+
+@dataclasses.dataclass
+class Output:
+    """One system's answer on one example, before scoring."""
+
+    system: str
+    method: str
+    text: str
+    n_context_tokens: int
+    n_slots: int
+    memory_bytes: int
+    compress_ms: float
+    decode_ms: float
+    target_nll: float | None = None
+    target_ids: list[int] | None = None
+
+
+def tunes_decoder(compressor) -> bool:
+    return compressor is not None and any(p.requires_grad for p in compressor.decoder.parameters())
+
+
+@contextlib.contextmanager
+def adapters(decoder, enabled: bool):
+    """The decoder with its LoRA adapters on or off for the block (restored to on afterwards); a decoder
+    without adapters is unaffected."""
+    from datacomp.compressors.lora import set_adapters
+
+    set_adapters(decoder, enabled)
+    try:
+        yield decoder
+    finally:
+        set_adapters(decoder, True)
+
+
+def baseline_systems(baselines: Sequence[str], compressor) -> list[str]:
+    tuned = [f"{b}{TUNED_SUFFIX}" for b in TUNED_BASELINES if b in baselines] if tunes_decoder(compressor) else []
+    return list(baselines) + tuned
+
+
+def compressor_outputs(setup, encoded: Sequence[EncodedExample], max_new_tokens: int) -> list[Output]:
+    predictions = setup.compressor.predict(list(encoded), max_new_tokens=max_new_tokens)
+    return [Output(system=setup.compressor_id, method=setup.method, text=p.text, n_context_tokens=p.n_context_tokens,
+                   n_slots=p.n_slots, memory_bytes=p.memory_bytes, compress_ms=to_ms(p.compress_seconds),
+                   decode_ms=to_ms(p.decode_seconds), target_nll=p.target_nll, target_ids=p.target_ids)
+            for p in predictions]
+
+
+def baseline_outputs(setup, system: str, examples: Sequence, encoded: Sequence[EncodedExample],
+                     budgets: Sequence[int], max_new_tokens: int, seed: int,
+                     surprisal: Sequence[Sequence[float]] | None) -> list[Output]:
+    """One baseline on a batch, on the plain decoder (or the tuned one for ``<name>@tuned``)."""
+    name, tuned = (system[:-len(TUNED_SUFFIX)], True) if system.endswith(TUNED_SUFFIX) else (system, False)
+    decoder = setup.decoder
+    selecting, decoding = Stopwatch(setup.precision.device), Stopwatch(setup.precision.device)
+    with selecting.time():
+        kept = [kept_positions(name, len(e.context_ids), budget, f"{seed}:{x.example_id}",
+                               surprisal[row] if surprisal is not None else None)
+                for row, (x, e, budget) in enumerate(zip(examples, encoded, budgets))]
+    with adapters(decoder, tuned), setup.precision.autocast(), decoding.time():
+        prefix = token_prefix(decoder, [[e.context_ids[i] for i in positions] for e, positions in zip(encoded, kept)],
+                              start_token_id(setup.tokenizer))
+        nll, ids = nll_and_greedy(decoder, prefix, [e.prompt_ids for e in encoded], [e.target_ids for e in encoded],
+                                  max_new_tokens, setup.tokenizer.eos_token_id)
+    rows = len(encoded)
+    return [Output(system=system, method=name, text=setup.tokenizer.decode(ids[row], skip_special_tokens=True),
+                   n_context_tokens=len(encoded[row].context_ids), n_slots=len(kept[row]),
+                   memory_bytes=embedding_bytes(decoder, len(kept[row])),
+                   compress_ms=selecting.ms / rows, decode_ms=decoding.ms / rows, target_nll=nll[row],
+                   target_ids=list(encoded[row].target_ids))
+            for row in range(rows)]
+
+
+def context_surprisal(setup, encoded: Sequence[EncodedExample]) -> list[list[float]]:
+    """Selective Context's scores: each context token's surprisal under the plain decoder."""
+    with adapters(setup.decoder, False), setup.precision.autocast():
+        return token_surprisal(setup.decoder, [e.context_ids for e in encoded], start_token_id(setup.tokenizer))
+
+
+def batch_outputs(setup, config, examples: Sequence, encoded: Sequence[EncodedExample], max_new_tokens: int,
+                  pending: Sequence[set[str]], systems: Sequence[str]) -> list[list[Output]]:
+    """Per example, the outputs of the systems still pending for it. The compressor runs whenever any
+    system of the batch is pending (the baselines' budgets are its slot counts)."""
+    outputs: list[list[Output]] = [[] for _ in examples]
+    budgets = [budget_tokens(len(e.context_ids), setup.ratio) for e in encoded]
+    if setup.compressor is not None:
+        compressed = compressor_outputs(setup, encoded, max_new_tokens)
+        budgets = [o.n_slots for o in compressed]
+        for row, output in enumerate(compressed):
+            if setup.compressor_id in pending[row]:
+                outputs[row].append(output)
+    baselines = [s for s in systems if s != setup.compressor_id]
+    surprisal: Any = None
+    for system in baselines:
+        rows = [row for row in range(len(examples)) if system in pending[row]]
+        if not rows:
+            continue
+        if system == "selective" and surprisal is None:
+            surprisal = context_surprisal(setup, encoded)
+        results = baseline_outputs(setup, system, [examples[r] for r in rows], [encoded[r] for r in rows],
+                                   [budgets[r] for r in rows], max_new_tokens, config.seed,
+                                   [surprisal[r] for r in rows] if surprisal is not None else None)
+        for row, output in zip(rows, results):
+            outputs[row].append(output)
+    return outputs
