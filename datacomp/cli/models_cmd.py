@@ -91,18 +91,34 @@ def tokenizer_train(
 
 @models_app.command("add")
 def models_add(
-    path: Annotated[str, typer.Argument(help="A model folder, a .gguf file, or `smollm2` (the packaged GGUF).")],
-    name: Annotated[Optional[str], typer.Option("--name", help="Registry name (default: folder/file name).")] = None,
+    path: Annotated[Optional[str], typer.Argument(
+        help="A model folder, a .gguf file, or `smollm2` (the packaged GGUF); omit with --from-compressor.")] = None,
+    from_compressor: Annotated[Optional[str], typer.Option(
+        "--from-compressor", help="A trained compressor id: register its encoder LM, LoRA merged into the "
+        "base weights (autoencoder, sac), saved under <db folder>/models/NAME.")] = None,
+    name: Annotated[Optional[str], typer.Option(
+        "--name", help="Registry name (default: folder/file name; <compressor id>-encoder).")] = None,
     trust_remote_code: Annotated[bool, typer.Option(
         "--trust-remote-code", help="Run the model folder's own Python code (only for folders you trust).")] = False,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
-    """Register a model folder, or dequantise a GGUF file once into a cached folder and register that."""
-    from datacomp.models.adding import add_model
+    """Register a model folder, dequantise a GGUF file once into a cached folder and register that, or
+    (--from-compressor ID) export and register a trained compressor's encoder."""
+    from datacomp.errors import DatacompError
 
+    if (path is None) == (from_compressor is None):
+        raise DatacompError("models add: give either PATH or --from-compressor ID" +
+                            (", not both" if path is not None else ""))
     with open_store(db) as store:
-        record = add_model(store, path, name=name, trust_remote_code=trust_remote_code)
+        if from_compressor is not None:
+            from datacomp.models.from_compressor import export_compressor_encoder
+
+            record = export_compressor_encoder(store, from_compressor, name=name)
+        else:
+            from datacomp.models.adding import add_model
+
+            record = add_model(store, path, name=name, trust_remote_code=trust_remote_code)
     if as_json:
         print_json(_model_row(record))
         return
