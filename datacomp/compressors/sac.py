@@ -1,127 +1,256 @@
 """SAC: autoencoding-free compression via contextual semantic anchors (METHODS.md section 2).
 
-The compressor (a LoRA-tuned copy of the decoder LM) reads ``[<compress>, context]``; every ``r``-th token
-of each chunk is an anchor and gets a learned anchor embedding added to its token embedding; attention is
-bidirectional inside a chunk and blocked across chunks. Each layer's keys and values at the anchor
-positions (rotary already applied at their global positions) become the frozen decoder's cache; the
-decoder then reads ``[<decode>, prompt, answer]`` at positions n+1, n+2, ...
+What the official code (lx-Meteors/SAC, model/modeling.py) does, and where this follows it:
 
-Choices written down here because the paper leaves them open:
-- Positions: 0 is the learned ``<compress>`` mode token, context token i sits at position i + 1, so the
-  anchors of a chunk starting at context index s are s + 1 + (r-1)//2 + j*r, j < floor(chunk_len / r)
-  (chunk 510, r = 5: 102 anchors, the first at 3). A tail chunk shorter than r has no anchor.
-- The ``<compress>`` token's keys/values (position 0) are handed to the decoder too, as an attention
-  sink (``keep_sink``); it is counted as a slot, so the reported ratio includes it.
-- Every context token attends to the sink and to its own chunk only; chunks never see each other.
-- Anchor embeddings: one learned vector per anchor slot within a chunk (as the public code does), shared
-  across chunks, initialised to zero (so an untrained SAC equals the plain LM on anchor tokens).
-- The second mode token, ``<decode>``, is the decoder's first input after the cache (a learned soft token).
-- The ratio must be a whole number (the anchor stride).
+- Input: the compressor reads ``[BOS] + tokens("### Context:\\n") + context`` (BOS only when the tokenizer
+  has one; ``context_prefix``). The whole input of L tokens sits at positions 1..L (BOS at 1). Same here.
+- Chunks of ``chunk_tokens`` = 510 over the whole input (BOS and prefix are ordinary tokens of chunk 0):
+  chunk c covers input indices [s, e), s = 510 c, e = min(s + 510, L). Each chunk is encoded on its own
+  (no attention across chunks); inside a chunk attention is fully bidirectional (all-zero additive mask).
+  Masks are explicit 4D additive masks with blocked value finfo(dtype).min. Same here: every chunk of
+  every row is one row of a single compressor forward (right-padded; padding keys blocked, a padding
+  query sees itself), with explicit global position ids. ``bidirectional=False`` (ablation) is causal.
+- Anchors (``get_uniform_position_ids(x_1=s+1, x_n=e+1)``): start = x_1 + (r-1)//2, or x_1 when that is
+  >= x_n; anchors = arange(start, x_n, r), as POSITION ids (input index = position - 1). Anchors are
+  existing tokens, not inserted: 512 input tokens at r = 5 give 102 + 1 = 103 anchors, at r = 4 128 + 1.
+  A short tail chunk keeps one anchor (its first token). The ratio must be a whole number (the stride).
+- Anchor ("role") embeddings: a Parameter (max anchors per chunk, hidden) ~ N(0, 0.02); row j is added to
+  the token embedding of the j-th anchor of every chunk. Same here (rows = anchors of the longest chunk
+  this config can produce).
+- Special tokens [AE] (0) and [LM] (1) ~ N(mean, std), the scalar mean and std of the whole embedding
+  matrix. Same here (the decoder's matrix: they are decoder inputs; official compressor and decoder share
+  one, so it is the same thing).
+- LoRA on the compressor only, on peft's defaults (q_proj, v_proj); official r = 128. Here r = 8, alpha 16
+  (the small models this toolkit trains). The decoder is a frozen separate copy without LoRA.
+- Memory: per layer the compressor's K/V at the anchor indices (post-RoPE, so they carry their positions),
+  concatenated over chunks, handed to the decoder as its cache. Every anchor is a slot, including anchors
+  on BOS or prefix tokens (the input is 1 + |prefix| + n tokens); ``Memory.n_context_tokens`` is the raw
+  context length n, so the reported ratio n / slots is a little below r.
+- LM / QA: the decoder reads [LM] at position L (the last input position, not L + 1), then the prompt and
+  the target at L + 1, L + 2, ... (``decoder_bos=False``: SAC's decoder reads only anchors + [LM]).
+- AE: [AE] at position 0, then the compressor input ids + eos regenerated at positions 1..L+1 (teacher
+  forced). The AE target is not cut to ``max_target_tokens`` (the official regenerates the whole input).
+- Objective: on pretraining examples (here task "continuation") both the AE loss and the LM-continuation
+  loss, loss = their mean (``pretrain_objective="ae+lm"``, the released 5x config; "lm" = LM loss only).
+  Fine-tuning rows (QA, span recall, ...) train the answer loss (answer + eos) only. A batch's loss is the
+  mean of its rows' losses (= the mean of single-example losses).
+
+Where this differs: ``keep_sink=True`` (off by default, not in the official code) prepends a learned
+``<compress>`` token at position 0 that every chunk token may attend to; its K/V are handed to the decoder
+as an attention sink and counted as a slot. Chunks are not capped at ``max_context_tokens`` (a tiny LM
+with short contexts simply has one chunk).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Sequence
 
 import torch
 
 from datacomp.compressors.base import Compressor, CompressorConfig, Memory, freeze
-from datacomp.compressors.decoding import cache_from_layers, cache_layers
-from datacomp.compressors.lora import add_lora, load_lm, new_token_embeddings
+from datacomp.compressors.batch import EncodedExample
+from datacomp.compressors.decoding import Prefix, additive_mask, cache_layers, model_kwargs_cache, output_cache, \
+    teacher_forced_nll
+from datacomp.compressors.lora import add_lora
 from datacomp.errors import DatacompError
+
+PRETRAIN_OBJECTIVES = ("ae+lm", "lm")
 
 
 @dataclasses.dataclass
 class SACConfig(CompressorConfig):
-    chunk_tokens: int = 510     # the paper's chunk; capped at max_context_tokens (so tiny LMs use one chunk)
-    bidirectional: bool = True  # all-zero mask inside a chunk (the ablation without it loses ~2.6 F1)
-    keep_sink: bool = True      # hand the <compress> token's K/V (position 0) to the decoder as attention sink
-    lora_rank: int = 8          # paper: 128 at 1B; 8 suffices for the small LMs this toolkit trains
+    chunk_tokens: int = 510          # official: 510 input tokens per independently encoded chunk
+    bidirectional: bool = True       # official: all-zero mask inside a chunk; False = causal (ablation)
+    keep_sink: bool = False          # not official: a learned <compress> sink at position 0, handed over as a slot
+    lora_rank: int = 8               # official: 128 at 1B; 8 suffices for the small LMs this toolkit trains
     lora_alpha: int = 16
+    lora_targets: str = ""           # comma-separated module names; "" = peft's default (q_proj, v_proj), as official
+    pretrain_objective: str = "ae+lm"  # continuation rows: mean of AE and LM losses (official 5x); "lm" = LM only
+    context_prefix: str = "### Context:\n"  # official: compressor input = [BOS] + prefix + context
+    decoder_bos: bool = False        # SAC's decoder reads only anchors + [LM]
 
 
-def anchor_positions(n_tokens: int, chunk_tokens: int, ratio: int) -> list[int]:
-    """Sequence positions (0 = mode token, context token i at i + 1) of the anchors of every chunk."""
-    positions = []
-    for start in range(0, n_tokens, chunk_tokens):
-        length = min(chunk_tokens, n_tokens - start)
-        first = start + 1 + (ratio - 1) // 2
-        positions.extend(first + j * ratio for j in range(length // ratio))
-    return positions
+# ---- pure functions -----------------------------------------------------------------------------------
+def chunk_bounds(n_input_tokens: int, chunk_tokens: int) -> list[tuple[int, int]]:
+    """[s, e) input indices of each chunk."""
+    return [(s, min(s + chunk_tokens, n_input_tokens)) for s in range(0, n_input_tokens, chunk_tokens)]
 
 
-def anchor_slots(n_tokens: int, chunk_tokens: int, ratio: int) -> list[int]:
-    """Index of each anchor within its chunk (which anchor embedding it gets), aligned with anchor_positions."""
-    slots = []
-    for start in range(0, n_tokens, chunk_tokens):
-        slots.extend(range(min(chunk_tokens, n_tokens - start) // ratio))
-    return slots
+def chunk_anchor_positions(n_input_tokens: int, chunk_tokens: int, ratio: int) -> list[list[int]]:
+    """Per chunk, the anchor position ids (input index + 1), official ``get_uniform_position_ids``."""
+    out = []
+    for s, e in chunk_bounds(n_input_tokens, chunk_tokens):
+        x_1, x_n = s + 1, e + 1
+        start = x_1 + (ratio - 1) // 2
+        if start >= x_n:
+            start = x_1
+        out.append(list(range(start, x_n, ratio)))
+    return out
 
 
-def chunk_attention_mask(n_tokens: int, chunk_tokens: int, bidirectional: bool,
-                         dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """(1, 1, n+1, n+1) additive mask over [mode token, context]: 0 = may attend, dtype min = blocked.
+def anchor_positions(n_input_tokens: int, chunk_tokens: int, ratio: int) -> list[int]:
+    """Position ids of every anchor (input token i at position i + 1), chunk after chunk."""
+    return [p for chunk in chunk_anchor_positions(n_input_tokens, chunk_tokens, ratio) for p in chunk]
 
-    The mode token (row 0) sees itself; a context token sees the mode token and its own chunk - all of it
-    when ``bidirectional``, else only up to itself - and never another chunk."""
-    size = n_tokens + 1
-    chunk = torch.full((size,), -1, dtype=torch.long)
-    chunk[1:] = torch.arange(n_tokens) // chunk_tokens
-    allowed = chunk[:, None] == chunk[None, :]
-    allowed[:, 0] = True
+
+def chunk_attention_mask(chunk_lengths: Sequence[int], bidirectional: bool = True, sink: bool = False,
+                         dtype: torch.dtype = torch.float32, device=None) -> torch.Tensor:
+    """(chunks, 1, W, W) additive mask, one right-padded chunk per row (column 0 = the sink when ``sink``):
+    a chunk's valid tokens see each other (causally when not ``bidirectional``) and the sink; the sink sees
+    itself only; padding keys are blocked; a padding query sees itself."""
+    offset = int(sink)
+    lengths = torch.tensor(list(chunk_lengths), device=device) + offset
+    width = int(lengths.max())
+    columns = torch.arange(width, device=device)
+    valid = columns[None] < lengths[:, None]
+    allowed = valid[:, None, :].expand(len(lengths), width, width).clone()
     if not bidirectional:
-        allowed &= torch.ones(size, size, dtype=torch.bool).tril()
-    mask = torch.zeros(size, size, dtype=dtype)
-    mask.masked_fill_(~allowed, torch.finfo(dtype).min)
-    return mask[None, None]
+        allowed &= torch.ones(width, width, dtype=torch.bool, device=device).tril()
+    if sink:
+        allowed[:, 0, :] = False
+    allowed[:, columns, columns] = True
+    return additive_mask(allowed, dtype)
 
 
 class SAC(Compressor):
     method = "sac"
     config_class = SACConfig
 
-    def __init__(self, config: SACConfig, encoder_path: str, decoder_path: str):
-        compressor, tokenizer = load_lm(encoder_path)
-        decoder, _ = load_lm(decoder_path)
+    def __init__(self, config: SACConfig, encoder, decoder, tokenizer, encoder_path: str = "",
+                 decoder_path: str = ""):
         super().__init__(config, tokenizer, encoder_path, decoder_path)
         if config.ratio != int(config.ratio) or config.ratio < 1:
             raise DatacompError(f"sac config field ratio must be a whole number >= 1 (the anchor stride), "
                                 f"not {config.ratio}")
-        _check_same_cache_shape(compressor.config, decoder.config, encoder_path, decoder_path)
-        self.stride = int(config.ratio)
-        self.chunk_tokens = min(config.chunk_tokens, config.max_context_tokens)
-        self.compressor = add_lora(compressor, config.lora_rank, config.lora_alpha)
-        self.decoder = freeze(decoder)
-        hidden = compressor.config.hidden_size
-        self.anchor_embeddings = torch.nn.Parameter(torch.zeros(max(self.chunk_tokens // self.stride, 1), hidden))
-        self.mode_tokens = new_token_embeddings(compressor, 2)  # 0 = <compress>, 1 = <decode>
+        if config.pretrain_objective not in PRETRAIN_OBJECTIVES:
+            raise DatacompError(f"sac config field pretrain_objective must be one of {PRETRAIN_OBJECTIVES}, "
+                                f"not {config.pretrain_objective!r}")
+        if config.chunk_tokens < 1:
+            raise DatacompError(f"sac config field chunk_tokens must be >= 1, not {config.chunk_tokens}")
+        _check_same_cache_shape(encoder.config, decoder.config, encoder_path, decoder_path)
+        from datacomp.models.tokenizer import tokenize_text
 
-    def compress(self, context_ids: torch.Tensor, query_ids: torch.Tensor | None = None) -> Memory:
-        n = context_ids.shape[1]
-        anchors = anchor_positions(n, self.chunk_tokens, self.stride)
-        slots = anchor_slots(n, self.chunk_tokens, self.stride)
-        tokens = self.compressor.get_input_embeddings()(context_ids)
-        embeds = torch.cat([self.mode_tokens[None, :1], tokens], dim=1)
-        if anchors:
-            index = torch.tensor(anchors, device=embeds.device)
-            addition = torch.zeros_like(embeds).index_add(1, index, self.anchor_embeddings[slots][None])
-            embeds = embeds + addition
-        mask = chunk_attention_mask(n, self.chunk_tokens, self.config.bidirectional, embeds.dtype)
-        positions = torch.arange(n + 1, device=embeds.device)[None]
+        self.stride = int(config.ratio)
+        bos = tokenizer.bos_token_id
+        self.input_head = ([int(bos)] if bos is not None else []) + tokenize_text(tokenizer, config.context_prefix)
+        targets = tuple(t.strip() for t in config.lora_targets.split(",") if t.strip()) or None
+        self.compressor = add_lora(encoder, config.lora_rank, config.lora_alpha, targets)
+        self.decoder = freeze(decoder)
+        longest_chunk = min(config.chunk_tokens, len(self.input_head) + config.max_context_tokens)
+        self.max_anchors = len(chunk_anchor_positions(longest_chunk, config.chunk_tokens, self.stride)[0])
+        hidden = encoder.config.hidden_size
+        self.anchor_embeddings = torch.nn.Parameter(0.02 * torch.randn(self.max_anchors, hidden))
+        weight = decoder.get_input_embeddings().weight.detach()
+        mean, std = float(weight.mean()), float(weight.std())
+        self.special_tokens = torch.nn.Parameter(mean + std * torch.randn(2, decoder.config.hidden_size))  # [AE], [LM]
+        self.sink_token = torch.nn.Parameter(mean + std * torch.randn(1, hidden)) if config.keep_sink else None
+
+    # ---- compressor ---------------------------------------------------------------------------------
+    def input_ids(self, example: EncodedExample) -> list[int]:
+        """The compressor's input: [BOS] + prefix + context (at positions 1..L)."""
+        return self.input_head + list(example.context_ids)
+
+    def compress(self, batch: Sequence[EncodedExample]) -> Memory:
+        """Every chunk of every row in one compressor forward; per row, every layer's K/V at its anchors."""
+        embed = self.compressor.get_input_embeddings()
+        device = embed.weight.device
+        offset = int(self.config.keep_sink)
+        chunks: list[list[int]] = []     # token ids of each chunk
+        starts: list[int] = []           # input index of each chunk's first token
+        anchors: list[list[tuple[int, int, int]]] = []  # per row: (chunk row, column, anchor slot j)
+        lengths: list[int] = []
+        for example in batch:
+            ids = self.input_ids(example)
+            row_anchors = []
+            for (s, e), positions in zip(chunk_bounds(len(ids), self.config.chunk_tokens),
+                                         chunk_anchor_positions(len(ids), self.config.chunk_tokens, self.stride)):
+                if len(positions) > self.max_anchors:
+                    raise DatacompError(f"sac: a chunk of {e - s} tokens has {len(positions)} anchors, more than "
+                                        f"the {self.max_anchors} this config was built for (context longer "
+                                        f"than max_context_tokens?)")
+                index = len(chunks)
+                chunks.append(ids[s:e])
+                starts.append(s)
+                row_anchors.extend((index, p - 1 - s + offset, j) for j, p in enumerate(positions))
+            anchors.append(row_anchors)
+            lengths.append(len(ids))
+        n_chunks = len(chunks)
+        width = max(len(c) for c in chunks)
+        ids = torch.zeros(n_chunks, width, dtype=torch.long, device=device)
+        positions = torch.zeros(n_chunks, width + offset, dtype=torch.long, device=device)
+        for index, (tokens, s) in enumerate(zip(chunks, starts)):
+            ids[index, :len(tokens)] = torch.tensor(tokens, dtype=torch.long, device=device)
+            positions[index, offset:offset + len(tokens)] = torch.arange(s + 1, s + 1 + len(tokens), device=device)
+        embeds = embed(ids)
+        if offset:
+            sink = self.sink_token.to(embeds.dtype)[None].expand(n_chunks, 1, -1)
+            embeds = torch.cat([sink, embeds], dim=1)
+        flat = [a for row in anchors for a in row]
+        chunk_index = torch.tensor([a[0] for a in flat], dtype=torch.long, device=device)
+        column_index = torch.tensor([a[1] for a in flat], dtype=torch.long, device=device)
+        slot_index = torch.tensor([a[2] for a in flat], dtype=torch.long, device=device)
+        addition = torch.zeros_like(embeds)
+        addition[chunk_index, column_index] = self.anchor_embeddings.to(embeds.dtype)[slot_index]
+        embeds = embeds + addition
+        mask = chunk_attention_mask([len(c) for c in chunks], self.config.bidirectional, bool(offset),
+                                    embeds.dtype, device)
         from transformers import DynamicCache
 
-        out = self.compressor.model(inputs_embeds=embeds, attention_mask=mask.to(embeds.device),
-                                    position_ids=positions, past_key_values=DynamicCache(), use_cache=True)
-        keep = ([0] if self.config.keep_sink else []) + anchors
-        keep_index = torch.tensor(keep, dtype=torch.long, device=embeds.device)
-        layers = [(k[:, :, keep_index], v[:, :, keep_index]) for k, v in cache_layers(out.past_key_values)]
-        return Memory(n_context_tokens=n, positions=keep_index[None], next_position=n + 1,
-                      past_key_values=cache_from_layers(layers))
+        out = self.compressor.model(inputs_embeds=embeds, attention_mask=mask, position_ids=positions,
+                                    use_cache=True, **model_kwargs_cache(DynamicCache()))
+        layers = cache_layers(output_cache(out))
+        cache, row_positions, start = [], [], 0
+        for row_anchors in anchors:
+            picked = slice(start, start + len(row_anchors))
+            start += len(row_anchors)
+            ci, cj = chunk_index[picked], column_index[picked]
+            if offset:   # the sink (identical in every chunk: it sees itself only), taken from the row's first chunk
+                ci = torch.cat([ci[:1], ci])
+                cj = torch.cat([cj.new_zeros(1), cj])
+            cache.append([(k[ci, :, cj].transpose(0, 1), v[ci, :, cj].transpose(0, 1)) for k, v in layers])
+            row_positions.append(positions[ci, cj])
+        return Memory(n_context_tokens=[len(e.context_ids) for e in batch], positions=row_positions,
+                      next_position=lengths, cache=cache)
 
-    def decoder_prefix(self, memory: Memory):
-        """The <decode> token at position n + 1, after a fresh copy of the anchors' cache."""
-        return self.mode_tokens[None, 1:2], cache_from_layers(cache_layers(memory.past_key_values)), \
-            memory.next_position
+    # ---- decoder ------------------------------------------------------------------------------------
+    def _special(self, index: int) -> torch.Tensor:
+        weight = self.decoder.get_input_embeddings().weight
+        return self.special_tokens[index:index + 1].to(device=weight.device, dtype=weight.dtype)
+
+    def decoder_prefix(self, memory: Memory, batch: Sequence[EncodedExample]) -> Prefix:
+        """LM / QA: the anchors' K/V, then [LM] at position L; the prompt follows at L + 1."""
+        lm = self._special(1)
+        return Prefix(embeds=[lm for _ in memory.next_position],
+                      positions=[torch.tensor([n], device=lm.device) for n in memory.next_position],
+                      next_position=[n + 1 for n in memory.next_position], cache=memory.cache)
+
+    def autoencoding_prefix(self, memory: Memory, rows: Sequence[int]) -> Prefix:
+        """AE: the anchors' K/V of ``rows``, then [AE] at position 0; the regenerated input follows at 1.."""
+        ae = self._special(0)
+        return Prefix(embeds=[ae for _ in rows], positions=[torch.zeros(1, dtype=torch.long, device=ae.device)
+                                                            for _ in rows],
+                      next_position=[1 for _ in rows], cache=[memory.cache[row] for row in rows])
+
+    def autoencoding_target(self, example: EncodedExample) -> list[int]:
+        eos = self.eos_token_id
+        return self.input_ids(example) + ([eos] if eos is not None else [])
+
+    def training_loss(self, batch: Sequence[EncodedExample]) -> torch.Tensor:
+        """Per row: continuation (pretraining) rows the mean of the AE and LM losses ("ae+lm") or the LM
+        loss ("lm"); other rows the answer loss. The batch loss is the mean over rows."""
+        memory = self.compress(batch)
+        lm = self.row_nll(batch, memory)
+        ae_rows = [row for row, example in enumerate(batch) if example.task == "continuation"] \
+            if self.config.pretrain_objective == "ae+lm" else []
+        if not ae_rows:
+            return lm.mean()
+        ae = teacher_forced_nll(self.decoder, self.autoencoding_prefix(memory, ae_rows), [[] for _ in ae_rows],
+                                [self.autoencoding_target(batch[row]) for row in ae_rows])
+        losses = list(lm.unbind(0))
+        for value, row in zip(ae.unbind(0), ae_rows):
+            losses[row] = (losses[row] + value) / 2
+        return torch.stack(losses).mean()
 
 
 def _check_same_cache_shape(compressor_config, decoder_config, encoder_path, decoder_path) -> None:
@@ -133,3 +262,21 @@ def _check_same_cache_shape(compressor_config, decoder_config, encoder_path, dec
         raise DatacompError(f"sac needs compressor and decoder with the same (layers, kv heads, head dim): "
                             f"{encoder_path} has {shape(compressor_config)}, {decoder_path} has "
                             f"{shape(decoder_config)}")
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="SAC's anchor layout for a compressor input of N tokens.")
+    parser.add_argument("--tokens", type=int, default=512, help="compressor input tokens L (BOS + prefix + context)")
+    parser.add_argument("--ratio", type=int, default=5)
+    parser.add_argument("--chunk", type=int, default=510)
+    args = parser.parse_args()
+    per_chunk = chunk_anchor_positions(args.tokens, args.chunk, args.ratio)
+    for c, ((s, e), found) in enumerate(zip(chunk_bounds(args.tokens, args.chunk), per_chunk)):
+        print(f"chunk {c}: input [{s}, {e}) positions {s + 1}..{e}: {len(found)} anchors, "
+              f"first {found[0]}, last {found[-1]}")
+    flat = [p for chunk in per_chunk for p in chunk]
+    print(f"total anchors {len(flat)} (ratio {args.tokens / len(flat):.3f} over the whole input); "
+          f"first {flat[0]}, last {flat[-1]}")
+    print(f"decoder: [LM] at {args.tokens}, prompt from {args.tokens + 1}; [AE] at 0, AE target at 1..{args.tokens + 1}")

@@ -1,106 +1,173 @@
-"""SAC pinned down: anchor formula, chunk mask, and exact equivalence with the decoder at r = 1."""
+"""SAC pinned down: the official anchor formula, the chunk mask, the decoder's positions, exact equivalence
+with the plain decoder at r = 1, and the pretraining objective (mean of the AE and LM losses)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
+from datacomp.compressors.decoding import Prefix, cache_from_layers, teacher_forced_nll
+from datacomp.compressors.example import TaskExample
 from datacomp.compressors.registry import build_compressor
-from datacomp.compressors.sac import anchor_positions, anchor_slots, chunk_attention_mask
+from datacomp.compressors.sac import anchor_positions, chunk_anchor_positions, chunk_attention_mask
 from datacomp.errors import DatacompError
 
 TEXT = "The quick brown fox jumps over the lazy dog. Paris is the capital of France."
+QA = TaskExample("q", "qa", TEXT, "\n### Question:\nWhere is Paris?\n### Answer:\n", "France", ("France",))
 
 
-def test_anchor_positions_match_the_formula():
-    anchors = anchor_positions(510, 510, 5)
-    assert len(anchors) == 102
-    assert anchors[:3] == [3, 8, 13]
-    assert anchors[-1] == 3 + 101 * 5
-    # two chunks of 10 and a tail of 3, r = 4: floor(10/4) = 2 anchors per full chunk, none in the tail
-    assert anchor_positions(23, 10, 4) == [0 + 1 + 1, 0 + 1 + 1 + 4, 10 + 1 + 1, 10 + 1 + 1 + 4]
-    assert anchor_slots(23, 10, 4) == [0, 1, 0, 1]
+def continuation(i: int, context: str = TEXT) -> TaskExample:
+    return TaskExample(f"c{i}", "continuation", context[: 40 + 10 * i], "", " and so on" * (i + 1))
+
+
+def test_anchor_positions_follow_the_official_formula():
+    five = chunk_anchor_positions(512, 510, 5)
+    assert [len(c) for c in five] == [102, 1] and len(anchor_positions(512, 510, 5)) == 103
+    assert five[0][:2] == [3, 8] and five[0][-1] == 508
+    assert five[1] == [511]                   # tail [510, 512): start 511 + 2 = 513 >= 513, falls back to 511
+    four = chunk_anchor_positions(512, 510, 4)
+    assert [len(c) for c in four] == [128, 1] and len(anchor_positions(512, 510, 4)) == 129
+    assert four[0][0] == 2 and four[1] == [512]  # tail: start 511 + 1 = 512 < 513
+    assert chunk_anchor_positions(21, 10, 4) == [[2, 6, 10], [12, 16, 20], [21]]  # one-token tail: fallback
     assert anchor_positions(7, 510, 1) == list(range(1, 8))
 
 
-def test_chunk_mask_is_bidirectional_within_and_blocked_across_chunks():
-    mask = chunk_attention_mask(6, 3, bidirectional=True)[0, 0]
-    allowed = (mask == 0).int()
-    expected = torch.tensor([
-        [1, 0, 0, 0, 0, 0, 0],   # mode token sees itself
-        [1, 1, 1, 1, 0, 0, 0],   # chunk 1 (context 0..2 at positions 1..3) sees sink + chunk 1
-        [1, 1, 1, 1, 0, 0, 0],
-        [1, 1, 1, 1, 0, 0, 0],
-        [1, 0, 0, 0, 1, 1, 1],   # chunk 2 sees sink + chunk 2 only
-        [1, 0, 0, 0, 1, 1, 1],
-        [1, 0, 0, 0, 1, 1, 1],
-    ])
-    assert torch.equal(allowed, expected)
-    assert mask[1, 5] == torch.finfo(torch.float32).min
-    causal = (chunk_attention_mask(6, 3, bidirectional=False)[0, 0] == 0).int()
-    assert torch.equal(causal, expected & torch.ones(7, 7, dtype=torch.int).tril())
-
-
-def _hidden(sac, ids):
-    n = ids.shape[1]
-    embeds = torch.cat([sac.mode_tokens[None, :1], sac.compressor.get_input_embeddings()(ids)], dim=1)
-    mask = chunk_attention_mask(n, sac.chunk_tokens, sac.config.bidirectional)
-    return sac.compressor.model(inputs_embeds=embeds, attention_mask=mask,
-                                position_ids=torch.arange(n + 1)[None]).last_hidden_state[0]
+def test_chunk_mask_is_bidirectional_within_a_chunk_and_blocks_padding():
+    mask = chunk_attention_mask([3, 2], bidirectional=True)
+    assert mask.shape == (2, 1, 3, 3)
+    allowed = (mask[:, 0] == 0).int()
+    assert torch.equal(allowed[0], torch.ones(3, 3, dtype=torch.int))
+    assert torch.equal(allowed[1], torch.tensor([[1, 1, 0], [1, 1, 0], [1, 1, 1]]))  # padding query sees itself
+    assert mask[1, 0, 0, 2] == torch.finfo(torch.float32).min
+    causal = (chunk_attention_mask([3, 2], bidirectional=False)[:, 0] == 0).int()
+    assert torch.equal(causal[0], torch.ones(3, 3, dtype=torch.int).tril())
+    assert torch.equal(causal[1], torch.tensor([[1, 0, 0], [1, 1, 0], [1, 1, 1]]))
+    sink = (chunk_attention_mask([2], bidirectional=True, sink=True)[0, 0] == 0).int()
+    assert torch.equal(sink, torch.tensor([[1, 0, 0], [1, 1, 1], [1, 1, 1]]))  # the sink sees itself only
+    assert chunk_attention_mask([2], dtype=torch.float16).dtype == torch.float16
 
 
 @torch.no_grad()
-def test_perturbing_a_token_reaches_its_own_chunk_only(tiny_lm_dir):
-    sac = build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {"ratio": 2, "chunk_tokens": 8, "max_context_tokens": 32})
-    ids = torch.arange(10, 26)[None]          # 16 tokens = chunks [0, 8) and [8, 16)
-    base = _hidden(sac, ids)
-    later_same_chunk = ids.clone()
-    later_same_chunk[0, 6] = 99              # context index 6, chunk 0
-    changed = _hidden(sac, later_same_chunk)
-    assert (changed[1 + 2] - base[1 + 2]).abs().max() > 1e-4       # earlier token 2 of the same chunk moved
-    other_chunk = ids.clone()
-    other_chunk[0, 12] = 99                  # context index 12, chunk 1
-    changed = _hidden(sac, other_chunk)
-    assert torch.equal(changed[: 1 + 8], base[: 1 + 8])             # nothing in chunk 0 (or the sink) moved
-    assert (changed[1 + 9] - base[1 + 9]).abs().max() > 1e-4        # but chunk 1 did
+def test_a_token_reaches_its_own_chunk_only(tiny_lm_dir):
+    sac = build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {"ratio": 2, "chunk_tokens": 16,
+                                                             "max_context_tokens": 48})
+    head = len(sac.input_head)              # BOS + "### Context:\n"
+    assert head < 15
+    base_example = sac.encode([continuation(0)])[0]
+    context = list(range(10, 10 + 48 - head))   # input of 48 tokens = chunks [0, 16), [16, 32), [32, 48)
+    example = dataclass_replace(base_example, context_ids=context)
+    per_chunk = chunk_anchor_positions(48, 16, 2)
+    n0 = len(per_chunk[0])
+
+    def keys(ids):
+        return sac.compress([dataclass_replace(example, context_ids=ids)]).cache[0][-1][0]  # last layer keys (layer 0 keys see only their token)
+
+    base = keys(context)
+    same_chunk = list(context)
+    same_chunk[15 - head] = 99                 # input index 15: the last token of chunk 0
+    changed = keys(same_chunk)
+    assert (changed[:, 0] - base[:, 0]).abs().max() > 1e-5  # the first anchor (BOS, position 1) saw it: bidirectional
+    other_chunk = list(context)
+    other_chunk[20 - head] = 99                # input index 20, chunk 1
+    changed = keys(other_chunk)
+    assert torch.equal(changed[:, :n0], base[:, :n0])     # chunk 0's anchors did not move
+    assert (changed[:, n0] - base[:, n0]).abs().max() > 1e-5
+    assert torch.equal(changed[:, -len(per_chunk[2]):], base[:, -len(per_chunk[2]):])  # nor chunk 2's
+
+
+def dataclass_replace(example, **changes):
+    import dataclasses
+
+    return dataclasses.replace(example, **changes)
 
 
 @torch.no_grad()
-def test_every_token_an_anchor_with_causal_mask_equals_the_full_context_decoder(tiny_lm_dir):
+def test_memory_layout_and_decoder_positions(tiny_lm_dir):
+    sac = build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {"ratio": 4, "max_context_tokens": 48})
+    example = sac.encode([QA])[0]
+    ids = sac.input_ids(example)
+    assert ids[0] == sac.tokenizer.bos_token_id and ids[len(sac.input_head):] == example.context_ids
+    big_l = len(ids)
+    memory = sac.compress([example])
+    assert memory.positions[0].tolist() == anchor_positions(big_l, 510, 4)
+    assert memory.next_position == [big_l] and memory.n_context_tokens == [len(example.context_ids)]
+    config = sac.decoder.config
+    head_dim = config.hidden_size // config.num_attention_heads
+    slots = memory.n_slots(0)
+    assert memory.cache[0][0][0].shape == (config.num_key_value_heads, slots, head_dim)
+    assert memory.nbytes(0) == config.num_hidden_layers * 2 * config.num_key_value_heads * slots * head_dim * 4
+    prefix = sac.decoder_prefix(memory, [example])
+    assert prefix.positions[0].tolist() == [big_l] and prefix.next_position == [big_l + 1]  # [LM] at L, prompt L+1..
+    torch.testing.assert_close(prefix.embeds[0], sac.special_tokens[1:2])
+    ae = sac.autoencoding_prefix(memory, [0])
+    assert ae.positions[0].tolist() == [0] and ae.next_position == [1]
+    torch.testing.assert_close(ae.embeds[0], sac.special_tokens[0:1])
+    assert sac.autoencoding_target(example) == ids + [sac.tokenizer.eos_token_id]
+
+    sink = build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {"ratio": 4, "max_context_tokens": 48,
+                                                              "keep_sink": True})
+    with_sink = sink.compress([example])
+    assert with_sink.positions[0].tolist() == [0] + anchor_positions(big_l, 510, 4)
+
+
+def test_new_parameters_are_initialised_as_the_official_code(tiny_lm_dir):
+    sac = build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {"ratio": 2, "max_context_tokens": 64})
+    anchors = sac.anchor_embeddings.detach()
+    assert anchors.shape[0] == len(chunk_anchor_positions(len(sac.input_head) + 64, 510, 2)[0])
+    assert float(anchors.std()) == pytest.approx(0.02, abs=0.002) and abs(float(anchors.mean())) < 0.002
+    weight = sac.decoder.get_input_embeddings().weight.detach()
+    assert sac.special_tokens.shape == (2, weight.shape[1])
+    assert {name for name, p in sac.named_parameters() if p.requires_grad and "lora_" not in name} == \
+        {"anchor_embeddings", "special_tokens"}
+    assert not any(p.requires_grad for p in sac.decoder.parameters())
+
+
+@torch.no_grad()
+def test_every_token_an_anchor_with_causal_mask_equals_the_plain_decoder(tiny_lm_dir):
     sac = build_compressor("sac", tiny_lm_dir, tiny_lm_dir,
-                           {"ratio": 1, "bidirectional": False, "max_context_tokens": 48})
-    assert torch.count_nonzero(sac.anchor_embeddings) == 0
-    context, prompt = sac.tokenize(TEXT, 48), sac.tokenize(" Where is Paris?")
-    n = context.shape[1]
-    memory = sac.compress(context)
-    assert memory.n_slots == n + 1 and memory.next_position == n + 1
-    got = sac.decoder_forward(memory, prompt).logits
+                           {"ratio": 1, "bidirectional": False, "keep_sink": False, "max_context_tokens": 48})
+    example = sac.encode([QA])[0]
+    ids = torch.tensor(sac.input_ids(example))
+    prompt = torch.tensor(example.prompt_ids)
+    big_l, n_prompt = len(ids), len(prompt)
+    memory = sac.compress([example])
+    assert memory.n_slots(0) == big_l
+    prefix = sac.decoder_prefix(memory, [example])
     embed = sac.decoder.get_input_embeddings()
-    full = torch.cat([sac.mode_tokens[None, :1], embed(context), sac.mode_tokens[None, 1:2], embed(prompt)], 1)
-    want = sac.decoder(inputs_embeds=full).logits[:, n + 1:]
-    assert got.shape == want.shape
+    cache = cache_from_layers([(k[None], v[None]) for k, v in prefix.cache[0]])
+    tail = torch.cat([prefix.embeds[0], embed(prompt)])[None]
+    tail_positions = torch.cat([prefix.positions[0], torch.arange(big_l + 1, big_l + 1 + n_prompt)])[None]
+    got = sac.decoder(inputs_embeds=tail, position_ids=tail_positions, cache=cache).logits
+    tokens = embed(ids) + sac.anchor_embeddings[:big_l]       # anchor j = input token j at r = 1
+    full = torch.cat([tokens, sac.special_tokens[1:2], embed(prompt)])[None]
+    positions = torch.cat([torch.arange(1, big_l + 1), torch.tensor([big_l]),
+                           torch.arange(big_l + 1, big_l + 1 + n_prompt)])[None]
+    want = sac.decoder(inputs_embeds=full, position_ids=positions).logits[:, big_l:]
+    assert got.shape == want.shape == (1, 1 + n_prompt, sac.decoder.config.vocab_size)
     torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
 
 
 @torch.no_grad()
-def test_memory_holds_anchor_keys_and_values_and_generation_is_consistent(tiny_lm_dir):
+def test_pretraining_loss_is_the_mean_of_the_ae_and_lm_losses(tiny_lm_dir):
     sac = build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {"ratio": 4, "max_context_tokens": 48})
-    context = sac.tokenize(TEXT, 48)
-    n = context.shape[1]
-    memory = sac.compress(context)
-    assert memory.positions[0].tolist() == [0] + anchor_positions(n, 48, 4)
-    assert memory.n_context_tokens == n
-    config = sac.decoder.config
-    head_dim = config.hidden_size // config.num_attention_heads
-    assert memory.nbytes() == config.num_hidden_layers * 2 * config.num_key_value_heads * memory.n_slots * head_dim * 4
-    prompt = sac.tokenize(" Paris")
-    generated = sac.generate(memory, prompt, max_new_tokens=6, eos_token_id=None)
-    ids = prompt
-    for token in generated:        # the incremental decode must equal re-running the whole prompt each step
-        assert int(sac.decoder_forward(memory, ids).logits[0, -1].argmax()) == token
-        ids = torch.cat([ids, ids.new_tensor([[token]])], dim=1)
+    batch = sac.encode([continuation(0), QA, continuation(1)])
+    memory = sac.compress(batch)
+    lm = teacher_forced_nll(sac.decoder, sac.decoder_prefix(memory, batch), [e.prompt_ids for e in batch],
+                            [e.target_ids for e in batch], [e.loss_start for e in batch])
+    rows = [0, 2]
+    ae_prefix = Prefix([sac.special_tokens[0:1]] * 2, [torch.tensor([0])] * 2, [1, 1],
+                       cache=[memory.cache[r] for r in rows])
+    ae = teacher_forced_nll(sac.decoder, ae_prefix, [[], []],
+                            [sac.input_ids(batch[r]) + [sac.tokenizer.eos_token_id] for r in rows])
+    want = torch.stack([(lm[0] + ae[0]) / 2, lm[1], (lm[2] + ae[1]) / 2]).mean()
+    assert float(sac.training_loss(batch)) == pytest.approx(float(want), abs=1e-6)
+    lm_only = build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {"ratio": 4, "max_context_tokens": 48,
+                                                                 "pretrain_objective": "lm"})
+    assert float(lm_only.training_loss(batch)) == pytest.approx(float(lm.mean()), abs=1e-6)
 
 
-def test_sac_rejects_fractional_ratio(tiny_lm_dir):
+def test_sac_rejects_fractional_ratio_and_unknown_objective(tiny_lm_dir):
     with pytest.raises(DatacompError, match="ratio must be a whole number"):
         build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {"ratio": 2.5})
+    with pytest.raises(DatacompError, match="pretrain_objective"):
+        build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {"pretrain_objective": "ae"})
