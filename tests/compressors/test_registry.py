@@ -22,29 +22,28 @@ def test_save_load_round_trip(method, tiny_lm_pair, tmp_path):
         encoder = decoder  # SAC's compressor is a copy of the decoder LM
     compressor = build_compressor(method, encoder, decoder, {"ratio": 4, "max_context_tokens": 40})
     optimizer = torch.optim.SGD([p for p in compressor.parameters() if p.requires_grad], lr=0.5)
-    compressor.training_loss(EXAMPLE).backward()
+    compressor.training_loss(compressor.encode([EXAMPLE])).backward()
     optimizer.step()   # move every trainable parameter away from its initial value
     compressor.eval()
     save_compressor(compressor, tmp_path / "saved")
     assert json.loads((tmp_path / "saved" / "compressor.json").read_text())["method"] == method
     loaded = load_compressor(tmp_path / "saved")
     assert type(loaded) is type(compressor) and loaded.config == compressor.config
-    encoded = compressor.encode_example(EXAMPLE)
+    batch = compressor.encode([EXAMPLE])
     with torch.no_grad():
-        before = compressor.compress(encoded.context_ids, encoded.prompt_ids)
-        after = loaded.compress(encoded.context_ids, encoded.prompt_ids)
-        fresh = build_compressor(method, encoder, decoder, compressor.config).compress(
-            encoded.context_ids, encoded.prompt_ids)
-    assert after.n_context_tokens == before.n_context_tokens == encoded.context_ids.shape[1]
-    assert torch.equal(after.positions, before.positions)
-    tensors = lambda m: [m.embeddings] if m.embeddings is not None else [  # noqa: E731
-        t for layer in m.past_key_values.layers for t in (layer.keys, layer.values)]
+        before = compressor.compress(batch)
+        after = loaded.compress(batch)
+        fresh = build_compressor(method, encoder, decoder, compressor.config).compress(batch)
+    assert after.n_context_tokens == before.n_context_tokens == [len(batch[0].context_ids)]
+    assert torch.equal(after.positions[0], before.positions[0])
+    tensors = lambda m: [m.embeddings[0]] if m.embeddings is not None else [  # noqa: E731
+        t for kv in m.cache[0] for t in kv]
     for a, b in zip(tensors(before), tensors(after)):
         assert torch.equal(a, b)
     assert any(not torch.equal(a, b) for a, b in zip(tensors(before), tensors(fresh))), "training changed nothing"
-    assert before.nbytes() == after.nbytes() > 0
+    assert before.nbytes(0) == after.nbytes(0) > 0
     with torch.no_grad():
-        assert loaded.predict(EXAMPLE, 4).token_ids == compressor.predict(EXAMPLE, 4).token_ids
+        assert loaded.predict(batch, 4)[0].token_ids == compressor.predict(batch, 4)[0].token_ids
 
 
 def test_registry_errors(tiny_lm_dir, tmp_path):
