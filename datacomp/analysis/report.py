@@ -22,10 +22,10 @@ from datacomp.analysis import guidelines as gl
 from datacomp.analysis import stats
 from datacomp.analysis.formatting import fmt
 from datacomp.errors import DatacompError
+from datacomp.evaluation.baselines import is_baseline, is_budgeted
 from datacomp.store import Store
 from datacomp.store.runs import environment, record_run, to_jsonable
 
-BASELINES = ("full", "none", "truncate", "drop")
 METRICS = ("f1", "em", "bleu", "nll_reduction")  # nll_reduction: 1 - target_nll / none's, per example
 
 
@@ -195,11 +195,11 @@ def _methods_table(examples: list[dict[str, Any]], metric: str, confidence: floa
     baseline_by_example: dict[tuple, list[float]] = defaultdict(list)
     groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for row in examples:
-        if row["system"] in BASELINES:
+        if is_baseline(row["system"]):
             if row[metric] is not None:
                 baseline_by_example[(row["system"], row["compressor_id"], row["example_id"])].append(row[metric])
                 baseline_by_example[(row["system"], None, row["example_id"])].append(row[metric])
-            ratio = row["ratio_target"] if row["system"] in ("truncate", "drop") else None
+            ratio = row["ratio_target"] if is_budgeted(row["system"]) else None
             groups[("baseline", row["system"], row["system"], ratio)].append(row)
         else:
             groups[("compressor", row["system"], row["compressor_method"] or row["method"],
@@ -213,7 +213,7 @@ def _methods_table(examples: list[dict[str, Any]], metric: str, confidence: floa
                  "mean": quality["mean"], "ci_low": quality["ci_low"], "ci_high": quality["ci_high"],
                  "n": quality["n"], "compress_ms": stats.describe([r["compress_ms"] for r in rows])["median"],
                  "full_mean": None, "none_mean": None, "gain": None}
-        if kind == "compressor" or system in ("truncate", "drop"):
+        if kind == "compressor" or is_budgeted(system):
             keys = {(r["compressor_id"] if kind == "compressor" else None, r["example_id"]) for r in rows}
             full = [v for c, e in keys for v in baseline_by_example.get(("full", c, e), [])]
             none = [v for c, e in keys for v in baseline_by_example.get(("none", c, e), [])]
@@ -254,7 +254,7 @@ def _ratio_series(examples: list[dict[str, Any]], table: list[dict[str, Any]], m
     for row in examples:
         if row["system"] in ("full", "none") or row[metric] is None:
             continue
-        name = row["system"] if row["system"] in BASELINES else (row["compressor_method"] or row["method"])
+        name = row["system"] if is_baseline(row["system"]) else (row["compressor_method"] or row["method"])
         ratio = row["ratio_target"] if row["ratio_target"] is not None else row["compressor_ratio"]
         if ratio is not None:
             groups[(name, ratio)].append(row)

@@ -1,10 +1,16 @@
-"""Context compressors: one interface (base.py), one file per method, one registry.
+"""Context compressors: one interface (base.py), one file per method, one registry, one batched engine.
 
-- base.py: ``Memory`` (soft embeddings or per-layer K/V slots), ``Compressor`` (compress / decoder_forward /
-  generate / training_loss / encode_example / predict), ``CompressorConfig``.
-- autoencoder.py (ICAE style), sac.py (semantic anchors), comi.py (COMI and the ``meanpool`` baseline).
-- registry.py: ``REGISTRY``, ``build_compressor``, ``save_compressor`` / ``load_compressor``.
-- train.py: ``train_compressor`` / ``train_stages`` with resumable checkpoints.
-- lora.py: peft LoRA injection and new-token initialisation shared by the methods.
+- batch.py: ``encode_example`` (the one place task examples become ids: context, prompt, query, target,
+  loss start) and ``EncodedExample``.
+- decoding.py: the only code that runs a decoder: ``Prefix``, ``teacher_forced_nll``, ``nll_and_greedy``
+  (one prefill, one KV cache per batch, per-row eos), ``token_prefix`` for text baselines.
+- base.py: ``Memory`` (per row: soft embeddings or per-layer K/V slots), ``Compressor`` (compress /
+  decoder_prefix / training_loss / predict on batches; models are handed in), ``CompressorConfig``.
+- autoencoder.py (ICAE style, multi-span), sac.py (semantic anchors), comi.py + comi_groups.py (COMI and
+  the ``meanpool`` baseline).
+- registry.py: ``REGISTRY``, ``build_compressor`` (loads the models once), ``save_compressor`` /
+  ``load_compressor``.
+- train.py: ``train_compressor`` / ``train_stages``: micro-batches, mixed precision, resumable checkpoints.
+- lora.py: peft LoRA injection, adapter switching and new-token initialisation shared by the methods.
 - example.py: ``TaskExample``; tasks.py: task data; training_run.py: ``datacomp train`` on the store.
 """

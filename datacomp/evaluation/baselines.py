@@ -29,6 +29,21 @@ from typing import Sequence
 
 BASELINES = ("full", "none", "truncate", "drop", "selective")
 BUDGETED = ("truncate", "drop", "selective")  # the baselines that a ratio constrains
+TUNED_SUFFIX = "@tuned"  # a baseline run through a decoder-tuning compressor's own decoder (systems.py)
+
+
+def base_name(system: str) -> str:
+    """``truncate@tuned`` -> ``truncate``; any other name unchanged."""
+    return system[:-len(TUNED_SUFFIX)] if system.endswith(TUNED_SUFFIX) else system
+
+
+def is_baseline(system: str) -> bool:
+    return base_name(system) in BASELINES
+
+
+def is_budgeted(system: str) -> bool:
+    """A baseline whose kept tokens depend on the ratio (not full / none)."""
+    return base_name(system) in BUDGETED
 
 
 def budget_tokens(n_tokens: int, ratio: float) -> int:

@@ -23,8 +23,8 @@ from typing import Any
 
 from datacomp.compressors.example import TaskExample
 from datacomp.errors import DatacompError
-from datacomp.evaluation.baselines import BASELINES
-from datacomp.evaluation.systems import TUNED_SUFFIX, Output, baseline_systems, batch_outputs
+from datacomp.evaluation.baselines import BASELINES, TUNED_SUFFIX
+from datacomp.evaluation.systems import Output, baseline_systems, batch_outputs
 from datacomp.evaluation.metrics import (
     compression_gain,
     corpus_bleu,

@@ -16,10 +16,16 @@ from typing import Any, Sequence
 
 from datacomp.compressors.batch import EncodedExample
 from datacomp.compressors.decoding import nll_and_greedy, token_prefix, token_surprisal
-from datacomp.evaluation.baselines import budget_tokens, embedding_bytes, kept_positions, start_token_id
+from datacomp.evaluation.baselines import (
+    TUNED_SUFFIX,
+    base_name,
+    budget_tokens,
+    embedding_bytes,
+    kept_positions,
+    start_token_id,
+)
 from datacomp.evaluation.latency import Stopwatch, to_ms
 
-TUNED_SUFFIX = "@tuned"
 TUNED_BASELINES = ("full", "none", "truncate")
 
 
@@ -73,7 +79,7 @@ def baseline_outputs(setup, system: str, examples: Sequence, encoded: Sequence[E
                      budgets: Sequence[int], max_new_tokens: int, seed: int,
                      surprisal: Sequence[Sequence[float]] | None) -> list[Output]:
     """One baseline on a batch, on the plain decoder (or the tuned one for ``<name>@tuned``)."""
-    name, tuned = (system[:-len(TUNED_SUFFIX)], True) if system.endswith(TUNED_SUFFIX) else (system, False)
+    name, tuned = base_name(system), system.endswith(TUNED_SUFFIX)
     decoder = setup.decoder
     selecting, decoding = Stopwatch(setup.precision.device), Stopwatch(setup.precision.device)
     with selecting.time():

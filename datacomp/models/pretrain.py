@@ -78,20 +78,11 @@ class PretrainConfig:
             raise DatacompError(f"validation_fraction must lie in (0, 1), got {self.validation_fraction}")
 
 
-def native_bf16() -> bool:
-    """True where the CPU computes bf16 natively (AVX512-BF16 / AMX); elsewhere bf16 is emulated and slower."""
-    import torch
-
-    if torch.cuda.is_available():
-        return torch.cuda.is_bf16_supported()
-    capability = str(torch.backends.cpu.get_cpu_capability()).upper()
-    return "BF16" in capability or "AMX" in capability
-
-
 def resolve_precision(precision: str) -> str:
-    if precision == "auto":
-        return "bf16" if native_bf16() else "fp32"
-    return precision
+    """auto -> bf16 or fp32 by models/precision.py (the rule compressor training and evaluation use too)."""
+    from datacomp.models.precision import resolve_precision as resolve
+
+    return resolve(precision).name
 
 
 def learning_rate(step: int, total: int | None, config: PretrainConfig, progress: float | None = None) -> float:
@@ -264,14 +255,9 @@ def _tokenizer_texts(texts, mixture: dict[str, float], budget: int) -> list[str]
 
 
 def _autocast(precision: str):
-    import contextlib
+    from datacomp.models.precision import resolve_precision as resolve
 
-    import torch
-
-    if precision == "bf16":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-        return torch.autocast(device_type=device, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+    return resolve(precision).autocast()
 
 
 def _train(model, sampler: MixtureSampler, config: PretrainConfig, precision: str, vocab_size: int):

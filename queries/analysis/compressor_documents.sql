@@ -25,8 +25,7 @@ WITH score_setting AS (
     SELECT e.compressor_id, e.doc_id, avg(e.f1) AS f1, avg(e.em) AS em, avg(e.bleu) AS bleu,
            avg(e.nll_reduction) AS nll_reduction, avg(e.ratio_actual) AS ratio_actual, count(*) AS n_examples
     FROM evaluations_scored e
-    WHERE e.task = $task AND e.system NOT IN ('full', 'none', 'truncate', 'drop')
-      AND e.compressor_id IS NOT NULL AND e.doc_id IS NOT NULL
+    WHERE e.task = $task AND e.system = e.compressor_id AND e.doc_id IS NOT NULL
     GROUP BY e.compressor_id, e.doc_id
 )
 SELECT q.compressor_id, c.method, c.ratio, c.encoder_id, c.decoder_id,

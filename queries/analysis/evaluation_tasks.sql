@@ -1,7 +1,7 @@
 -- Tasks with evaluations: compressor rows, baseline rows and distinct documents.
 SELECT task,
-       count(*) FILTER (WHERE system NOT IN ('full', 'none', 'truncate', 'drop')) AS n_compressor_rows,
-       count(*) FILTER (WHERE system IN ('full', 'none', 'truncate', 'drop')) AS n_baseline_rows,
+       count(*) FILTER (WHERE system = compressor_id) AS n_compressor_rows,
+       count(*) FILTER (WHERE system IS DISTINCT FROM compressor_id) AS n_baseline_rows,
        count(DISTINCT doc_id) AS n_docs,
        count(DISTINCT compressor_id) AS n_compressors
 FROM evaluations

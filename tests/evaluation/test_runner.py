@@ -233,3 +233,20 @@ def test_evaluate_from_the_store_with_a_corpus_name(store, tiny_lm_dir):
     assert budgets == [(4,)]                                             # ceil(16 / 4)
     bigger = evaluate(store, EvalConfig(**{**config.__dict__, "limit": 3}))
     assert bigger.eval_id == summary.eval_id and bigger.n_rows_written == 5   # only the new example
+
+
+def test_results_query_counts_every_non_compressor_system_as_a_baseline(store):
+    """selective and the @tuned baselines are baselines in `store results` (system = its own name, no
+    ratio for full / none), the compressor's rows are the compressor's; none counted twice."""
+    store.run("compressors/upsert", {"compressor_id": "c", "method": "comi", "ratio": 4.0, "encoder_id": "e",
+                                     "decoder_id": "d", "train_slice": "s", "checkpoint": "/x", "config": "{}",
+                                     "train_info": '{"seconds": 3.0, "steps": 5}', "run_id": "r"})
+    for system in ("c", "full", "none", "selective", "full@tuned", "none@tuned", "truncate@tuned"):
+        for i in range(2):
+            insert(store, system, f"q{i}", 0.5, 0.0)
+    rows = {r["system"]: r for r in store.rows("evaluation/results", {"task": "qa"})}
+    assert set(rows) == {"c", "full", "none", "selective", "full@tuned", "none@tuned", "truncate@tuned"}
+    assert rows["c"]["method"] == "comi" and rows["c"]["train_steps"] == 5
+    assert rows["selective"]["method"] == "selective" and rows["selective"]["train_steps"] is None
+    assert rows["full@tuned"]["ratio_target"] is None and rows["truncate@tuned"]["ratio_target"] == 4.0
+    assert all(r["n"] == 2 for r in rows.values())
