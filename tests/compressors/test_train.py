@@ -130,3 +130,45 @@ def test_stages_resume_after_the_first_stage(tiny_lm_dir, tmp_path):
     assert [r.resumed_from for r in resumed] == [3, 2]
     assert [r.losses for r in resumed] == [r.losses for r in reference]
     _assert_same_params(_params(fresh), _params(straight))
+
+
+def test_gradient_accumulation_over_micro_batches_is_the_same_run(tiny_lm_dir):
+    """batch 3 in micro-batches of 1 (one forward per example) and in one forward of 3: the same loss curve
+    and parameters (fp32), up to float summation order. reconstruction_share 0: the objective draw would
+    otherwise follow the micro-batch order."""
+    options = {**OPTIONS, "reconstruction_share": 0.0}
+    runs = []
+    for micro in (1, 3):
+        compressor = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, options)
+        result = train_compressor(compressor, EXAMPLES, TrainConfig(**{**TRAIN, "batch_size": 3, "micro_batch": micro}))
+        runs.append((result.losses, _params(compressor)))
+    (losses_1, params_1), (losses_3, params_3) = runs
+    assert losses_1 == pytest.approx(losses_3, abs=1e-5)
+    for name in params_1:
+        torch.testing.assert_close(params_1[name], params_3[name], atol=1e-5, rtol=1e-4)
+
+
+def test_micro_batch_probe_halves_on_out_of_memory(tiny_lm_dir, monkeypatch):
+    from datacomp.compressors.train import probe_micro_batch
+
+    compressor = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, OPTIONS)
+    encoded = compressor.encode(EXAMPLES * 6)
+    real = type(compressor).training_loss
+    tried = []
+
+    def fits_three(self, batch):
+        tried.append(len(batch))
+        if len(batch) > 3:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real(self, batch)
+
+    monkeypatch.setattr(type(compressor), "training_loss", fits_three)
+    assert probe_micro_batch(compressor, encoded, 12) == 3 and tried == [12, 6, 3]
+    assert all(p.grad is None for p in compressor.parameters())     # the probe leaves no gradients behind
+
+    def broken(self, batch):
+        raise RuntimeError("shape mismatch")
+
+    monkeypatch.setattr(type(compressor), "training_loss", broken)
+    with pytest.raises(RuntimeError, match="shape mismatch"):      # only out-of-memory is retried
+        probe_micro_batch(compressor, encoded, 12)
