@@ -39,8 +39,8 @@ def train(
     learning_rate: Annotated[Optional[float], typer.Option("--learning-rate", help="Default: 1e-3 for models under "
                                                            "20M parameters, else 1e-4.")] = None,
     schedule: Annotated[str, typer.Option("--schedule", help="constant | cosine (after warmup).")] = "constant",
-    dtype: Annotated[str, typer.Option("--dtype", help="auto | bf16 | fp16 | fp32 (auto: bf16 on GPUs and on "
-                                       "CPUs with AMX, else fp32).")] = "auto",
+    dtype: Annotated[str, typer.Option("--dtype", help="auto | bf16 | fp16 | fp32 (auto: bf16 on GPUs that "
+                                       "support it, fp16 on older ones, fp32 on CPUs).")] = "auto",
     context_tokens: Annotated[Optional[int], typer.Option("--context-tokens", help="Decoder tokens per context "
                                                           "(default: the model's window, at most 512).")] = None,
     pretrain_steps: Annotated[int, typer.Option("--pretrain-steps", help="Steps on the slice's continuation "

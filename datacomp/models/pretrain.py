@@ -61,7 +61,7 @@ class PretrainConfig:
     eval_tokens: int = 32_768  # per domain: tokens scored for validation perplexity (and unigram)
     eval_domains: list[str] | None = None  # None = every domain in the store with validation documents
     tokenizer_chars: int = 4_000_000  # text the tokenizer is trained on, split by mixture weight
-    precision: str = "auto"  # auto = bf16 autocast where the CPU has native bf16, else fp32
+    precision: str = "auto"  # models/precision.py: auto = bf16 on GPUs, fp32 on CPUs (bf16 measured no faster)
     threads: int | None = None  # torch threads; None = torch's default (all cores)
     out: str | None = None  # model folder; None = <store folder>/models/<name>
 
