@@ -99,6 +99,9 @@ def evaluate(
     batch_size: Annotated[int, typer.Option("--batch-size", help="Examples per batch (results do not "
                                             "depend on it).")] = 8,
     dtype: Annotated[str, typer.Option("--dtype", help="auto | bf16 | fp16 | fp32.")] = "auto",
+    prompt_format: Annotated[str, typer.Option("--prompt-format", help="auto | plain | chat, for --compressor "
+                                               "none (a compressor uses its own; auto = chat for qa and "
+                                               "span-recall when the tokenizer has a chat template).")] = "auto",
     baselines: Annotated[str, typer.Option(
         "--baselines", help="Comma-separated subset of full,none,truncate,drop,selective to run beside the "
                             "compressor ('' = no baseline); gains need full and none.")] = "full,none,truncate,drop,selective",
@@ -114,7 +117,7 @@ def evaluate(
     config = EvalConfig(compressor=compressor, decoder=decoder, slice=slice_name, task=task, baselines=chosen,
                         qa_file=str(qa_file) if qa_file else None, limit=limit or None,
                         context_tokens=context_tokens, ratio=ratio, max_new_tokens=max_new_tokens, seed=seed,
-                        batch_size=batch_size, dtype=dtype)
+                        batch_size=batch_size, dtype=dtype, prompt_format=prompt_format)
     with open_store(db) as store:
         summary = run_evaluate(store, config)
     if as_json:

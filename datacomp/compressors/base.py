@@ -70,6 +70,7 @@ class CompressorConfig:
     decoder_bos: bool = True       # soft-prompt decoders read BOS first when the tokenizer has one
     continuation_eos: bool = True  # append eos to continuation targets (ICAE's LM objective does not)
     continuation_loss_skip: int = 0  # leading continuation target tokens without loss (ICAE: 8)
+    prompt_format: str = "auto"    # prompts.py: chat template for qa/span-recall on instruct tokenizers, else plain
 
 
 @dataclasses.dataclass
@@ -108,12 +109,15 @@ class Compressor(torch.nn.Module):
         raise NotImplementedError
 
     def decoder_prefix(self, memory: Memory, batch: Sequence[EncodedExample]) -> Prefix:
-        """Soft-prompt methods: [BOS] then the memory embeddings, at positions 0, 1, ..."""
+        """Soft-prompt methods: [BOS], the preamble (a chat template's head), then the memory embeddings,
+        at positions 0, 1, ..."""
         embeds, positions, nexts = [], [], []
-        bos = self.bos_embedding()
+        embed = self.decoder.get_input_embeddings()
         for row, slots in enumerate(memory.embeddings):
-            if bos is not None:
-                slots = torch.cat([bos.to(slots.dtype), slots], dim=0)
+            head = self.decoder_head_ids(batch[row])
+            if head:
+                ids = torch.tensor(head, dtype=torch.long, device=embed.weight.device)
+                slots = torch.cat([embed(ids).to(slots.dtype), slots], dim=0)
             embeds.append(slots)
             positions.append(torch.arange(slots.shape[0], device=slots.device))
             nexts.append(int(slots.shape[0]))
@@ -123,13 +127,14 @@ class Compressor(torch.nn.Module):
     def encode(self, examples: Sequence) -> list[EncodedExample]:
         return encode_examples(examples, self.tokenizer, self.config)
 
-    def bos_embedding(self) -> torch.Tensor | None:
-        """(1, hidden) decoder embedding of BOS when the config and the tokenizer call for it."""
+    def decoder_head_ids(self, example: EncodedExample) -> list[int]:
+        """The tokens the decoder reads before the memory: BOS (``decoder_bos``, when the tokenizer has one
+        and the preamble does not already start with it), then the example's preamble."""
         bos = self.tokenizer.bos_token_id
-        if not self.config.decoder_bos or bos is None:
-            return None
-        embed = self.decoder.get_input_embeddings()
-        return embed(torch.tensor([int(bos)], device=embed.weight.device))
+        head = list(example.preamble_ids)
+        if self.config.decoder_bos and bos is not None and head[:1] != [int(bos)]:
+            head = [int(bos)] + head
+        return head
 
     @property
     def eos_token_id(self) -> int | None:

@@ -11,7 +11,9 @@ a text holding a special-token string is the same ids everywhere). Every method 
   itself. eos is appended except to continuation targets when ``continuation_eos`` is off (ICAE's
   LM objective: the text goes on, it does not end);
 - ``loss_start``: the first target token that carries loss (ICAE leaves the first 8 tokens of a
-  continuation without loss: they depend on the cut more than on the memory).
+  continuation without loss: they depend on the cut more than on the memory);
+- ``preamble_ids``: what the decoder reads before the context or memory (the chat template's head in the
+  ``chat`` prompt format, prompts.py; empty in ``plain``).
 """
 
 from __future__ import annotations
@@ -32,19 +34,28 @@ class EncodedExample:
     target_ids: list[int]
     loss_start: int = 0
     n_context_available: int = 0
+    preamble_ids: list[int] = dataclasses.field(default_factory=list)
 
     @property
     def length(self) -> int:
         """What bucketing sorts by: the tokens a compressor reads plus those its decoder reads."""
-        return len(self.context_ids) + len(self.prompt_ids) + len(self.target_ids)
+        return len(self.context_ids) + len(self.preamble_ids) + len(self.prompt_ids) + len(self.target_ids)
 
 
 def encode_example(example, tokenizer, max_context_tokens: int, max_target_tokens: int,
-                   continuation_eos: bool = True, continuation_loss_skip: int = 0) -> EncodedExample:
+                   continuation_eos: bool = True, continuation_loss_skip: int = 0,
+                   prompt_format: str = "plain") -> EncodedExample:
+    from datacomp.compressors.prompts import chat_parts, chat_question, resolve_format
     from datacomp.models.tokenizer import tokenize_texts
 
+    chat = resolve_format(prompt_format, tokenizer, example.task) == "chat"
+    prompt_text = chat_question(example.question) if chat else example.prompt
     context_all, prompt, question, target = tokenize_texts(
-        tokenizer, [example.context, example.prompt, example.question, example.target])
+        tokenizer, [example.context, prompt_text, example.question, example.target])
+    preamble: list[int] = []
+    if chat:
+        preamble, tail = chat_parts(tokenizer)
+        prompt = prompt + tail
     context = context_all[:max_context_tokens]
     if not context:
         raise DatacompError(f"example {example.example_id}: field 'context' is empty")
@@ -61,13 +72,13 @@ def encode_example(example, tokenizer, max_context_tokens: int, max_target_token
     elif eos is not None:
         target = target + [int(eos)]
     return EncodedExample(example.example_id, example.task, context, prompt, question, target, loss_start,
-                          len(context_all))
+                          len(context_all), list(preamble))
 
 
 def encode_examples(examples: Sequence, tokenizer, config) -> list[EncodedExample]:
     """Every example encoded with a compressor config's limits and target rules."""
     return [encode_example(example, tokenizer, config.max_context_tokens, config.max_target_tokens,
-                           getattr(config, "continuation_eos", True), getattr(config, "continuation_loss_skip", 0))
+                           config.continuation_eos, config.continuation_loss_skip, config.prompt_format)
             for example in examples]
 
 

@@ -267,14 +267,18 @@ def _greedy_loop(decoder, cache, key_valid: torch.Tensor, logits: torch.Tensor, 
     return generated
 
 
-def token_prefix(decoder, rows: Sequence[Sequence[int]], start_token_id: int | None) -> Prefix:
-    """The prefix of a text baseline: the kept context tokens embedded at positions 0.. (after a start
-    token at position 0 when ``start_token_id`` is given, e.g. the tokenizer's BOS)."""
+def token_prefix(decoder, rows: Sequence[Sequence[int]], start_token_id: int | None,
+                 preambles: Sequence[Sequence[int]] | None = None) -> Prefix:
+    """The prefix of a text baseline: a start token (e.g. the tokenizer's BOS, when given and the preamble
+    does not already start with it), the row's preamble, then its kept context tokens, at positions 0.."""
     embed = decoder.get_input_embeddings()
     device = embed.weight.device
     embeds, positions, nexts = [], [], []
-    for ids in rows:
-        ids = ([start_token_id] if start_token_id is not None else []) + list(ids)
+    for row, ids in enumerate(rows):
+        head = list(preambles[row]) if preambles is not None else []
+        if start_token_id is not None and head[:1] != [start_token_id]:
+            head = [start_token_id] + head
+        ids = head + list(ids)
         tensor = torch.tensor(ids, dtype=torch.long, device=device)
         embeds.append(embed(tensor))
         positions.append(torch.arange(len(ids), device=device))

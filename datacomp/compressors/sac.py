@@ -137,7 +137,12 @@ class SAC(Compressor):
         targets = tuple(t.strip() for t in config.lora_targets.split(",") if t.strip()) or None
         self.compressor = add_lora(encoder, config.lora_rank, config.lora_alpha, targets)
         self.decoder = freeze(decoder)
-        longest_chunk = min(config.chunk_tokens, len(self.input_head) + config.max_context_tokens)
+        from datacomp.compressors.prompts import chat_parts, resolve_format
+
+        head = len(self.input_head)
+        if resolve_format(config.prompt_format, tokenizer, "qa") == "chat":
+            head = max(head, len(chat_parts(tokenizer)[0]) + 1)
+        longest_chunk = min(config.chunk_tokens, head + config.max_context_tokens)
         self.max_anchors = len(chunk_anchor_positions(longest_chunk, config.chunk_tokens, self.stride)[0])
         hidden = encoder.config.hidden_size
         self.anchor_embeddings = torch.nn.Parameter(0.02 * torch.randn(self.max_anchors, hidden))
@@ -148,8 +153,16 @@ class SAC(Compressor):
 
     # ---- compressor ---------------------------------------------------------------------------------
     def input_ids(self, example: EncodedExample) -> list[int]:
-        """The compressor's input: [BOS] + prefix + context (at positions 1..L)."""
-        return self.input_head + list(example.context_ids)
+        """The compressor's input: [BOS] + prefix + context (at positions 1..L). With a preamble (the chat
+        template's head, prompts.py) the preamble replaces the prefix, after BOS unless it starts with it:
+        SAC's decoder reads only the anchors and [LM], so the template's head must reach it through them."""
+        if not example.preamble_ids:
+            return self.input_head + list(example.context_ids)
+        bos = self.tokenizer.bos_token_id
+        head = list(example.preamble_ids)
+        if bos is not None and head[:1] != [int(bos)]:
+            head = [int(bos)] + head
+        return head + list(example.context_ids)
 
     def compress(self, batch: Sequence[EncodedExample]) -> Memory:
         """Every chunk of every row in one compressor forward; per row, every layer's K/V at its anchors."""

@@ -53,6 +53,7 @@ class EvalConfig:
     limit: int | None = 50            # examples evaluated (a prefix, in slice order): CPU-sized default
     batch_size: int = 8               # examples per batch (length-sorted); results do not depend on it
     dtype: str = "auto"               # models/precision.py: auto | bf16 | fp16 | fp32
+    prompt_format: str = "auto"       # compressors/prompts.py, for --compressor none (else the compressor's own)
     context_tokens: int | None = None  # default: the compressor's max_context_tokens, else 128
     ratio: float | None = None        # budget ratio with compressor "none" (default 4); else the compressor's
     baselines: tuple[str, ...] = BASELINES
@@ -92,6 +93,7 @@ class EvalSetup:
     skipped: dict[str, int] = dataclasses.field(default_factory=dict)
     source_hash: str | None = None     # content hash of the QA file, if any
     precision: Any = None              # models.precision.Precision the systems run in (default fp32 CPU)
+    prompt_format: str = "plain"       # how baselines-only runs put the prompt (a compressor uses its own)
 
     def __post_init__(self):
         if self.precision is None:
@@ -160,8 +162,15 @@ def evaluation_id(config: EvalConfig, setup: EvalSetup, max_new_tokens: int) -> 
         "span_words": config.span_words, "answer_words": config.answer_words,
         "continuation_tokens": config.continuation_tokens,
         "windows_per_document": config.windows_per_document, "seed": config.seed,
-        "precision": setup.precision.name, "engine": 2,
+        "precision": setup.precision.name, "engine": 2, "prompt_format": resolved_prompt_format(setup, config.task),
     })
+
+
+def resolved_prompt_format(setup: EvalSetup, task: str) -> str:
+    from datacomp.compressors.prompts import resolve_format
+
+    wanted = setup.compressor.config.prompt_format if setup.compressor is not None else setup.prompt_format
+    return resolve_format(wanted, setup.tokenizer, task)
 
 
 def score_output(example: TaskExample, output: Output, answer_words: int) -> dict[str, Any]:
@@ -185,7 +194,8 @@ def encode_for_evaluation(setup: EvalSetup) -> list:
 
     if setup.compressor is not None:
         return setup.compressor.encode(setup.examples)
-    config = CompressorConfig(max_context_tokens=setup.context_tokens, max_target_tokens=setup.context_tokens)
+    config = CompressorConfig(max_context_tokens=setup.context_tokens, max_target_tokens=setup.context_tokens,
+                              prompt_format=setup.prompt_format)
     return encode_examples(setup.examples, setup.tokenizer, config)
 
 
@@ -212,6 +222,7 @@ def run_evaluation(store, config: EvalConfig, setup: EvalSetup) -> EvalSummary:
     encoded = encode_for_evaluation(setup)
     written = 0
     with record_run(store, "evaluate", {**dataclasses.asdict(config), "eval_id": eval_id, "systems": systems,
+                                        "prompt_format_resolved": resolved_prompt_format(setup, config.task),
                                         "max_new_tokens": max_new_tokens, "precision": setup.precision.name},
                     seed=config.seed) as run:
         run.count("examples", len(setup.examples))
@@ -370,7 +381,8 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
     return EvalSetup(decoder=model, tokenizer=tokenizer, decoder_id=decoder.model_id, examples=data.examples,
                      context_tokens=context_tokens, ratio=ratio, eval_slice=eval_slice, compressor=compressor,
                      compressor_id=compressor_id, method=method, skipped=data.skipped,
-                     source_hash=file_hash(config.qa_file) if config.task == "qa" else None, precision=precision)
+                     source_hash=file_hash(config.qa_file) if config.task == "qa" else None, precision=precision,
+                     prompt_format=config.prompt_format)
 
 
 def default_context_tokens(model) -> int:

@@ -88,7 +88,7 @@ def baseline_outputs(setup, system: str, examples: Sequence, encoded: Sequence[E
                 for row, (x, e, budget) in enumerate(zip(examples, encoded, budgets))]
     with adapters(decoder, tuned), setup.precision.autocast(), decoding.time():
         prefix = token_prefix(decoder, [[e.context_ids[i] for i in positions] for e, positions in zip(encoded, kept)],
-                              start_token_id(setup.tokenizer))
+                              start_token_id(setup.tokenizer), [e.preamble_ids for e in encoded])
         nll, ids = nll_and_greedy(decoder, prefix, [e.prompt_ids for e in encoded], [e.target_ids for e in encoded],
                                   max_new_tokens, setup.tokenizer.eos_token_id)
     rows = len(encoded)

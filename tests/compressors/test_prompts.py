@@ -1,0 +1,69 @@
+"""Prompt formats: the chat template around the context for instruct decoders, control tokens only where
+the template puts them, and every system reading the same preamble."""
+
+import pytest
+import torch
+
+from datacomp.compressors.batch import encode_example
+from datacomp.compressors.example import TaskExample
+from datacomp.compressors.prompts import SHORT_ANSWER, chat_parts, resolve_format
+from datacomp.errors import DatacompError
+
+TEMPLATE = ("{% for m in messages %}<|endoftext|>{{ m['role'] }}\n{{ m['content'] }}<|endoftext|>\n{% endfor %}"
+            "{% if add_generation_prompt %}<|endoftext|>assistant\n{% endif %}")
+
+
+@pytest.fixture()
+def chat_tokenizer(tiny_lm_dir):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_lm_dir))
+    tokenizer.chat_template = TEMPLATE
+    return tokenizer
+
+
+def qa(question="Who won?"):
+    return TaskExample("q", "qa", "Denver beat Carolina.", "\n### Question:\nWho won?\n### Answer:\n", "Denver",
+                       ("Denver",), question=question)
+
+
+def test_resolution(chat_tokenizer, tiny_lm_dir):
+    from transformers import AutoTokenizer
+
+    plain = AutoTokenizer.from_pretrained(str(tiny_lm_dir))
+    assert resolve_format("auto", chat_tokenizer, "qa") == "chat"
+    assert resolve_format("auto", chat_tokenizer, "span-recall") == "chat"
+    assert resolve_format("auto", chat_tokenizer, "reconstruction") == "plain"   # only question tasks
+    assert resolve_format("auto", plain, "qa") == "plain"
+    with pytest.raises(DatacompError, match="the tokenizer has no chat template"):
+        resolve_format("chat", plain, "qa")
+    with pytest.raises(DatacompError, match="prompt_format 'fancy': choose one of auto, plain, chat"):
+        resolve_format("fancy", plain, "qa")
+
+
+def test_chat_layout_tokenizes_the_template_with_control_tokens_and_the_question_as_text(chat_tokenizer):
+    eos = chat_tokenizer.eos_token_id
+    row = encode_example(qa(), chat_tokenizer, 64, 8, prompt_format="chat")
+    head, tail = chat_parts(chat_tokenizer)
+    assert row.preamble_ids == head and head[0] == eos                      # "<|endoftext|>user\n" -> one id
+    assert chat_tokenizer.decode(head) == "<|endoftext|>user\n"
+    assert row.prompt_ids[-len(tail):] == tail and chat_tokenizer.decode(tail) == "<|endoftext|>\n<|endoftext|>assistant\n"
+    assert chat_tokenizer.decode(row.prompt_ids[:-len(tail)]) == f"\n\nQuestion: Who won?\n{SHORT_ANSWER}"
+    assert row.target_ids == chat_tokenizer("Denver", add_special_tokens=False)["input_ids"] + [eos]
+    sneaky = encode_example(qa("Who <|endoftext|> won?"), chat_tokenizer, 64, 8, prompt_format="chat")
+    assert eos not in sneaky.prompt_ids[:-len(tail)]                         # text, not a control token
+    plain = encode_example(qa(), chat_tokenizer, 64, 8, prompt_format="plain")
+    assert plain.preamble_ids == [] and chat_tokenizer.decode(plain.prompt_ids) == qa().prompt
+
+
+def test_baselines_and_soft_prompts_read_the_preamble_first(chat_tokenizer, tiny_lm_dir):
+    from datacomp.compressors.decoding import token_prefix
+    from datacomp.compressors.lora import load_lm
+
+    model, _ = load_lm(str(tiny_lm_dir))
+    row = encode_example(qa(), chat_tokenizer, 64, 8, prompt_format="chat")
+    prefix = token_prefix(model, [row.context_ids], start_token_id=chat_tokenizer.eos_token_id,
+                          preambles=[row.preamble_ids])
+    expected = model.get_input_embeddings()(torch.tensor(row.preamble_ids + row.context_ids))  # no second start
+    torch.testing.assert_close(prefix.embeds[0], expected)
+    assert prefix.next_position == [len(row.preamble_ids) + len(row.context_ids)]
