@@ -21,9 +21,10 @@ Tasks and their exact construction (all deterministic given the documents, the t
   are dropped, and a question with no gold answer left is skipped (counted, never silently).
 
 Windows are taken from the start of each document, non-overlapping, at most ``windows_per_document``
-per document; a window shorter than ``min_context_tokens`` is skipped (counted). Documents come in the
-slice's order (rank), or by doc_id for a corpus name; nothing is shuffled, so a curriculum keeps its order
-and ``max_examples`` takes a fixed prefix.
+per document; a window shorter than ``min_context_tokens`` is skipped (counted). With ``order="source"``
+documents come in the slice's order (rank), or by doc_id for a corpus name, so a curriculum keeps its
+order; evaluation uses ``order="hash"`` (sha256 of seed and doc_id / question id), so ``max_examples``
+draws reproducibly across the whole slice rather than taking its first documents.
 
 Prompt layout (SAC's): the decoder reads the context tokens (or the compressed memory in their place)
 followed by the example's prompt, e.g. "\\n### Question:\\n...\\n### Answer:\\n" (compressors/base.py).
@@ -63,7 +64,9 @@ class TaskDataConfig:
     span_words: int = 8              # long enough to be unique in a window, short enough to be a "question"
     answer_words: int = 4            # a short answer, like SQuAD's (mean about 3 words)
     seed: int = 0                    # span positions (and, in evaluation, token dropping)
-    max_examples: int | None = None  # a prefix of the examples, in document order
+    max_examples: int | None = None  # at most this many examples, taken in ``order``
+    order: str = "source"            # "source": slice rank / corpus doc_id / file order (curricula keep theirs);
+                                     # "hash": by sha256(seed:doc_id), a reproducible draw across the whole source
 
 
 @dataclasses.dataclass
@@ -124,8 +127,21 @@ def load_documents(store, name: str) -> list[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------- document tasks
+def hash_order(items: list, key, seed: int) -> list:
+    """``items`` sorted by sha256("<seed>:<key(item)>"): a fixed pseudo-random order independent of the
+    source's own (so a limit draws across every domain of a slice instead of taking its first rows)."""
+    return sorted(items, key=lambda item: hashlib.sha256(f"{seed}:{key(item)}".encode()).hexdigest())
+
+
+def ordered(items: list, key, config: TaskDataConfig) -> list:
+    if config.order not in ("source", "hash"):
+        raise DatacompError(f"task data order {config.order!r}: choose source or hash")
+    return hash_order(items, key, config.seed) if config.order == "hash" else items
+
+
 def document_examples(documents: Iterable[tuple[str, str]], tokenizer, config: TaskDataConfig) -> TaskData:
     """Reconstruction, continuation or span-recall examples from (doc_id, text) pairs."""
+    documents = ordered(list(documents), lambda d: d[0], config)
     if config.task not in ("reconstruction", "continuation", "span-recall"):
         raise DatacompError(f"task {config.task!r} is not built from documents; "
                             "choose reconstruction, continuation or span-recall (qa needs --qa-file)")
@@ -304,7 +320,7 @@ def qa_examples(items: Iterable[QAItem], tokenizer, config: TaskDataConfig) -> T
     """QA examples with contexts cut to ``context_tokens`` decoder tokens (answers outside dropped)."""
     data = TaskData(examples=[])
     cut_cache: dict[str, str] = {}
-    for item in items:
+    for item in ordered(list(items), lambda q: q.qid, config):
         if item.context not in cut_cache:
             cut_cache[item.context] = _cut_context(tokenizer, item.context, config.context_tokens)
         context = cut_cache[item.context]

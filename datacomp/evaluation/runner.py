@@ -50,7 +50,7 @@ class EvalConfig:
     slice: str | None = None          # slice (or corpus) name for document tasks; a label for qa
     task: str = "reconstruction"
     qa_file: str | None = None        # SQuAD v1.1 .json or MRQA .jsonl for task qa
-    limit: int | None = 50            # examples evaluated (a prefix, in slice order): CPU-sized default
+    limit: int | None = 50            # examples evaluated, drawn in hash order across the slice: CPU-sized default
     batch_size: int = 8               # examples per batch (length-sorted); results do not depend on it
     dtype: str = "auto"               # models/precision.py: auto | bf16 | fp16 | fp32
     prompt_format: str = "auto"       # compressors/prompts.py, for --compressor none (else the compressor's own)
@@ -162,7 +162,8 @@ def evaluation_id(config: EvalConfig, setup: EvalSetup, max_new_tokens: int) -> 
         "span_words": config.span_words, "answer_words": config.answer_words,
         "continuation_tokens": config.continuation_tokens,
         "windows_per_document": config.windows_per_document, "seed": config.seed,
-        "precision": setup.precision.name, "engine": 2, "prompt_format": resolved_prompt_format(setup, config.task),
+        "precision": setup.precision.name, "engine": 2, "order": "hash",
+        "prompt_format": resolved_prompt_format(setup, config.task),
     })
 
 
@@ -375,7 +376,8 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
     task_config = TaskDataConfig(task=config.task, context_tokens=context_tokens,
                                  windows_per_document=config.windows_per_document,
                                  continuation_tokens=config.continuation_tokens, span_words=config.span_words,
-                                 answer_words=config.answer_words, seed=config.seed, max_examples=config.limit)
+                                 answer_words=config.answer_words, seed=config.seed, max_examples=config.limit,
+                                 order="hash")
     data = build_task_data(task_config, tokenizer, store=store, source=config.slice, qa_file=config.qa_file)
     eval_slice = config.slice if config.task != "qa" else (config.slice or str(config.qa_file))
     return EvalSetup(decoder=model, tokenizer=tokenizer, decoder_id=decoder.model_id, examples=data.examples,

@@ -221,3 +221,28 @@ def test_extract_answer_per_task():
     assert extract_answer("span-recall", "one two three four five\nsix", 3) == "one two three"
     assert extract_answer("qa", "", 4) == ""
     assert extract_answer("reconstruction", "  line one\nline two \n", 4) == "line one\nline two"
+
+
+def test_hash_order_draws_across_the_source_reproducibly(tiny_lm_dir):
+    """A limit in hash order is not the first documents: it is a fixed draw (same seed, same examples), and a
+    larger limit extends it (the examples of the smaller one come first)."""
+    from transformers import AutoTokenizer
+
+    from datacomp.compressors.tasks import TaskDataConfig, document_examples, hash_order
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_lm_dir))
+    documents = [(f"{domain}-{i:02d}", f"{domain} document number {i} " * 8)
+                 for domain in ("code", "poetry") for i in range(20)]
+    def draw(limit, seed=0):
+        config = TaskDataConfig(task="reconstruction", context_tokens=16, min_context_tokens=8, max_examples=limit,
+                                seed=seed, order="hash")
+        return [e.doc_id for e in document_examples(documents, tokenizer, config).examples]
+    first = draw(10)
+    assert first == draw(10) and draw(20)[:10] == first
+    assert first != [d for d, _ in documents[:10]]                           # not the source's prefix
+    assert {d.split("-")[0] for d in first} == {"code", "poetry"}           # both halves of the source
+    assert draw(10, seed=1) != first
+    assert first == [d for d, _ in hash_order(documents, lambda d: d[0], 0)][:10]
+    prefix = TaskDataConfig(task="reconstruction", context_tokens=16, min_context_tokens=8, max_examples=3)
+    assert [e.doc_id for e in document_examples(documents, tokenizer, prefix).examples] == \
+        ["code-00", "code-01", "code-02"]                                    # source order: a curriculum's own
