@@ -110,6 +110,31 @@ def test_memory_layout_and_decoder_positions(tiny_lm_dir):
     assert with_sink.positions[0].tolist() == [0] + anchor_positions(big_l, 510, 4)
 
 
+@torch.no_grad()
+def test_keep_first_token_hands_over_the_bos_key_values_without_a_role_embedding(tiny_lm_dir):
+    options = {"ratio": 4, "max_context_tokens": 48}
+    plain = build_compressor("sac", tiny_lm_dir, tiny_lm_dir, options)
+    first = build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {**options, "keep_first_token": True})
+    first.load_trainable_state_dict(plain.trainable_state_dict())
+    example = plain.encode([QA])[0]
+    big_l = len(plain.input_ids(example))
+    with_first, without = first.compress([example]), plain.compress([example])
+    assert with_first.positions[0].tolist() == [1] + anchor_positions(big_l, 510, 4)
+    assert with_first.n_slots(0) == without.n_slots(0) + 1
+    for (k1, v1), (k2, v2) in zip(with_first.cache[0], without.cache[0]):
+        torch.testing.assert_close(k1[:, 1:], k2)           # the anchors are unchanged
+        torch.testing.assert_close(v1[:, 1:], v2)
+    # the first slot is BOS's own K/V: what a plain causal pass over the input gives at position 1 (layer 0
+    # keys depend only on the token and its position, the role embeddings are not added to it)
+    from datacomp.compressors.decoding import cache_layers, model_kwargs_cache, output_cache
+    from transformers import DynamicCache
+
+    ids = torch.tensor([plain.input_ids(example)[:1]])
+    out = first.compressor.model(input_ids=ids, position_ids=torch.tensor([[1]]), use_cache=True,
+                                 **model_kwargs_cache(DynamicCache()))
+    torch.testing.assert_close(with_first.cache[0][0][0][:, :1], cache_layers(output_cache(out))[0][0][0])
+
+
 def test_new_parameters_are_initialised_as_the_official_code(tiny_lm_dir):
     sac = build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {"ratio": 2, "max_context_tokens": 64})
     anchors = sac.anchor_embeddings.detach()
