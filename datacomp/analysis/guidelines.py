@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p, fmt_pct
-from datacomp.evaluation.baselines import is_budgeted
+from datacomp.evaluation.baselines import is_budgeted, is_tuned
 
 METRIC_NAMES = {"f1": "F1", "em": "exact match", "bleu": "BLEU",
                 "nll_reduction": "NLL reduction"}
@@ -235,7 +235,7 @@ def method_choice(rows: Sequence[dict[str, Any]], *, metric: str, scale: float) 
             continue
         if row["kind"] == "compressor":
             by_ratio.setdefault(row["ratio_target"], []).append(row)
-        elif is_budgeted(row["system"]):
+        elif is_budgeted(row["system"]) and not is_tuned(row["system"]):
             cheap.setdefault(row["ratio_target"], []).append(row)
     out = []
     for ratio, members in sorted(by_ratio.items()):

@@ -22,7 +22,7 @@ from datacomp.analysis import guidelines as gl
 from datacomp.analysis import stats
 from datacomp.analysis.formatting import fmt
 from datacomp.errors import DatacompError
-from datacomp.evaluation.baselines import is_baseline, is_budgeted
+from datacomp.evaluation.baselines import TUNED_SUFFIX, is_baseline, is_budgeted, is_tuned
 from datacomp.store import Store
 from datacomp.store.runs import environment, record_run, to_jsonable
 
@@ -200,7 +200,9 @@ def _methods_table(examples: list[dict[str, Any]], metric: str, confidence: floa
                 baseline_by_example[(row["system"], row["compressor_id"], row["example_id"])].append(row[metric])
                 baseline_by_example[(row["system"], None, row["example_id"])].append(row[metric])
             ratio = row["ratio_target"] if is_budgeted(row["system"]) else None
-            groups[("baseline", row["system"], row["system"], ratio)].append(row)
+            # a baseline through a tuned decoder belongs to that compressor's decoder: never pooled
+            label = f"{row['system']} ({row['compressor_id']})" if is_tuned(row["system"]) else row["system"]
+            groups[("baseline", label, row["system"], ratio)].append(row)
         else:
             groups[("compressor", row["system"], row["compressor_method"] or row["method"],
                     row["compressor_ratio"] if row["compressor_ratio"] is not None else row["ratio_target"])
@@ -213,10 +215,12 @@ def _methods_table(examples: list[dict[str, Any]], metric: str, confidence: floa
                  "mean": quality["mean"], "ci_low": quality["ci_low"], "ci_high": quality["ci_high"],
                  "n": quality["n"], "compress_ms": stats.describe([r["compress_ms"] for r in rows])["median"],
                  "full_mean": None, "none_mean": None, "gain": None}
-        if kind == "compressor" or is_budgeted(system):
-            keys = {(r["compressor_id"] if kind == "compressor" else None, r["example_id"]) for r in rows}
-            full = [v for c, e in keys for v in baseline_by_example.get(("full", c, e), [])]
-            none = [v for c, e in keys for v in baseline_by_example.get(("none", c, e), [])]
+        if kind == "compressor" or is_budgeted(method):
+            tuned = kind == "baseline" and is_tuned(method)   # its gain: against full/none through that decoder
+            suffix = TUNED_SUFFIX if tuned else ""
+            keys = {(r["compressor_id"] if kind == "compressor" or tuned else None, r["example_id"]) for r in rows}
+            full = [v for c, e in keys for v in baseline_by_example.get(("full" + suffix, c, e), [])]
+            none = [v for c, e in keys for v in baseline_by_example.get(("none" + suffix, c, e), [])]
             if full and none and entry["mean"] is not None:
                 entry["full_mean"], entry["none_mean"] = float(np.mean(full)), float(np.mean(none))
                 spread = entry["full_mean"] - entry["none_mean"]
@@ -252,8 +256,8 @@ def _ratio_series(examples: list[dict[str, Any]], table: list[dict[str, Any]], m
     ratio at the mean actual ratio; full / none context as levels. All in points."""
     groups: dict[tuple[str, float], list[dict[str, Any]]] = defaultdict(list)
     for row in examples:
-        if row["system"] in ("full", "none") or row[metric] is None:
-            continue
+        if row["system"] in ("full", "none") or is_tuned(row["system"]) or row[metric] is None:
+            continue   # full / none are levels; tuned-decoder baselines belong to one compressor's table row
         name = row["system"] if is_baseline(row["system"]) else (row["compressor_method"] or row["method"])
         ratio = row["ratio_target"] if row["ratio_target"] is not None else row["compressor_ratio"]
         if ratio is not None:

@@ -130,10 +130,30 @@ def evaluate(
     reasons = {(m, r) for s in summary.systems for m, r in s.gain_reasons.items() if m in metrics}
     for metric, reason in sorted(reasons):
         console.print(f"[dim]gain of {metric} undefined: {reason}[/]", highlight=False, soft_wrap=True)
+    if summary.paired:
+        print_table(paired_rows(summary.paired),
+                    title="paired differences A - B on the same examples (x100; 95% paired-bootstrap CI, "
+                          "Wilcoxon signed-rank p)")
     if summary.skipped:
         console.print(f"skipped examples: {summary.skipped}", highlight=False)
     console.print(f"eval_id {summary.eval_id}, run {summary.run_id}, {summary.n_rows_written} rows written",
                   highlight=False, soft_wrap=True)
+
+
+def paired_rows(paired) -> list[dict[str, str]]:
+    """One line per comparison: the difference with its CI and p, and what it supports."""
+    rows = []
+    for c in paired:
+        if c["mean"] is None:
+            continue
+        ci = "-" if c["ci_low"] is None else f"[{100 * c['ci_low']:+.2f}, {100 * c['ci_high']:+.2f}]"
+        verdict = "not significant (CI includes 0)"
+        if c["excludes_zero"]:
+            verdict = f"{c['a']} higher" if c["mean"] > 0 else f"{c['b']} higher"
+        rows.append({"A": c["a"], "B": c["b"], "metric": c["metric"], "A - B": f"{100 * c['mean']:+.2f}",
+                     "95% CI": ci, "p": "-" if c["p_wilcoxon"] is None else f"{c['p_wilcoxon']:.2g}",
+                     "n": str(c["n"]), "reading": verdict})
+    return rows
 
 
 def display_rows(summary, metrics) -> list[dict[str, str]]:

@@ -43,13 +43,20 @@ class Memory:
     next_position: list[int]
     embeddings: list[torch.Tensor] | None = None
     cache: list[list[KV]] | None = None
+    overhead_slots: list[int] | None = None  # per row: slots standing for no context token (SAC's anchors
+                                             # over BOS / prefix / template, its sink), in bytes, not in ratio
 
     def n_slots(self, row: int) -> int:
         return int(self.positions[row].shape[-1])
 
+    def context_slots(self, row: int) -> int:
+        """Slots that stand for context tokens: what the ratio counts and the baselines' budget matches
+        (they too get BOS and the preamble on top of their budget)."""
+        return self.n_slots(row) - (self.overhead_slots[row] if self.overhead_slots is not None else 0)
+
     def ratio(self, row: int) -> float:
-        """Compression ratio r = context tokens / slots (tokens counted with the decoder's tokenizer)."""
-        return self.n_context_tokens[row] / max(self.n_slots(row), 1)
+        """Compression ratio r = context tokens / context slots (tokens counted with the decoder's tokenizer)."""
+        return self.n_context_tokens[row] / max(self.context_slots(row), 1)
 
     def nbytes(self, row: int) -> int:
         """Bytes handed to the decoder for one row (embeddings, or every layer's keys and values)."""
@@ -80,8 +87,8 @@ class Prediction:
     text: str
     token_ids: list[int]
     n_context_tokens: int
-    n_slots: int
-    memory_bytes: int
+    n_slots: int                    # context slots (Memory.context_slots): the ratio's denominator
+    memory_bytes: int               # everything handed to the decoder, overhead slots included
     compress_seconds: float         # the batch's compression time / rows in the batch
     decode_seconds: float           # the batch's prefill + decoding time / rows in the batch
     target_nll: float | None = None  # mean -log P(target | memory, prompt) over target tokens, nats
@@ -179,7 +186,7 @@ class Compressor(torch.nn.Module):
                                           [r.target_ids for r in batch], max_new_tokens, self.eos_token_id)
         rows = len(batch)
         return [Prediction(text=self.tokenizer.decode(ids[row], skip_special_tokens=True), token_ids=ids[row],
-                           n_context_tokens=memory.n_context_tokens[row], n_slots=memory.n_slots(row),
+                           n_context_tokens=memory.n_context_tokens[row], n_slots=memory.context_slots(row),
                            memory_bytes=memory.nbytes(row), compress_seconds=compressing.seconds / rows,
                            decode_seconds=decoding.seconds / rows, target_nll=nll[row],
                            target_ids=list(batch[row].target_ids))

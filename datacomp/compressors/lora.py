@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 ATTENTION_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj")
@@ -32,13 +34,33 @@ def _default_targets(model) -> list[str]:
     return list(DEFAULTS.get(model_type, ["q_proj", "v_proj"]))
 
 
-def set_adapters(module: torch.nn.Module, enabled: bool) -> None:
-    """Switch every LoRA adapter in ``module`` on or off (off = the base model's function)."""
+def lora_layers(module: torch.nn.Module) -> list:
     from peft.tuners.tuners_utils import BaseTunerLayer
 
-    for layer in module.modules():
-        if isinstance(layer, BaseTunerLayer):
-            layer.enable_adapters(enabled)
+    return [layer for layer in module.modules() if isinstance(layer, BaseTunerLayer)]
+
+
+def has_lora(module: torch.nn.Module) -> bool:
+    return bool(lora_layers(module))
+
+
+@contextlib.contextmanager
+def adapters_enabled(module: torch.nn.Module, enabled: bool):
+    """``module``'s LoRA adapters on or off for the block (off = the base model's function), then each
+    layer back to its previous state and its parameters' requires_grad as they were (peft's switch also
+    sets requires_grad); a module without adapters is unaffected."""
+    layers = lora_layers(module)
+    before = [(layer, layer.disable_adapters) for layer in layers]
+    grads = [(p, p.requires_grad) for layer in layers for p in layer.parameters()]
+    for layer in layers:
+        layer.enable_adapters(enabled)
+    try:
+        yield module
+    finally:
+        for layer, disabled in before:
+            layer.enable_adapters(not disabled)
+        for parameter, flag in grads:
+            parameter.requires_grad_(flag)
 
 
 def load_lm(path: str):
@@ -58,4 +80,5 @@ def embedding_stats(model) -> tuple[torch.Tensor, torch.Tensor]:
 def new_token_embeddings(model, count: int) -> torch.nn.Parameter:
     """``count`` new token embeddings drawn from N(mean, std) of the model's embedding table."""
     mean, std = embedding_stats(model)
-    return torch.nn.Parameter(mean + std * torch.randn(count, mean.shape[0]))
+    noise = torch.randn(count, mean.shape[0])  # drawn on the CPU (the seeded generator), then moved
+    return torch.nn.Parameter(mean + std * noise.to(device=mean.device, dtype=mean.dtype))

@@ -24,8 +24,10 @@ What the official code (lx-Meteors/SAC, model/modeling.py) does, and where this 
   (the small models this toolkit trains). The decoder is a frozen separate copy without LoRA.
 - Memory: per layer the compressor's K/V at the anchor indices (post-RoPE, so they carry their positions),
   concatenated over chunks, handed to the decoder as its cache. Every anchor is a slot, including anchors
-  on BOS or prefix tokens (the input is 1 + |prefix| + n tokens); ``Memory.n_context_tokens`` is the raw
-  context length n, so the reported ratio n / slots is a little below r.
+  on BOS or prefix tokens (the input is 1 + |prefix| + n tokens). Here the slots over tokens before the
+  context (and the optional sink / first token) are ``Memory.overhead_slots``: handed over and counted in
+  the bytes, but not in the ratio n / context slots nor in the baselines' budget (which get BOS and the
+  preamble on top of theirs too), so SAC and the baselines keep the same number of context-derived units.
 - LM / QA: the decoder reads [LM] at position L (the last input position, not L + 1), then the prompt and
   the target at L + 1, L + 2, ... (``decoder_bos=False``: SAC's decoder reads only anchors + [LM]).
 - AE: [AE] at position 0, then the compressor input ids + eos regenerated at positions 1..L+1 (teacher
@@ -181,6 +183,7 @@ class SAC(Compressor):
         starts: list[int] = []           # input index of each chunk's first token
         anchors: list[list[tuple[int, int, int]]] = []  # per row: (chunk row, column, anchor slot j)
         lengths: list[int] = []
+        overhead: list[int] = []         # per row: slots over input tokens before the context, and the sink
         for example in batch:
             ids = self.input_ids(example)
             row_anchors = []
@@ -199,6 +202,8 @@ class SAC(Compressor):
                 row_anchors.extend((index, p - 1 - s + offset, j) for j, p in enumerate(positions))
             anchors.append(row_anchors)
             lengths.append(len(ids))
+            head = len(ids) - len(example.context_ids)
+            overhead.append(offset + sum(1 for ci, col, _ in row_anchors if starts[ci] + col - offset < head))
         n_chunks = len(chunks)
         width = max(len(c) for c in chunks)
         ids = torch.zeros(n_chunks, width, dtype=torch.long, device=device)
@@ -236,7 +241,7 @@ class SAC(Compressor):
             cache.append([(k[ci, :, cj].transpose(0, 1), v[ci, :, cj].transpose(0, 1)) for k, v in layers])
             row_positions.append(positions[ci, cj])
         return Memory(n_context_tokens=[len(e.context_ids) for e in batch], positions=row_positions,
-                      next_position=lengths, cache=cache)
+                      next_position=lengths, cache=cache, overhead_slots=overhead)
 
     # ---- decoder ------------------------------------------------------------------------------------
     def _special(self, index: int) -> torch.Tensor:

@@ -105,6 +105,14 @@ def probe_micro_batch(compressor: Compressor, encoded: Sequence, start: int) -> 
     error is raised by the first real step)."""
     longest = sorted(range(len(encoded)), key=lambda i: -encoded[i].length)
     size = max(1, start)
+    rng = torch.get_rng_state()   # the probe's objective draws must not shift the run's
+    try:
+        return _probe(compressor, encoded, longest, size)
+    finally:
+        torch.set_rng_state(rng)
+
+
+def _probe(compressor: Compressor, encoded: Sequence, longest: list[int], size: int) -> int:
     while size > 1:
         try:
             with compressor.precision.autocast():
@@ -140,14 +148,14 @@ def train_compressor(compressor: Compressor, examples: Sequence, config: TrainCo
     losses: list[float] = []
     start = 0
     latest = None
+    precision = compressor.precision
+    scaler = precision.grad_scaler()
     if checkpoint_dir is not None and resume and (checkpoint_dir / LATEST).is_file():
         latest = checkpoint_dir / (checkpoint_dir / LATEST).read_text().strip()
-        start, losses = load_checkpoint(latest, compressor, optimizer, config)
+        start, losses = load_checkpoint(latest, compressor, optimizer, config, scaler)
     compressor.train()
     encoded = compressor.encode(examples)
     micro = config.micro_batch or config.batch_size
-    precision = compressor.precision
-    scaler = precision.grad_scaler()
     began = time.perf_counter()
     with progress_bar(description or f"training {compressor.method}", total=config.steps, unit="steps") as bar:
         bar.advance(min(start, config.steps))
@@ -176,7 +184,7 @@ def train_compressor(compressor: Compressor, examples: Sequence, config: TrainCo
             elapsed = time.perf_counter() - began
             bar.advance(1, loss=total, steps_s=(done - start) / max(elapsed, 1e-9))
             if checkpoint_dir is not None and (done % config.checkpoint_every == 0 or done == config.steps):
-                latest = save_checkpoint(checkpoint_dir, compressor, optimizer, config, done, losses)
+                latest = save_checkpoint(checkpoint_dir, compressor, optimizer, config, done, losses, scaler)
     compressor.eval()
     seconds = time.perf_counter() - began
     ran = max(config.steps - start, 0)
@@ -198,7 +206,7 @@ def train_stages(compressor: Compressor, stages: Sequence[tuple[str, Sequence, T
 
 
 def save_checkpoint(checkpoint_dir: Path, compressor: Compressor, optimizer, config: TrainConfig, step: int,
-                    losses: list[float]) -> Path:
+                    losses: list[float], scaler=None) -> Path:
     from safetensors.torch import save_file
 
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
@@ -213,7 +221,8 @@ def save_checkpoint(checkpoint_dir: Path, compressor: Compressor, optimizer, con
     save_file({"torch_cpu": torch.get_rng_state()}, str(partial / "rng.safetensors"))
     trainer_state = {"step": step, "losses": losses, "method": compressor.method,
                      "compressor_config": dataclasses.asdict(compressor.config),
-                     "train_config": dataclasses.asdict(config)}
+                     "train_config": dataclasses.asdict(config),
+                     "grad_scaler": scaler.state_dict() if scaler is not None else None}
     (partial / "trainer_state.json").write_text(json.dumps(trainer_state) + "\n")
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(partial, folder)
@@ -226,7 +235,13 @@ def save_checkpoint(checkpoint_dir: Path, compressor: Compressor, optimizer, con
     return folder
 
 
-def load_checkpoint(folder: Path, compressor: Compressor, optimizer, config: TrainConfig
+def resume_keys(config: TrainConfig) -> tuple[str, ...]:
+    """The TrainConfig keys a resumed run must share with its checkpoint (``steps`` may grow, except
+    under a cosine schedule, whose curve it sets)."""
+    return RESUME_KEYS + (("steps",) if config.schedule == "cosine" else ())
+
+
+def load_checkpoint(folder: Path, compressor: Compressor, optimizer, config: TrainConfig, scaler=None
                     ) -> tuple[int, list[float]]:
     """Restore parameters, optimizer and RNG from ``folder``; returns (step, losses so far)."""
     from safetensors.torch import load_file
@@ -243,7 +258,7 @@ def load_checkpoint(folder: Path, compressor: Compressor, optimizer, config: Tra
             raise DatacompError(f"{state_file}: compressor config key {key!r} was {value!r} in the checkpoint, "
                                 f"now {here.get(key)!r}; use a new checkpoint folder or resume=False")
     now = dataclasses.asdict(config)
-    for key in RESUME_KEYS:
+    for key in resume_keys(config):
         if state["train_config"].get(key) != now[key]:
             raise DatacompError(f"{state_file}: train config key {key!r} was {state['train_config'].get(key)!r} "
                                 f"in the checkpoint, now {now[key]!r}; use a new checkpoint folder or resume=False")
@@ -251,4 +266,6 @@ def load_checkpoint(folder: Path, compressor: Compressor, optimizer, config: Tra
                                          source=str(folder / "trainable.safetensors"))
     optimizer.load_state_dict(torch.load(folder / "optimizer.pt", weights_only=True))
     torch.set_rng_state(load_file(str(folder / "rng.safetensors"))["torch_cpu"])
+    if scaler is not None and state.get("grad_scaler"):
+        scaler.load_state_dict(state["grad_scaler"])
     return int(state["step"]), [float(x) for x in state["losses"]]

@@ -143,18 +143,20 @@ def train_on_store(store, config: TrainRunConfig) -> TrainedCompressor:
         with run.phase("build"):
             compressor = build_compressor(config.method, encoder.path, decoder.path, method_config,
                                           precision=config.dtype)
-        if micro == "auto":
-            with run.phase("probe_micro_batch"):
-                train_config.micro_batch = probe_micro_batch(compressor, compressor.encode(data.examples),
-                                                             config.batch_size)
-        run.count("micro_batch", train_config.micro_batch or train_config.batch_size)
         stages = []
         if pretrain_config is not None:
-            pretrain_config.micro_batch = train_config.micro_batch
             pretrain_data = build_task_data(dataclasses.replace(task_config, task="continuation"), tokenizer,
                                             store=store, source=config.train_slice)
             run.count("pretrain_examples", len(pretrain_data.examples))
             stages.append(("pretrain", pretrain_data.examples, pretrain_config))
+        if micro == "auto":   # probed on every stage's examples: the longest rows decide what fits
+            with run.phase("probe_micro_batch"):
+                train_config.micro_batch = probe_micro_batch(
+                    compressor, compressor.encode([e for _, examples, _ in stages for e in examples] + data.examples),
+                    config.batch_size)
+        if pretrain_config is not None:
+            pretrain_config.micro_batch = train_config.micro_batch
+        run.count("micro_batch", train_config.micro_batch or train_config.batch_size)
         stages.append((task, data.examples, train_config))
         with run.phase("train"):
             results = train_stages(compressor, stages, out / "checkpoints", resume=True)

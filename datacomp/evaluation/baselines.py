@@ -37,6 +37,10 @@ def base_name(system: str) -> str:
     return system[:-len(TUNED_SUFFIX)] if system.endswith(TUNED_SUFFIX) else system
 
 
+def is_tuned(system: str) -> bool:
+    return system.endswith(TUNED_SUFFIX)
+
+
 def is_baseline(system: str) -> bool:
     return base_name(system) in BASELINES
 

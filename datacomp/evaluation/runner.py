@@ -130,6 +130,7 @@ class EvalSummary:
     n_rows_written: int
     skipped: dict[str, int]
     systems: list[SystemScores]
+    paired: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # comparisons.paired_comparisons
 
     def table_rows(self) -> list[dict[str, Any]]:
         """One row per system: the task's metrics with their gains, ratio, latency and bytes."""
@@ -327,10 +328,12 @@ def summarize(store, eval_id: str, run_id: str, task: str, setup: EvalSetup, sys
             memory_bytes=_mean([r["memory_bytes"] for r in system_rows]),
             compress_ms=_mean([r["compress_ms"] for r in system_rows]),
             decode_ms=_mean([r["decode_ms"] for r in system_rows])))
+    from datacomp.evaluation.comparisons import paired_comparisons
+
     return EvalSummary(eval_id=eval_id, run_id=run_id, task=task, eval_slice=setup.eval_slice,
                        compressor_id=setup.compressor_id, decoder_id=setup.decoder_id,
                        n_examples=len(setup.examples), n_rows_written=written, skipped=dict(setup.skipped),
-                       systems=scores)
+                       systems=scores, paired=paired_comparisons(rows, systems, setup.compressor_id, task))
 
 
 # ---------------------------------------------------------------- from the store
@@ -370,7 +373,7 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
             raise DatacompError("--compressor none runs the baselines only and needs --decoder MODEL")
         decoder = resolve_model(store, config.decoder)
         model, tokenizer = load_lm(decoder.path)
-        apply_precision(model, precision)
+        apply_precision(model.requires_grad_(False), precision)  # frozen: bf16 weights on CUDA
         context_tokens = config.context_tokens or default_context_tokens(model)
         ratio = config.ratio or 4.0
     task_config = TaskDataConfig(task=config.task, context_tokens=context_tokens,

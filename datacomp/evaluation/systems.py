@@ -10,7 +10,6 @@ adapters switched off (no second copy).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from typing import Any, Sequence
 
@@ -46,20 +45,17 @@ class Output:
 
 
 def tunes_decoder(compressor) -> bool:
-    return compressor is not None and any(p.requires_grad for p in compressor.decoder.parameters())
+    """The compressor's decoder carries LoRA adapters (COMI, the autoencoder with decoder_lora): switching
+    them off gives the plain decoder, on the tuned one."""
+    from datacomp.compressors.lora import has_lora
+
+    return compressor is not None and has_lora(compressor.decoder)
 
 
-@contextlib.contextmanager
 def adapters(decoder, enabled: bool):
-    """The decoder with its LoRA adapters on or off for the block (restored to on afterwards); a decoder
-    without adapters is unaffected."""
-    from datacomp.compressors.lora import set_adapters
+    from datacomp.compressors.lora import adapters_enabled
 
-    set_adapters(decoder, enabled)
-    try:
-        yield decoder
-    finally:
-        set_adapters(decoder, True)
+    return adapters_enabled(decoder, enabled)
 
 
 def baseline_systems(baselines: Sequence[str], compressor) -> list[str]:
@@ -77,8 +73,9 @@ def compressor_outputs(setup, encoded: Sequence[EncodedExample], max_new_tokens:
 
 def baseline_outputs(setup, system: str, examples: Sequence, encoded: Sequence[EncodedExample],
                      budgets: Sequence[int], max_new_tokens: int, seed: int,
-                     surprisal: Sequence[Sequence[float]] | None) -> list[Output]:
-    """One baseline on a batch, on the plain decoder (or the tuned one for ``<name>@tuned``)."""
+                     surprisal: Sequence[Sequence[float]] | None, scoring_seconds: float = 0.0) -> list[Output]:
+    """One baseline on a batch, on the plain decoder (or the tuned one for ``<name>@tuned``);
+    ``scoring_seconds`` (Selective Context's surprisal pass) is part of its selection time."""
     name, tuned = base_name(system), system.endswith(TUNED_SUFFIX)
     decoder = setup.decoder
     selecting, decoding = Stopwatch(setup.precision.device), Stopwatch(setup.precision.device)
@@ -95,15 +92,19 @@ def baseline_outputs(setup, system: str, examples: Sequence, encoded: Sequence[E
     return [Output(system=system, method=name, text=setup.tokenizer.decode(ids[row], skip_special_tokens=True),
                    n_context_tokens=len(encoded[row].context_ids), n_slots=len(kept[row]),
                    memory_bytes=embedding_bytes(decoder, len(kept[row])),
-                   compress_ms=selecting.ms / rows, decode_ms=decoding.ms / rows, target_nll=nll[row],
+                   compress_ms=(selecting.ms + 1000 * scoring_seconds) / rows, decode_ms=decoding.ms / rows,
+                   target_nll=nll[row],
                    target_ids=list(encoded[row].target_ids))
             for row in range(rows)]
 
 
-def context_surprisal(setup, encoded: Sequence[EncodedExample]) -> list[list[float]]:
-    """Selective Context's scores: each context token's surprisal under the plain decoder."""
-    with adapters(setup.decoder, False), setup.precision.autocast():
-        return token_surprisal(setup.decoder, [e.context_ids for e in encoded], start_token_id(setup.tokenizer))
+def context_surprisal(setup, encoded: Sequence[EncodedExample]) -> tuple[list[list[float]], float]:
+    """Selective Context's scores: each context token's surprisal under the plain decoder, and the
+    seconds the pass took."""
+    watch = Stopwatch(setup.precision.device)
+    with adapters(setup.decoder, False), setup.precision.autocast(), watch.time():
+        values = token_surprisal(setup.decoder, [e.context_ids for e in encoded], start_token_id(setup.tokenizer))
+    return values, watch.seconds
 
 
 def batch_outputs(setup, config, examples: Sequence, encoded: Sequence[EncodedExample], max_new_tokens: int,
@@ -124,11 +125,12 @@ def batch_outputs(setup, config, examples: Sequence, encoded: Sequence[EncodedEx
         rows = [row for row in range(len(examples)) if system in pending[row]]
         if not rows:
             continue
-        if system == "selective" and surprisal is None:
-            surprisal = context_surprisal(setup, encoded)
+        scoring = 0.0
+        if system == "selective":
+            surprisal, scoring = context_surprisal(setup, [encoded[r] for r in rows])
         results = baseline_outputs(setup, system, [examples[r] for r in rows], [encoded[r] for r in rows],
                                    [budgets[r] for r in rows], max_new_tokens, config.seed,
-                                   [surprisal[r] for r in rows] if surprisal is not None else None)
+                                   surprisal if system == "selective" else None, scoring)
         for row, output in zip(rows, results):
             outputs[row].append(output)
     return outputs

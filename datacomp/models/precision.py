@@ -8,7 +8,8 @@
   evaluation 21 vs 35), while fp32 keeps CPU results exact. Ask for bf16 explicitly to use it.
 - bf16 / fp16 on CUDA: frozen weights are cast to the compute dtype (half the memory), trained
   parameters stay fp32 (the master copies AdamW updates) and the forward runs under autocast; fp16 adds
-  a GradScaler (bf16 has fp32's exponent range and needs none). TF32 matmuls are enabled for fp32 work.
+  a GradScaler (bf16 has fp32's exponent range and needs none). TF32 matmuls are enabled in mixed runs
+  (for the fp32 parts of the work); an explicit fp32 run keeps exact fp32 matmuls.
 - On a CPU the same autocast path runs in bf16 when asked for (it is slower than fp32 without AMX).
 
 Timing on an asynchronous device must wait for its kernels: ``synchronize(device)`` before reading a
@@ -77,7 +78,7 @@ def resolve_precision(name: str = "auto", device: torch.device | str | None = No
             name = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
         else:
             name = "fp32"
-    if device.type == "cuda":
+    if device.type == "cuda" and name != "fp32":  # fp32 asked for: exact fp32 matmuls, no TF32
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     return Precision(name, device)

@@ -79,10 +79,11 @@ class PretrainConfig:
 
 
 def resolve_precision(precision: str) -> str:
-    """auto -> bf16 or fp32 by models/precision.py (the rule compressor training and evaluation use too)."""
+    """auto -> bf16 or fp32 by models/precision.py (the rule compressor training and evaluation use too),
+    for the CPU, where pretraining runs (its model is never moved to a GPU)."""
     from datacomp.models.precision import resolve_precision as resolve
 
-    return resolve(precision).name
+    return resolve(precision, "cpu").name
 
 
 def learning_rate(step: int, total: int | None, config: PretrainConfig, progress: float | None = None) -> float:
@@ -257,7 +258,7 @@ def _tokenizer_texts(texts, mixture: dict[str, float], budget: int) -> list[str]
 def _autocast(precision: str):
     from datacomp.models.precision import resolve_precision as resolve
 
-    return resolve(precision).autocast()
+    return resolve(precision, "cpu").autocast()
 
 
 def _train(model, sampler: MixtureSampler, config: PretrainConfig, precision: str, vocab_size: int):

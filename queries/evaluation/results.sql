@@ -12,7 +12,9 @@ WITH rows AS (
            e.nll_reduction,
            e.system IS DISTINCT FROM e.compressor_id AS is_baseline,
            CASE WHEN e.system IS DISTINCT FROM e.compressor_id THEN e.system ELSE c.method END AS method,
-           CASE WHEN e.system IS DISTINCT FROM e.compressor_id THEN e.system ELSE e.compressor_id END AS system,
+           -- a baseline through a tuned decoder is that compressor's: labelled with it, never pooled
+           CASE WHEN e.system LIKE '%@tuned' THEN e.system || ' (' || e.compressor_id || ')'
+                WHEN e.system IS DISTINCT FROM e.compressor_id THEN e.system ELSE e.compressor_id END AS system,
            CASE WHEN e.system IN ('full', 'none', 'full@tuned', 'none@tuned') THEN NULL ELSE e.ratio_target END AS ratio_target,
            CASE WHEN e.system IS DISTINCT FROM e.compressor_id THEN NULL
                 ELSE CAST(json_extract(c.train_info, '$.seconds') AS DOUBLE) END AS train_seconds,

@@ -281,3 +281,26 @@ def test_nll_reduction_is_one_minus_the_ratio_to_the_none_baseline(planted):
                                   paths["json"].parent.parent / "nll")["json"].read_text())
     enc = _find(data, "ae4-dec0", "enc_entropy", "spearman")
     assert enc["direction"] == "negative" and enc["significant"] and enc["n"] == 90
+
+
+def test_tuned_decoder_baselines_are_never_pooled_across_compressors():
+    """full@tuned of two compressors are two rows (each its own tuned decoder), truncate@tuned's gain is
+    read against its own full@tuned / none@tuned, and plain baselines still pool."""
+    from datacomp.analysis.report import _methods_table
+
+    def row(system, compressor, example, f1):
+        return {"system": system, "compressor_id": compressor, "example_id": example, "f1": f1,
+                "ratio_target": 4.0, "compressor_method": None, "method": system, "compressor_ratio": None,
+                "ratio_actual": 4.0, "compress_ms": 1.0}
+
+    rows = []
+    for c, (full, none, trunc) in (("comi-a", (0.8, 0.2, 0.5)), ("meanpool-b", (0.2, 0.0, 0.1))):
+        for e in ("e1", "e2"):
+            rows += [row("full@tuned", c, e, full), row("none@tuned", c, e, none), row("truncate@tuned", c, e, trunc),
+                     row("full", c, e, 0.6), row("none", c, e, 0.1)]
+    table = {r["system"]: r for r in _methods_table(rows, "f1", 0.95)}
+    assert table["full@tuned (comi-a)"]["mean"] == pytest.approx(0.8)
+    assert table["full@tuned (meanpool-b)"]["mean"] == pytest.approx(0.2)
+    assert table["truncate@tuned (comi-a)"]["gain"] == pytest.approx((0.5 - 0.2) / (0.8 - 0.2))
+    assert table["truncate@tuned (meanpool-b)"]["gain"] == pytest.approx(0.5)
+    assert table["full"]["mean"] == pytest.approx(0.6) and table["full"]["n"] == 4

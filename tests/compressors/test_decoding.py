@@ -69,7 +69,7 @@ def test_teacher_forced_nll_equals_the_logits_by_hand_and_shares_the_prefill(lm)
             logp = torch.log_softmax(model(input_ids=torch.tensor([sequence])).logits[0].double(), dim=-1)
         start = len(sequence) - len(targets[row])
         expected = -sum(float(logp[start - 1 + j, t]) for j, t in enumerate(targets[row])) / len(targets[row])
-        assert float(nll[row]) == pytest.approx(expected, rel=1e-5)
+        assert float(nll[row].detach()) == pytest.approx(expected, rel=1e-5)
         assert both[row] == pytest.approx(expected, rel=1e-5)
         assert generated[row] == hf_greedy(model, [0] + contexts[row] + prompts[row], 5)
 
@@ -80,7 +80,7 @@ def test_loss_start_skips_leading_target_tokens(lm):
     target = ids(tokenizer, " four five six seven")
     per_token = token_surprisal(model, [ids(tokenizer, "one two three") + target], 0)[0][-len(target):]
     skipped = teacher_forced_nll(model, prefix, [[]], [target], loss_starts=[2])
-    assert float(skipped[0]) == pytest.approx(sum(per_token[2:]) / (len(target) - 2), rel=1e-5)
+    assert float(skipped[0].detach()) == pytest.approx(sum(per_token[2:]) / (len(target) - 2), rel=1e-5)
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32])

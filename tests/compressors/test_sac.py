@@ -91,6 +91,10 @@ def test_memory_layout_and_decoder_positions(tiny_lm_dir):
     memory = sac.compress([example])
     assert memory.positions[0].tolist() == anchor_positions(big_l, 510, 4)
     assert memory.next_position == [big_l] and memory.n_context_tokens == [len(example.context_ids)]
+    head = len(sac.input_head)   # anchors over BOS + "### Context:" stand for no context token
+    assert memory.overhead_slots == [sum(1 for p in anchor_positions(big_l, 510, 4) if p <= head)]
+    assert memory.context_slots(0) == memory.n_slots(0) - memory.overhead_slots[0]
+    assert memory.ratio(0) == len(example.context_ids) / memory.context_slots(0)
     config = sac.decoder.config
     head_dim = config.hidden_size // config.num_attention_heads
     slots = memory.n_slots(0)
@@ -121,6 +125,7 @@ def test_keep_first_token_hands_over_the_bos_key_values_without_a_role_embedding
     with_first, without = first.compress([example]), plain.compress([example])
     assert with_first.positions[0].tolist() == [1] + anchor_positions(big_l, 510, 4)
     assert with_first.n_slots(0) == without.n_slots(0) + 1
+    assert with_first.overhead_slots == [without.overhead_slots[0] + 1]     # the sink is overhead
     for (k1, v1), (k2, v2) in zip(with_first.cache[0], without.cache[0]):
         torch.testing.assert_close(k1[:, 1:], k2)           # the anchors are unchanged
         torch.testing.assert_close(v1[:, 1:], v2)

@@ -172,3 +172,30 @@ def test_micro_batch_probe_halves_on_out_of_memory(tiny_lm_dir, monkeypatch):
     monkeypatch.setattr(type(compressor), "training_loss", broken)
     with pytest.raises(RuntimeError, match="shape mismatch"):      # only out-of-memory is retried
         probe_micro_batch(compressor, encoded, 12)
+
+
+def test_cosine_schedule_refuses_a_resume_with_other_steps(tiny_lm_dir, tmp_path):
+    compressor = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, OPTIONS)
+    cosine = {**TRAIN, "steps": 2, "schedule": "cosine"}
+    train_compressor(compressor, EXAMPLES, TrainConfig(**cosine), tmp_path)
+    with pytest.raises(DatacompError, match="train config key 'steps' was 2 in the checkpoint, now 4"):
+        train_compressor(compressor, EXAMPLES, TrainConfig(**{**cosine, "steps": 4}), tmp_path)
+
+
+def test_adapter_switch_restores_each_layers_state_and_trainability(tiny_lm_dir):
+    from datacomp.compressors.lora import adapters_enabled, has_lora, lora_layers
+
+    compressor = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, {**OPTIONS, "decoder_lora": True})
+    decoder = compressor.decoder
+    layers = lora_layers(decoder)
+    assert has_lora(decoder) and not has_lora(torch.nn.Linear(2, 2))
+    layers[0].enable_adapters(False)                      # one layer off beforehand
+    grads = {name: p.requires_grad for name, p in decoder.named_parameters()}
+    with torch.no_grad():
+        with adapters_enabled(decoder, False):
+            assert all(layer.disable_adapters for layer in layers)
+        with pytest.raises(RuntimeError), adapters_enabled(decoder, True):
+            assert not any(layer.disable_adapters for layer in layers)
+            raise RuntimeError("inside")
+    assert layers[0].disable_adapters and not any(layer.disable_adapters for layer in layers[1:])
+    assert {name: p.requires_grad for name, p in decoder.named_parameters()} == grads

@@ -245,8 +245,8 @@ def test_results_query_counts_every_non_compressor_system_as_a_baseline(store):
         for i in range(2):
             insert(store, system, f"q{i}", 0.5, 0.0)
     rows = {r["system"]: r for r in store.rows("evaluation/results", {"task": "qa"})}
-    assert set(rows) == {"c", "full", "none", "selective", "full@tuned", "none@tuned", "truncate@tuned"}
+    assert set(rows) == {"c", "full", "none", "selective", "full@tuned (c)", "none@tuned (c)", "truncate@tuned (c)"}
     assert rows["c"]["method"] == "comi" and rows["c"]["train_steps"] == 5
     assert rows["selective"]["method"] == "selective" and rows["selective"]["train_steps"] is None
-    assert rows["full@tuned"]["ratio_target"] is None and rows["truncate@tuned"]["ratio_target"] == 4.0
+    assert rows["full@tuned (c)"]["ratio_target"] is None and rows["truncate@tuned (c)"]["ratio_target"] == 4.0
     assert all(r["n"] == 2 for r in rows.values())
