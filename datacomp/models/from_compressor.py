@@ -28,12 +28,12 @@ the saved weights, and so the model id, come out the same.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from datacomp.errors import DatacompError
+from datacomp.hashing import file_sha256
 from datacomp.models.registry import ModelRecord, register_model
 from datacomp.store import Store
 
@@ -77,7 +77,7 @@ def export_compressor_encoder(store: Store, compressor_id: str, name: str | None
     train_info = {"from_compressor": compressor_id, "method": method, "ratio": row.get("ratio"),
                   "base_encoder_id": row["encoder_id"], "decoder_id": row["decoder_id"],
                   "train_slice": row.get("train_slice"), "checkpoint": str(checkpoint),
-                  "compressor_weights_sha256": _file_hash(weights)}
+                  "compressor_weights_sha256": file_sha256(weights)}
     folder = Path(store.path).resolve().parent / "models" / name
 
     existing = _registered(store, name)
@@ -154,14 +154,6 @@ def _check_folder(folder: Path, compressor_id: str) -> None:
     if owner != compressor_id:
         raise DatacompError(f"--name: folder {folder} already exists and was not exported from {compressor_id}; "
                             "choose another --name")
-
-
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _save(model, tokenizer, folder: Path) -> None:

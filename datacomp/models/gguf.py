@@ -7,13 +7,13 @@ reuses that folder. The cache root is ``$DATACOMP_CACHE``, else ``~/.cache/datac
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import shutil
 from pathlib import Path
 
 from datacomp.errors import DatacompError
+from datacomp.hashing import file_sha256
 
 SMOLLM2_NAME = "smollm2-135m-instruct"
 
@@ -35,12 +35,6 @@ def smollm2_gguf_path() -> Path:
     return files[0]
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def default_name(gguf_path: Path) -> str:

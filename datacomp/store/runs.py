@@ -52,11 +52,9 @@ def to_jsonable(config: Any) -> Any:
 
 def file_hash(path) -> str:
     """16 hex of the SHA-256 of a file's bytes (a QA file's identity in compressor and evaluation ids)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    from datacomp.hashing import file_sha256
+
+    return file_sha256(path)[:16]
 
 
 def config_hash(config: Any) -> str:
