@@ -6,8 +6,11 @@ the first-line extraction scores as is (EM 0 even with the full context).
 
 ``chat``: the decoder reads the tokenizer's chat template around one user turn,
 ``[head, context or memory, "\\n\\nQuestion: {q}\\n" + SHORT_ANSWER, tail]`` where ``head`` is the template up
-to the user content (system prompt, user role header) and ``tail`` closes the turn and opens the
-assistant's. ``head`` and ``tail`` are tokenized with their control tokens (they are the template's own),
+to the user content (system prompt, two worked examples as user/assistant turns in the same layout, the
+user role header) and ``tail`` closes the turn and opens the assistant's. The worked examples (``SHOTS``,
+written for this toolkit, not taken from any benchmark) show the answer format: with the instruction
+alone SmolLM2-135M-Instruct still answered in sentences ("The answer is: ...", EM 0.0 with the full
+context on 48 SQuAD questions). ``head`` and ``tail`` are tokenized with their control tokens (they are the template's own),
 the question as data (``tokenize_text``: a special-token string inside a question is text). The answer
 target ends with eos, which for a chat model is its end-of-turn token.
 
@@ -21,6 +24,12 @@ from __future__ import annotations
 PROMPT_FORMATS = ("auto", "plain", "chat")
 QA_TASKS = ("qa", "span-recall")
 SHORT_ANSWER = "Answer with a few words copied from the text, nothing else."
+SHOTS = (  # (context, question, answer): the answer format by example
+    ("The Eiffel Tower was completed in 1889 as the entrance arch to the World's Fair held in Paris.",
+     "When was the Eiffel Tower completed?", "1889"),
+    ("Marie Curie shared the Nobel Prize in Physics in 1903 and won the Nobel Prize in Chemistry in 1911.",
+     "Which prize did Marie Curie win in 1911?", "the Nobel Prize in Chemistry"),
+)
 _PLACEHOLDER = "\u2063CONTEXT\u2063"  # invisible separators: no template or text contains this
 
 
@@ -44,8 +53,12 @@ def chat_parts(tokenizer) -> tuple[list[int], list[int]]:
     cache = getattr(tokenizer, "_datacomp_chat_parts", None)
     if cache is not None:
         return cache
-    text = tokenizer.apply_chat_template([{"role": "user", "content": _PLACEHOLDER}], tokenize=False,
-                                         add_generation_prompt=True)
+    messages = []
+    for context, question, answer in SHOTS:
+        messages += [{"role": "user", "content": context + chat_question(question)},
+                     {"role": "assistant", "content": answer}]
+    messages.append({"role": "user", "content": _PLACEHOLDER})
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     head, tail = text.split(_PLACEHOLDER)
     parts = (list(tokenizer(head, add_special_tokens=False)["input_ids"]),
              list(tokenizer(tail, add_special_tokens=False)["input_ids"]))
@@ -56,3 +69,17 @@ def chat_parts(tokenizer) -> tuple[list[int], list[int]]:
 def chat_question(question: str) -> str:
     """The data part of the chat prompt after the context (tokenized as text)."""
     return f"\n\nQuestion: {question}\n{SHORT_ANSWER}"
+
+
+def prompt_signature(prompt_format: str, tokenizer, task: str) -> str:
+    """What decides the prompt tokens, for run identities: the resolved format and, for chat, a hash of the
+    template's head and tail ids and of the question wording (so editing the shots gives new ids)."""
+    import hashlib
+    import json
+
+    resolved = resolve_format(prompt_format, tokenizer, task)
+    if resolved == "plain":
+        return "plain"
+    head, tail = chat_parts(tokenizer)
+    payload = json.dumps([head, tail, chat_question("{q}")]).encode()
+    return "chat:" + hashlib.sha256(payload).hexdigest()[:12]

@@ -79,6 +79,7 @@ class TrainedCompressor:
 
 
 def train_on_store(store, config: TrainRunConfig) -> TrainedCompressor:
+    from datacomp.compressors.prompts import prompt_signature
     from datacomp.compressors.registry import build_compressor, make_config, save_compressor
     from datacomp.compressors.tasks import TaskDataConfig, build_task_data
     from datacomp.compressors.train import (
@@ -126,7 +127,8 @@ def train_on_store(store, config: TrainRunConfig) -> TrainedCompressor:
     identity = {"method": config.method, "encoder": encoder.model_id, "decoder": decoder.model_id,
                 "train_slice": config.train_slice, "qa_file": file_hash(config.qa_file) if task == "qa" else None,
                 "task": to_jsonable(task_config), "method_config": to_jsonable(method_config),
-                "train": to_jsonable(train_config), "pretrain_steps": config.pretrain_steps, "dtype": config.dtype}
+                "train": to_jsonable(train_config), "pretrain_steps": config.pretrain_steps, "dtype": config.dtype,
+                "prompt": prompt_signature(method_config.prompt_format, load_tokenizer(decoder.path), task)}
     compressor_id = f"{config.method}-{config.ratio:g}x-{config_hash(identity)[:12]}"
     # Beside the store by default (not the working directory): the store's rows point at it.
     out = Path(config.out) if config.out else Path(store.path).resolve().parent / "compressors" / compressor_id

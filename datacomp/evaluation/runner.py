@@ -169,10 +169,11 @@ def evaluation_id(config: EvalConfig, setup: EvalSetup, max_new_tokens: int) -> 
 
 
 def resolved_prompt_format(setup: EvalSetup, task: str) -> str:
-    from datacomp.compressors.prompts import resolve_format
+    """The prompt's signature (compressors/prompts.py): plain, or chat with a hash of its tokens."""
+    from datacomp.compressors.prompts import prompt_signature
 
     wanted = setup.compressor.config.prompt_format if setup.compressor is not None else setup.prompt_format
-    return resolve_format(wanted, setup.tokenizer, task)
+    return prompt_signature(wanted, setup.tokenizer, task)
 
 
 def score_output(example: TaskExample, output: Output, answer_words: int) -> dict[str, Any]:

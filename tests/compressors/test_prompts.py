@@ -6,7 +6,7 @@ import torch
 
 from datacomp.compressors.batch import encode_example
 from datacomp.compressors.example import TaskExample
-from datacomp.compressors.prompts import SHORT_ANSWER, chat_parts, resolve_format
+from datacomp.compressors.prompts import SHORT_ANSWER, SHOTS, chat_parts, chat_question, prompt_signature, resolve_format
 from datacomp.errors import DatacompError
 
 TEMPLATE = ("{% for m in messages %}<|endoftext|>{{ m['role'] }}\n{{ m['content'] }}<|endoftext|>\n{% endfor %}"
@@ -46,7 +46,9 @@ def test_chat_layout_tokenizes_the_template_with_control_tokens_and_the_question
     row = encode_example(qa(), chat_tokenizer, 64, 8, prompt_format="chat")
     head, tail = chat_parts(chat_tokenizer)
     assert row.preamble_ids == head and head[0] == eos                      # "<|endoftext|>user\n" -> one id
-    assert chat_tokenizer.decode(head) == "<|endoftext|>user\n"
+    shots = "".join(f"<|endoftext|>user\n{c}{chat_question(q)}<|endoftext|>\n<|endoftext|>assistant\n{a}<|endoftext|>\n"
+                    for c, q, a in SHOTS)
+    assert chat_tokenizer.decode(head) == shots + "<|endoftext|>user\n"   # worked examples, then the user turn
     assert row.prompt_ids[-len(tail):] == tail and chat_tokenizer.decode(tail) == "<|endoftext|>\n<|endoftext|>assistant\n"
     assert chat_tokenizer.decode(row.prompt_ids[:-len(tail)]) == f"\n\nQuestion: Who won?\n{SHORT_ANSWER}"
     assert row.target_ids == chat_tokenizer("Denver", add_special_tokens=False)["input_ids"] + [eos]
@@ -67,3 +69,14 @@ def test_baselines_and_soft_prompts_read_the_preamble_first(chat_tokenizer, tiny
     expected = model.get_input_embeddings()(torch.tensor(row.preamble_ids + row.context_ids))  # no second start
     torch.testing.assert_close(prefix.embeds[0], expected)
     assert prefix.next_position == [len(row.preamble_ids) + len(row.context_ids)]
+
+
+def test_prompt_signature_changes_with_the_prompt_tokens(chat_tokenizer, monkeypatch):
+    import datacomp.compressors.prompts as prompts
+
+    assert prompt_signature("auto", chat_tokenizer, "reconstruction") == "plain"
+    before = prompt_signature("auto", chat_tokenizer, "qa")
+    assert before.startswith("chat:")
+    monkeypatch.setattr(prompts, "SHOTS", SHOTS[:1])
+    chat_tokenizer._datacomp_chat_parts = None
+    assert prompt_signature("auto", chat_tokenizer, "qa") != before        # other shots: another run identity
