@@ -225,8 +225,12 @@ def knowledge_gap(sweep: dict[str, Any], *, metric: str, scale: float, correctio
     return guideline
 
 
-def method_choice(rows: Sequence[dict[str, Any]], *, metric: str, scale: float) -> list[dict[str, Any]]:
-    """Per target ratio: which method kept most of the full-context benefit (descriptive, no test)."""
+def method_choice(rows: Sequence[dict[str, Any]], *, metric: str, scale: float,
+                  paired: Sequence[dict[str, Any]] = (), context_use: Sequence[dict[str, Any]] = ()
+                  ) -> list[dict[str, Any]]:
+    """Per target ratio: which compressor kept most of the full-context benefit. Supported only where its
+    decoder reads its context (full above none, paired) and it beats every cheap baseline at that budget
+    by a paired CI on the same examples; otherwise the text says which comparison fails."""
     name = METRIC_NAMES.get(metric, metric)
     by_ratio: dict[float, list[dict[str, Any]]] = {}
     cheap: dict[float, list[dict[str, Any]]] = {}  # truncation / token dropping at the same budget
@@ -251,9 +255,27 @@ def method_choice(rows: Sequence[dict[str, Any]], *, metric: str, scale: float) 
             text += (f" (compression gain undefined: full and no context both score "
                      f"{fmt(_scaled(best['full_mean'], scale))})")
         supported = True
-        if len(members) == 1:
+        reads = [u for u in context_use if u["compressor_id"] == best["system"] and u["decoder"] == "full"]
+        if reads and not reads[0]["reads_context"]:
             supported = False
-            text += "; it is the only method evaluated at this ratio, so there is nothing to compare it with"
+            text += ("; its decoder does not use its context here (full - none "
+                     f"{fmt(reads[0]['difference'] * scale)} points, 95% CI "
+                     f"{fmt_ci(_scaled(reads[0]['ci_low'], scale), _scaled(reads[0]['ci_high'], scale))}), so "
+                     "compression is not testable on it")
+        versus = [c for c in paired if c["a"] == best["system"] and is_budgeted(c["b"]) and not is_tuned(c["b"])
+                  and c["metric"] == metric and c["mean"] is not None]
+        for c in versus:
+            verdict = "higher" if c["excludes_zero"] and c["mean"] > 0 else \
+                "lower" if c["excludes_zero"] else "not different (CI includes 0)"
+            text += (f"; vs {c['b']} on the same examples {fmt(c['mean'] * scale)} points, 95% CI "
+                     f"{fmt_ci(_scaled(c['ci_low'], scale), _scaled(c['ci_high'], scale))}: {verdict}")
+            if not (c["excludes_zero"] and c["mean"] > 0):
+                supported = False
+        if len(members) == 1:
+            text += "; it is the only compressor evaluated at this ratio"
+            if not versus and not cheap.get(ratio):
+                supported = False
+                text += " and no baseline ran at this budget, so there is nothing to compare it with"
         else:
             second = members[1]
             overlap = (best["ci_low"] is not None and second["ci_high"] is not None
@@ -263,7 +285,7 @@ def method_choice(rows: Sequence[dict[str, Any]], *, metric: str, scale: float) 
                 supported = False
                 text += " — the intervals overlap, so this ranking is not established by these data"
         baselines = sorted(cheap.get(ratio, []), key=lambda r: r["mean"], reverse=True)
-        if baselines:
+        if baselines and not versus:   # no paired rows (older stores): the means alone
             strongest = baselines[0]
             text += "; " + ", ".join(f"{b['system']} {fmt(b['mean'] * scale)}" for b in baselines)
             if best["mean"] <= strongest["mean"]:

@@ -163,7 +163,29 @@ def _evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                            fmt_ci(None if m["ci_low"] is None else m["ci_low"] * scale,
                                   None if m["ci_high"] is None else m["ci_high"] * scale),
                            m["n"], fmt_pct(m["gain"]), m["compress_ms"]] for m in evaluations["methods"]]))
+    if evaluations.get("context_use"):
+        blocks.append(("p", "Does the decoder read its context? Full minus no context on the same examples "
+                            "(paired bootstrap 95% CI, Wilcoxon p); where the CI does not exclude 0 the decoder "
+                            "does not use its context here, and compression findings are not testable on it."))
+        blocks.append(_table(["evaluation", "decoder", f"full - none (points)", "95% CI", "p", "n", "verdict"],
+                             [[u["eval_id"], u["decoder"], u["difference"] * scale,
+                               fmt_ci(_times(u["ci_low"], scale), _times(u["ci_high"], scale)), u["p_wilcoxon"], u["n"],
+                               "reads its context" if u["reads_context"] else "does not use its context: not testable"]
+                              for u in evaluations["context_use"]]))
+    if evaluations.get("paired"):
+        blocks.append(("p", "Paired differences A - B on the same examples (points; paired bootstrap 95% CI "
+                            "resampling documents, Wilcoxon signed-rank p)."))
+        blocks.append(_table(["A", "B", "metric", "A - B", "95% CI", "p", "n", "reading"],
+                             [[c["a"], c["b"], c["metric"], c["mean"] * scale if c["mean"] is not None else None,
+                               fmt_ci(_times(c["ci_low"], scale), _times(c["ci_high"], scale)), c["p_wilcoxon"], c["n"],
+                               (f"{c['a'] if c['mean'] > 0 else c['b']} higher" if c["excludes_zero"]
+                                else "not significant (CI includes 0)")]
+                              for c in evaluations["paired"] if c["mean"] is not None]))
     blocks.extend(("figure", name) for name in evaluations.get("figures", []))
+
+
+def _times(value, scale):
+    return None if value is None else value * scale
 
 
 def finding_row(f: dict[str, Any]) -> list[str]:

@@ -243,11 +243,39 @@ def _evaluations(store: Store, config: ReportConfig, figures: FigureBook) -> dic
     metric = config.quality_metric
     table = _methods_table(examples, metric, config.confidence)
     section["methods"] = table
+    section["paired"], section["context_use"] = _paired(examples, task, metric)
     series, levels = _ratio_series(examples, table, metric, config.confidence)
     section["figures"] = figures.draw("quality_vs_ratio", lambda: plots.quality_vs_ratio(
         series, levels, ylabel=f"{gl.METRIC_NAMES[metric]} (points, 0-100)",
         title=f"{task}: {gl.METRIC_NAMES[metric]} vs compression ratio, with baselines"))
     return section
+
+
+def _paired(examples: list[dict[str, Any]], task: str, metric: str) -> tuple[list[dict], list[dict]]:
+    """Per evaluation (same examples): the compressor against every baseline and full against none on the
+    report's metric (evaluation/comparisons.py), and whether the decoder reads its context at all: full
+    above none by a paired CI that excludes 0; otherwise compression findings are not testable on it."""
+    from datacomp.evaluation.comparisons import PAIRED_METRICS, paired_comparisons
+
+    by_eval: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in examples:
+        by_eval[row["eval_id"]].append(row)
+    paired, context_use = [], []
+    for eval_id, rows in sorted(by_eval.items()):
+        compressor = next((r["compressor_id"] for r in rows if r["system"] == r["compressor_id"]), None)
+        systems = sorted({r["system"] for r in rows}, key=lambda s: (s != compressor, s))
+        metrics = metric if metric in PAIRED_METRICS[task] else None
+        for c in paired_comparisons(rows, systems, compressor, task):
+            if c["metric"] != (metrics or c["metric"]):
+                continue
+            c = {**c, "eval_id": eval_id, "compressor_id": compressor}
+            paired.append(c)
+            if (c["a"], c["b"]) in (("full", "none"), ("full@tuned", "none@tuned")):
+                reads = c["excludes_zero"] and c["mean"] > 0
+                context_use.append({"eval_id": eval_id, "compressor_id": compressor, "decoder": c["a"],
+                                    "difference": c["mean"], "ci_low": c["ci_low"], "ci_high": c["ci_high"],
+                                    "p_wilcoxon": c["p_wilcoxon"], "n": c["n"], "reads_context": reads})
+    return paired, context_use
 
 
 def _ratio_series(examples: list[dict[str, Any]], table: list[dict[str, Any]], metric: str,
@@ -385,7 +413,9 @@ def _guidelines(evaluations: dict[str, Any], findings: dict[str, Any], config: R
                 items.append(guideline)
     for sweep in findings.get("sweeps", []):
         items.append(gl.knowledge_gap(sweep, metric=metric, scale=SCALE, correction=config.correction))
-    items.extend(gl.method_choice(evaluations.get("methods", []), metric=metric, scale=SCALE))
+    items.extend(gl.method_choice(evaluations.get("methods", []), metric=metric, scale=SCALE,
+                                  paired=evaluations.get("paired", []),
+                                  context_use=evaluations.get("context_use", [])))
     section: dict[str, Any] = {"items": items, "paper_claims": gl.paper_claims(
         findings.get("compressors", []), findings.get("sweeps", []), config.correction)}
     if not items:

@@ -260,7 +260,31 @@ def test_method_choice_compares_with_the_cheap_baselines():
     [beaten] = method_choice(rows, metric="f1", scale=100)
     assert not beaten["supported"] and "no trained compressor beats truncate at this budget" in beaten["text"]
     [alone] = method_choice(rows[:1], metric="f1", scale=100)
-    assert not alone["supported"] and "only method evaluated at this ratio" in alone["text"]
+    assert not alone["supported"] and "only compressor evaluated at this ratio and no baseline" in alone["text"]
+
+
+def test_method_choice_rests_on_paired_differences_and_on_a_decoder_that_reads_its_context():
+    from datacomp.analysis.guidelines import method_choice
+
+    rows = [{"kind": "compressor", "system": "sac-1", "method": "sac", "ratio_target": 4.0, "mean": 0.2,
+             "ci_low": 0.19, "ci_high": 0.22, "n": 100, "gain": None, "full_mean": None, "none_mean": None},
+            {"kind": "baseline", "system": "drop", "method": "drop", "ratio_target": 4.0, "mean": 0.09,
+             "ci_low": 0.08, "ci_high": 0.1, "n": 100, "gain": None, "full_mean": None, "none_mean": None}]
+    def pair(b, mean, low, high):
+        return {"a": "sac-1", "b": b, "metric": "nll_reduction", "mean": mean, "ci_low": low, "ci_high": high,
+                "excludes_zero": low > 0 or high < 0}
+    reads = [{"compressor_id": "sac-1", "decoder": "full", "reads_context": True, "difference": 0.3,
+              "ci_low": 0.27, "ci_high": 0.32}]
+    [won] = method_choice(rows, metric="nll_reduction", scale=100, paired=[pair("drop", 0.118, 0.104, 0.131)],
+                          context_use=reads)
+    assert won["supported"] and "vs drop on the same examples 11.8 points, 95% CI [10.4, 13.1]: higher" in won["text"]
+    [tie] = method_choice(rows, metric="nll_reduction", scale=100, paired=[pair("drop", 0.01, -0.01, 0.03)],
+                          context_use=reads)
+    assert not tie["supported"] and "not different (CI includes 0)" in tie["text"]
+    deaf = [{**reads[0], "reads_context": False, "difference": 0.004, "ci_low": -0.002, "ci_high": 0.01}]
+    [floor] = method_choice(rows, metric="nll_reduction", scale=100, paired=[pair("drop", 0.118, 0.104, 0.131)],
+                            context_use=deaf)
+    assert not floor["supported"] and "does not use its context here" in floor["text"]
 
 
 def test_nll_reduction_is_one_minus_the_ratio_to_the_none_baseline(planted):
