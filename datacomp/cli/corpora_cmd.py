@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console_err, print_json,
+from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console_err, existing_store, print_json,
                                  print_table)
 
 corpora_app = typer.Typer(help="Built-in demo corpora and corpus listings.", no_args_is_help=True)
@@ -51,9 +51,8 @@ def prepare(
 @corpora_app.command("list")
 def list_corpora(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     """Corpus, domain, documents, characters, duplicates and quarantined records, source and licence."""
-    from datacomp.store import open_store
 
-    with open_store(db) as store:
+    with existing_store(db) as store:
         rows = store.rows("corpus/list")
     if as_json:
         print_json(rows)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, print_json, print_table
+from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json, print_table
 from datacomp.store import open_store
 
 slice_app = typer.Typer(help="Named slices of the store, chosen by SQL definitions with typed params.",
@@ -52,7 +52,7 @@ def list_(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     """Every slice with its definition, params and size."""
     from datacomp.curation.slices import list_slices
 
-    with open_store(db) as store:
+    with existing_store(db) as store:
         rows = list_slices(store)
     print_json(rows) if as_json else print_table(rows, title="slices")
 
@@ -67,7 +67,7 @@ def show(
     """A slice's record, its members per corpus and domain, buckets, and its first members."""
     from datacomp.curation.slices import show_slice
 
-    with open_store(db) as store:
+    with existing_store(db) as store:
         shown = show_slice(store, name, limit=limit)
     if as_json:
         print_json(shown)

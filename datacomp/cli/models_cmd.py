@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, print_json, print_table
+from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json, print_table
 from datacomp.store import open_store
 
 models_app = typer.Typer(help="Register and list causal LMs.", no_args_is_help=True)
@@ -131,7 +131,7 @@ def models_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     """Registered models: name, id, path, parameters, tokenizer id, mixture."""
     from datacomp.models.registry import list_models
 
-    with open_store(db) as store:
+    with existing_store(db) as store:
         rows = [_model_row(record) for record in list_models(store)]
     if as_json:
         print_json(rows)

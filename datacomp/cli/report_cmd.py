@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, print_json
+from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json
 
 
 @app.command("report")
@@ -28,12 +28,11 @@ def report(
 ) -> None:
     """Write the report: data audit, findings with statistics, guidelines, methods and provenance."""
     from datacomp.analysis.report import ReportConfig, make_report
-    from datacomp.store import open_store
 
     config = ReportConfig(quality_metric=quality_metric, task=task, target_f1=target_f1, alpha=alpha,
                           correction=correction, n_boot=n_boot, seed=seed)
     config.validate()
-    with open_store(db) as store:
+    with existing_store(db, read_only=False) as store:  # the report records its run
         paths = make_report(store, config, out)
     if as_json:
         print_json({name: str(path) for name, path in paths.items()})

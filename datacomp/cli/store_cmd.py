@@ -7,8 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, print_json, print_table
-from datacomp.store import open_store
+from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json, print_table
 
 store_app = typer.Typer(help="Inspect and export the DuckDB store.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
@@ -17,7 +16,7 @@ app.add_typer(store_app, name="store")
 @store_app.command("info")
 def info(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     """Schema version and row counts of every table."""
-    with open_store(db) as store:
+    with existing_store(db) as store:
         result = {"path": str(store.path), "schema_version": store.schema_version,
                   "tables": store.table_counts()}
     if as_json:
@@ -34,7 +33,7 @@ def export(
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Write one table to Parquet."""
-    with open_store(db) as store:
+    with existing_store(db) as store:
         n = store.export_table(table, out)
     console.print(f"wrote {n} rows of {table} to {out}")
 
@@ -42,7 +41,7 @@ def export(
 @store_app.command("runs")
 def runs(limit: int = 20, db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     """The most recent runs with their status and counts."""
-    with open_store(db) as store:
+    with existing_store(db) as store:
         rows = store.rows("runs/list", {"limit": limit})
     print_json(rows) if as_json else print_table(rows)
 
@@ -54,7 +53,7 @@ def results(
     as_json: JsonOption = False,
 ) -> None:
     """Every evaluated system side by side: F1 / EM / BLEU (x100), target NLL, NLL reduction, training time."""
-    with open_store(db) as store:
+    with existing_store(db) as store:
         rows = store.rows("evaluation/results", {"task": task})
     if as_json:
         print_json(rows)

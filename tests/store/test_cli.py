@@ -11,8 +11,28 @@ def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "datacomp", *args], capture_output=True, text=True, timeout=120)
 
 
-def test_store_info_json_counts_tables(tmp_path):
+def new_store(tmp_path):
+    from datacomp.store import open_store
+
     db = tmp_path / "s.duckdb"
+    open_store(db).close()
+    return db
+
+
+def test_read_commands_refuse_a_missing_store_and_create_nothing(tmp_path):
+    missing = tmp_path / "typo" / "s.duckdb"
+    for command in (["store", "info"], ["store", "results"], ["store", "runs"], ["corpora", "list"],
+                    ["slice", "list"], ["models", "list"], ["report", "--out", str(tmp_path / "r")]):
+        result = run_cli(*command, "--db", str(missing))
+        assert result.returncode == 2, (command, result.stderr)
+        assert f"error: no store at {missing} (create one with datacomp ingest or datacomp run)" in \
+            result.stderr.replace("\n", ""), command
+        assert "Traceback" not in result.stderr
+    assert not (tmp_path / "typo").exists()
+
+
+def test_store_info_json_counts_tables(tmp_path):
+    db = new_store(tmp_path)
     result = run_cli("store", "info", "--db", str(db), "--json")
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
@@ -21,7 +41,7 @@ def test_store_info_json_counts_tables(tmp_path):
 
 
 def test_export_error_is_one_clear_line_not_a_traceback(tmp_path):
-    db = tmp_path / "s.duckdb"
+    db = new_store(tmp_path)
     result = run_cli("store", "export", "nope", "--out", str(tmp_path / "x.parquet"), "--db", str(db))
     assert result.returncode == 2
     assert "error: no table 'nope'" in result.stderr
@@ -39,7 +59,7 @@ def test_unwritable_output_path_is_one_error_line(tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
     result = run_cli("store", "export", "documents", "--out", str(blocker / "x.parquet"),
-                     "--db", str(tmp_path / "s.duckdb"))
+                     "--db", str(new_store(tmp_path)))
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and str(blocker) in result.stderr
     assert "Traceback" not in result.stderr
@@ -94,13 +114,14 @@ def test_a_bug_is_one_internal_error_line_and_debug_shows_the_traceback(tmp_path
     def broken(*args, **kwargs):
         raise ValueError("something impossible in x[/tmp] and [cpu]\nsecond line")
 
+    db = new_store(tmp_path)
     monkeypatch.setattr(store_db.Store, "table_counts", broken)
     with pytest.raises(SystemExit) as exit_info:
-        main(["store", "info", "--db", str(tmp_path / "s.duckdb")])
+        main(["store", "info", "--db", str(db)])
     assert exit_info.value.code == 1
     err = capsys.readouterr().err.replace("\n", " ")
     assert "internal error: ValueError: something impossible in x[/tmp] and [cpu] (run again" in err
     assert "second line" not in err and "DATACOMP_DEBUG=1" in err
     monkeypatch.setenv("DATACOMP_DEBUG", "1")
     with pytest.raises(ValueError, match="something impossible"):
-        main(["store", "info", "--db", str(tmp_path / "s.duckdb")])
+        main(["store", "info", "--db", str(db)])
