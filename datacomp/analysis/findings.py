@@ -69,6 +69,11 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
     findings: list[dict[str, Any]] = []
     available = [p for p in PREDICTORS if np.isfinite(_column(rows, p)).sum() >= settings.min_n]
     missing = [p for p in PREDICTORS if p not in available]
+    # encoder and decoder are one model (SAC compresses with a copy of its decoder): the decoder-side
+    # columns repeat the encoder's, so they are tested once, and not twice in one regression
+    same_model = rows[0].get("encoder_id") is not None and rows[0].get("encoder_id") == rows[0].get("decoder_id")
+    if same_model:
+        available = [p for p in available if not p.startswith("dec_")]
 
     for x_name in ("enc_entropy", "dec_entropy"):
         if x_name not in available:
@@ -129,7 +134,7 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
         "compressor_id": rows[0]["compressor_id"], "label": label, "method": rows[0].get("method"),
         "decoder_tuned": bool(rows[0].get("decoder_tuned")),
         "ratio": rows[0].get("ratio"), "encoder_id": rows[0].get("encoder_id"),
-        "decoder_id": rows[0].get("decoder_id"), "n_docs": len(rows),
+        "decoder_id": rows[0].get("decoder_id"), "n_docs": len(rows), "same_model": same_model,
         "quality": stats.mean_interval(y, settings.confidence), "missing_predictors": missing,
         "findings": findings, "ols": fit.to_dict(), "threshold": threshold, "comparisons": comparisons,
         "bins": bins, "ranges": ranges, "by_domain": by_domain, "_fit": fit,

@@ -25,6 +25,7 @@ class ScoreConfig:
     token_budget: int = 8192         # rows x padded length per batch; the benchmark's best on 2 CPU cores
     shard: str = "0/1"               # i/n: this process scores the documents whose md5(doc_id) % n == i
     limit: int | None = None         # only the first N selected documents (by doc_id), for trials
+    slice: str | None = None         # only the members of this slice (e.g. the evaluated documents)
     padding_slack: float = 0.2       # a row joins a batch if padded by <= 20% of the longest (or 16 tokens):
                                      # on a CPU padding costs as much as real tokens and batching gains little
     block_docs: int = 2048           # documents tokenised and length-sorted together; bounds RAM
@@ -44,8 +45,8 @@ class ScoreConfig:
         raise DatacompError("no model to score with: pass --model, or --encoder and --decoder")
 
     def validate(self) -> None:
-        if not self.corpora:
-            raise DatacompError("no corpus to score: pass --corpus NAME (repeatable)")
+        if not self.corpora and not self.slice:
+            raise DatacompError("no corpus to score: pass --corpus NAME (repeatable) or --slice NAME")
         if self.token_budget < 1:
             raise DatacompError(f"--token-budget must be positive, got {self.token_budget}")
         if self.limit is not None and self.limit < 0:

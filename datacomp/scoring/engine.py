@@ -81,13 +81,19 @@ def score_corpus(store: Store, config: ScoreConfig) -> ScoreSummary:
     resolved = {"config": dataclasses.asdict(config), "model_ids": [r.model_id for r in records],
                 "window": window, "stride": stride, "gap_method": gap_method,
                 "first_token": "prefix BOS (else EOS) and score every text token"}
+    if config.slice is not None:
+        found = store.rows("compressors/slice_exists", {"slice": config.slice})
+        if not found:
+            known = [r["name"] for r in store.rows("compressors/known_sources") if r["kind"] == "slice"]
+            raise DatacompError(f"--slice {config.slice!r}: no such slice (known: {', '.join(known) or 'none'})")
     with record_run(store, "score", resolved) as run:
         summary = ScoreSummary(run_id=run.run_id, model_ids=[r.model_id for r in records], window=window,
                                stride=stride, dtype=config.dtype, gap_method=gap_method, warnings=warnings)
         key = {"window_len": window, "stride": stride, "dtype": config.dtype, "run_id": run.run_id}
         with run.phase("select"):
             selected = store.rows("scoring/docs_to_score", {
-                "corpora": list(config.corpora), "shard_index": shard_index, "shard_count": shard_count,
+                "corpora": list(config.corpora), "slice": config.slice,
+                "shard_index": shard_index, "shard_count": shard_count,
                 "limit": config.limit, "model_ids": model_ids, "window_len": window, "stride": stride,
                 "dtype": config.dtype,
                 "encoder_id": records[0].model_id if want_gap else None,
@@ -95,7 +101,8 @@ def score_corpus(store: Store, config: ScoreConfig) -> ScoreSummary:
         todo = [row["doc_id"] for row in selected if not row["done"]]
         summary.docs_selected, summary.docs_skipped = len(selected), len(selected) - len(todo)
         if not selected:
-            summary.warnings.append(f"no documents in corpora {', '.join(config.corpora)} (shard "
+            summary.warnings.append(f"no documents in corpora {', '.join(config.corpora) or '(any)'}"
+                                    f"{' and slice ' + config.slice if config.slice else ''} (shard "
                                     f"{shard_index}/{shard_count}); nothing to score")
             _warn(summary.warnings[-1])
         if todo:

@@ -1,5 +1,6 @@
 -- The documents a scoring run covers, each flagged `done` when every row it would write already exists.
--- Corpora $corpora; shard $shard_index of $shard_count by the MD5 of doc_id (stable across DuckDB
+-- Corpora $corpora (every corpus when empty and a slice is given), restricted to the members of slice
+-- $slice when it is set; shard $shard_index of $shard_count by the MD5 of doc_id (stable across DuckDB
 -- versions and machines, unlike hash()); the first $limit of them by doc_id (NULL = all), chosen
 -- before skipping done ones so a resumed run with the same --limit covers the same documents.
 -- Done = a scores row for each of $model_ids and, when $encoder_id is set, a gaps row, all at
@@ -7,7 +8,8 @@
 WITH selected AS (
     SELECT doc_id
     FROM documents
-    WHERE corpus IN (SELECT unnest($corpora))
+    WHERE (len($corpora) = 0 OR corpus IN (SELECT unnest($corpora)))
+      AND ($slice IS NULL OR doc_id IN (SELECT doc_id FROM slice_members WHERE slice_id = $slice))
       AND md5_number(doc_id) % $shard_count = $shard_index
     ORDER BY doc_id
     LIMIT $limit

@@ -328,3 +328,22 @@ def test_tuned_decoder_baselines_are_never_pooled_across_compressors():
     assert table["truncate@tuned (comi-a)"]["gain"] == pytest.approx((0.5 - 0.2) / (0.8 - 0.2))
     assert table["truncate@tuned (meanpool-b)"]["gain"] == pytest.approx(0.5)
     assert table["full"]["mean"] == pytest.approx(0.6) and table["full"]["n"] == 4
+
+
+def test_one_model_as_encoder_and_decoder_is_tested_once():
+    """SAC compresses with a copy of its decoder: decoder-side columns repeat the encoder's and would enter the
+    regression twice (a perfectly collinear pair); they are dropped and the analysis says why."""
+    from datacomp.analysis.findings import AnalysisSettings, compressor_analysis
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(40):
+        entropy = float(rng.uniform(1, 4))
+        rows.append({"compressor_id": "c", "method": "sac", "ratio": 4.0, "encoder_id": "m", "decoder_id": "m",
+                     "domain": ["a", "b"][i % 2], "n_chars": int(rng.integers(100, 1000)),
+                     "f1": 1 - entropy / 5 + float(rng.normal(0, 0.05)), "enc_entropy": entropy,
+                     "dec_entropy": entropy, "enc_surprisal": entropy, "dec_surprisal": entropy, "gap_js": None})
+    analysis = compressor_analysis(rows, AnalysisSettings(n_boot=100))
+    assert analysis["same_model"]
+    assert not any(f["x"].startswith("dec_") for f in analysis["findings"])
+    assert [t["term"] for t in analysis["ols"]["terms"] if "entropy" in t["term"]] == ["enc_entropy"]

@@ -199,3 +199,24 @@ def test_default_window_is_model_context_and_unknown_corpus_warns(store, docs, t
     summary = score_corpus(store, ScoreConfig(corpora=["nope"], model=str(tiny_lm_dir)))
     assert (summary.window, summary.stride) == (64, 32)
     assert summary.docs_selected == 0 and "no documents in corpora nope" in summary.warnings[0]
+
+
+def test_a_slice_restricts_scoring_to_its_members(store, docs, tiny_lm_dir):
+    """--slice scores only the slice's documents (here the two of a 'domain' slice); an unknown slice is an
+    error naming the known ones, raised before any run is recorded."""
+    from datacomp.curation.slices import create_slice, slice_doc_ids
+    from datacomp.errors import DatacompError
+
+    other = insert_documents(store, ["A second corpus document.", "And another one here."], corpus="other",
+                             domain="poetry")
+    create_slice(store, "poems", "domain", {"domains": ["poetry"]})
+    assert sorted(slice_doc_ids(store, "poems")) == sorted(other)
+    summary = score_corpus(store, ScoreConfig(corpora=[], slice="poems", model=str(tiny_lm_dir), window=WINDOW,
+                                              stride=STRIDE))
+    assert summary.docs_selected == 2 and summary.docs_scored == 2
+    scored = {r[0] for r in store.con.execute("SELECT doc_id FROM scores").fetchall()}
+    assert scored == set(other)
+    runs = store.con.execute("SELECT count(*) FROM runs WHERE stage = 'score'").fetchone()[0]
+    with pytest.raises(DatacompError, match=r"--slice 'nope': no such slice \(known: poems\)"):
+        score_corpus(store, ScoreConfig(corpora=[], slice="nope", model=str(tiny_lm_dir)))
+    assert store.con.execute("SELECT count(*) FROM runs WHERE stage = 'score'").fetchone()[0] == runs
