@@ -168,8 +168,10 @@ def split(
 @app.command("export")
 def export(
     slice_name: Annotated[str, typer.Argument(metavar="SLICE", help="Slice to write.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="File (jsonl, parquet) or folder (hf) to write.")],
-    format: Annotated[str, typer.Option("--format", help="jsonl | parquet | hf")] = "jsonl",
+    out: Annotated[Path, typer.Option("--out", "-o", help="File (.jsonl, .jsonl.gz, .parquet) or folder "
+                                      "(--format hf) to write.")],
+    format: Annotated[Optional[str], typer.Option("--format", help="jsonl | parquet | hf [default: from the "
+                                                  "extension of --out]")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing file or folder.")] = False,
     db: DbOption = DEFAULT_DB,
 ) -> None:

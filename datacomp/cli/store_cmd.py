@@ -29,13 +29,18 @@ def info(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
 @store_app.command("export")
 def export(
     table: Annotated[str, typer.Argument(help="Table name, e.g. documents or scores.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write: .parquet, .jsonl or .jsonl.gz.")],
+    format: Annotated[Optional[str], typer.Option("--format", help="parquet | jsonl [default: from the "
+                                                  "extension of --out]")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
     db: DbOption = DEFAULT_DB,
 ) -> None:
-    """Write one table to Parquet."""
+    """Write one table to Parquet or JSON lines (the format follows the extension of --out)."""
+    from datacomp.outputs import format_of
+
     with existing_store(db) as store:
-        n = store.export_table(table, out)
-    console.print(f"wrote {n} rows of {table} to {out}")
+        n = store.export_table(table, out, format=format, overwrite=overwrite)
+    console.print(f"wrote {n} rows of {table} to {out} ({format or format_of(out)})")
 
 
 @store_app.command("runs")
@@ -53,7 +58,13 @@ def results(
     as_json: JsonOption = False,
 ) -> None:
     """Every evaluated system side by side: F1 / EM / BLEU (x100), target NLL, NLL reduction, training time."""
+    from datacomp.errors import DatacompError
+
     with existing_store(db) as store:
+        if task is not None:
+            tasks = [r["task"] for r in store.rows("evaluation/tasks")]
+            if task not in tasks:
+                raise DatacompError(f"unknown task {task!r}; tasks with evaluations: {', '.join(tasks) or 'none'}")
         rows = store.rows("evaluation/results", {"task": task})
     if as_json:
         print_json(rows)

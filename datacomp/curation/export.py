@@ -1,13 +1,15 @@
 """Writing a slice for other tools: its members in rank order with text, corpus, domain, length, and
 every score and gap measured on them (nested lists, one entry per model and window).
 
-Formats: ``jsonl`` (one JSON object per line), ``parquet``, ``hf`` (``datasets.Dataset.save_to_disk``).
+Formats: ``jsonl`` (one JSON object per line; ``.jsonl.gz`` is compressed), ``parquet``, ``hf``
+(``datasets.Dataset.save_to_disk``, a folder). The format follows the extension of ``out`` unless given;
+an extension that contradicts it, or an existing ``out`` without ``overwrite``, is refused
+(``datacomp.outputs.resolve_output``, the rule ``datacomp store export`` follows too).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import shutil
 from pathlib import Path
 from typing import Literal
@@ -15,7 +17,7 @@ from typing import Literal
 import pyarrow as pa
 
 from datacomp.curation.slices import require_slice
-from datacomp.errors import DatacompError
+from datacomp.outputs import resolve_output, write_table
 from datacomp.store import Store
 from datacomp.store.runs import record_run
 
@@ -26,7 +28,7 @@ FORMATS = ("jsonl", "parquet", "hf")
 class ExportConfig:
     slice: str
     out: Path
-    format: Literal["jsonl", "parquet", "hf"] = "jsonl"   # jsonl: readable by anything, line by line
+    format: Literal["jsonl", "parquet", "hf"] | None = None  # None: from the extension of `out`
     overwrite: bool = False                              # never clobber a file the user did not name twice
 
 
@@ -51,36 +53,25 @@ def _sql(name: str) -> str:
 
 
 def export_slice(store: Store, config: ExportConfig) -> ExportResult:
-    if config.format not in FORMATS:
-        raise DatacompError(f"--format {config.format!r}: expected one of {', '.join(FORMATS)}")
     out = Path(config.out)
-    if out.exists() and not config.overwrite:
-        raise DatacompError(f"{out} already exists; pass --overwrite to replace it")
-    with record_run(store, "export", config) as run:
+    fmt = resolve_output(out, config.format, FORMATS, config.overwrite)
+    with record_run(store, "export", dataclasses.replace(config, format=fmt)) as run:
         table = slice_rows(store, config.slice)
         if out.exists():
             shutil.rmtree(out) if out.is_dir() else out.unlink()
         out.parent.mkdir(parents=True, exist_ok=True)
         with run.phase("write"):
-            WRITERS[config.format](table, out)
+            WRITERS[fmt](table, out)
         run.count("rows", table.num_rows)
-    return ExportResult(config.slice, out, config.format, table.num_rows)
+    return ExportResult(config.slice, out, fmt, table.num_rows)
 
 
 def write_jsonl(table: pa.Table, out: Path) -> None:
-    from datacomp.progress import progress_bar
-
-    with open(out, "w", encoding="utf-8") as handle, progress_bar("export", table.num_rows, unit="docs") as bar:
-        for batch in table.to_batches(max_chunksize=1000):
-            for row in batch.to_pylist():
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            bar.advance(batch.num_rows)
+    write_table(table, out, "jsonl", progress="export")
 
 
 def write_parquet(table: pa.Table, out: Path) -> None:
-    import pyarrow.parquet as pq
-
-    pq.write_table(table, out)
+    write_table(table, out, "parquet")
 
 
 def write_hf(table: pa.Table, out: Path) -> None:

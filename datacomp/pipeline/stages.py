@@ -125,7 +125,7 @@ STAGES["split"] = StageType(SplitStageConfig, run_split, "train/eval slices by d
 @dataclasses.dataclass
 class ExportStageConfig:
     slice: str
-    format: Literal["jsonl", "parquet", "hf"] = "jsonl"
+    format: Literal["jsonl", "parquet", "hf"] | None = None  # None: from the extension of `out` (else jsonl)
     out: str | None = None              # relative paths are below the pipeline's out folder;
                                         # default: <out>/<stage>/<slice>.<format>
 
@@ -136,7 +136,7 @@ def run_export(ctx: StageContext, config: ExportStageConfig) -> dict[str, Any]:
     if config.out:
         out = Path(config.out) if Path(config.out).is_absolute() else ctx.out_dir / config.out
     else:
-        suffix = "" if config.format == "hf" else f".{config.format}"
+        suffix = "" if config.format == "hf" else f".{config.format or 'jsonl'}"
         out = ctx.stage_dir / f"{config.slice.replace('/', '__')}{suffix}"
     result = export_slice(ctx.store, ExportConfig(slice=config.slice, out=out, format=config.format, overwrite=True))
     return {"ref": str(result.out), "n_rows": result.n_rows}

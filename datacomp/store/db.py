@@ -35,6 +35,7 @@ def migrations() -> list[tuple[int, Path]]:
 
 
 SCHEMA_VERSION = len(migrations())
+EXPORT_FORMATS = ("parquet", "jsonl")  # what Store.export_table writes
 
 
 def default_db_path() -> Path:
@@ -141,17 +142,20 @@ class Store:
         return {name: self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
                 for name in self.table_names()}
 
-    def export_table(self, table: str, out_path: str | Path) -> int:
-        """Write one table to a Parquet file; returns the row count."""
-        import pyarrow.parquet as pq
+    def export_table(self, table: str, out_path: str | Path, format: str | None = None,
+                     overwrite: bool = False) -> int:
+        """Write one table to a Parquet or jsonl file (the format follows the extension unless given; an
+        existing file is replaced only with ``overwrite``); returns the row count."""
+        from datacomp.outputs import resolve_output, write_table
 
         if table not in self._tables():
             raise DatacompError(f"no table {table!r} in {self.path}; tables: {', '.join(self.table_names())}")
         out_path = Path(out_path)
+        fmt = resolve_output(out_path, format, EXPORT_FORMATS, overwrite)
         out_path.parent.mkdir(parents=True, exist_ok=True)
         # The table name is checked against the catalog above; identifiers cannot be bound parameters.
         arrow_table = self.con.sql(f'SELECT * FROM "{table}"').to_arrow_table()
-        pq.write_table(arrow_table, out_path)
+        write_table(arrow_table, out_path, fmt)
         return arrow_table.num_rows
 
     def close(self) -> None:

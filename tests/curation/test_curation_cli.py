@@ -53,6 +53,32 @@ def test_export_command_writes_jsonl(scored_store, capsys, tmp_path):
     assert len((tmp_path / "x.jsonl").read_text().splitlines()) == 20
 
 
+def test_export_format_follows_the_extension_and_one_overwrite_rule(scored_store, capsys, tmp_path):
+    import gzip
+
+    import pyarrow.parquet as pq
+
+    db = str(scored_store.path)
+    scored_store.close()
+    assert run(capsys, "slice", "create", "code", "--from", "domain", "-p", "domains=code", "--db", db)[0] == 0
+    # no --format: the extension decides (parquet used to get JSON lines)
+    code, out, _ = run(capsys, "export", "code", "--out", str(tmp_path / "x.parquet"), "--db", db)
+    assert code == 0 and "(parquet)" in out and pq.read_table(tmp_path / "x.parquet").num_rows == 20
+    code, _, _ = run(capsys, "export", "code", "--out", str(tmp_path / "x.jsonl.gz"), "--db", db)
+    assert code == 0 and len(gzip.open(tmp_path / "x.jsonl.gz", "rt").read().splitlines()) == 20
+    code, _, err = run(capsys, "export", "code", "--out", str(tmp_path / "x.txt"), "--db", db)
+    assert code == 2 and f"error: --out {tmp_path / 'x.txt'}: unknown format; use .parquet or .jsonl (or --format)" \
+        in err and not (tmp_path / "x.txt").exists()
+    code, _, err = run(capsys, "export", "code", "--out", str(tmp_path / "y.parquet"), "--format", "jsonl", "--db", db)
+    assert code == 2 and "the extension says parquet but --format is jsonl" in err
+    assert not (tmp_path / "y.parquet").exists()
+    # the same overwrite rule as `datacomp store export`
+    code, _, err = run(capsys, "export", "code", "--out", str(tmp_path / "x.parquet"), "--db", db)
+    assert code == 2 and f"error: {tmp_path / 'x.parquet'} already exists; pass --overwrite to replace it" in err
+    code, _, _ = run(capsys, "export", "code", "--out", str(tmp_path / "x.parquet"), "--overwrite", "--db", db)
+    assert code == 0
+
+
 def test_slice_delete(scored_store, capsys):
     db = str(scored_store.path)
     scored_store.close()
