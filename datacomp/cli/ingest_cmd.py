@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, print_json, print_table
+from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console, console_err, print_json,
+                                 print_table)
 
 
 @app.command("ingest")
@@ -21,6 +22,8 @@ def ingest(
     max_chars: Annotated[int, typer.Option(help="Longer texts are quarantined as too_long.")] = 1_000_000,
     batch_size: Annotated[int, typer.Option(help="Records per transaction.")] = 1000,
     license: Annotated[Optional[str], typer.Option(help="Licence of the corpus, recorded in `corpora`.")] = None,
+    strict: Annotated[bool, typer.Option(help="Exit with status 2 if any record is quarantined (the good "
+                                         "records are still stored).")] = False,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
@@ -30,13 +33,25 @@ def ingest(
 
     config = IngestConfig(corpus=corpus, text_field=text_field, domain=domain, domain_field=domain_field,
                           max_chars=max_chars, batch_size=batch_size, license=license)
+    from rich.markup import escape
+
+    from datacomp.errors import DatacompError
+
     with open_store(db) as store:
         summary = ingest_paths(store, paths, config)
+    for empty in summary.empty_inputs:
+        console_err.print(f"[yellow]warning:[/] {escape(empty)} is empty: no records in it", highlight=False)
+    line = summary.quarantine_line()
+    if line:
+        console_err.print(f"[yellow]{escape(line)}[/]", highlight=False)
     if as_json:
         print_json(summary.as_dict())
-        return
-    print_table([{"corpus": summary.corpus, "read": summary.read, "ingested": summary.ingested,
-                  "duplicates": summary.duplicates, "quarantined": summary.quarantined}], title="ingest")
-    if summary.reasons:
-        print_table([{"reason": r, "records": n} for r, n in summary.reasons.items()], title="quarantined")
-        console.print("see them with: datacomp store export quarantine -o quarantine.parquet")
+    else:
+        print_table([{"corpus": summary.corpus, "read": summary.read, "ingested": summary.ingested,
+                      "duplicates": summary.duplicates, "quarantined": summary.quarantined}], title="ingest")
+        if summary.reasons:
+            print_table([{"reason": r, "records": n} for r, n in summary.reasons.items()], title="quarantined")
+            console.print("see them with: datacomp store export quarantine -o quarantine.parquet")
+    problem = summary.problem(", ".join(paths), strict=strict)
+    if problem:
+        raise DatacompError(problem)

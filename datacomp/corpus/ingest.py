@@ -15,13 +15,14 @@ from typing import Iterable, Sequence
 
 from datacomp.corpus.readers import Item, check_input, iter_input
 from datacomp.corpus.records import RawRecord, Rejected
-from datacomp.corpus.validate import Rules, validate
+from datacomp.corpus.validate import Document, Rules, validate
 from datacomp.corpus.writer import write_batch
 from datacomp.errors import DatacompError
 from datacomp.progress import progress_bar
 from datacomp.store.db import Store
 from datacomp.store.runs import record_run
 
+_RECORDS = "\x00records"  # a key no field name has
 _CORPUS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -63,10 +64,33 @@ class IngestSummary:
     duplicates: int = 0
     quarantined: int = 0
     reasons: dict[str, int] = field(default_factory=dict)  # quarantine reason -> records
+    first: dict[str, str] = field(default_factory=dict)    # quarantine reason -> "locator: detail" of the first
+    empty_inputs: list[str] = field(default_factory=list)  # inputs (files, folders) that held no record at all
     run_id: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def quarantine_line(self) -> str | None:
+        """``quarantined 3 records: missing_field (first: a.jsonl:1: field 'text' is missing (fields: body))``."""
+        if not self.quarantined:
+            return None
+        if len(self.reasons) == 1:
+            parts = [f"{reason} (first: {self.first.get(reason, '?')})" for reason in self.reasons]
+        else:
+            parts = [f"{n} {reason} (first: {self.first.get(reason, '?')})" for reason, n in self.reasons.items()]
+        noun = "record" if self.quarantined == 1 else "records"
+        return f"quarantined {self.quarantined} {noun}: " + "; ".join(parts)
+
+    def problem(self, inputs: str, strict: bool = False) -> str | None:
+        """Why this ingestion should fail, or None: nothing at all ingested from input that held records
+        (every record quarantined), or, when ``strict``, any record quarantined."""
+        if self.read and not self.ingested and not self.duplicates:
+            return (f"nothing ingested from {inputs}: all {self.read} records read were quarantined "
+                    f"({', '.join(f'{r}: {n}' for r, n in self.reasons.items())})")
+        if strict and self.quarantined:
+            return f"--strict: {self.quarantined} of {self.read} records read from {inputs} were quarantined"
+        return None
 
 
 def ingest_records(store: Store, items: Iterable[Item], config: IngestConfig,
@@ -80,36 +104,65 @@ def ingest_records(store: Store, items: Iterable[Item], config: IngestConfig,
     rules = config.rules()
     summary = IngestSummary(corpus=config.corpus)
     reasons: Counter[str] = Counter()
-    store.run("corpus/upsert_corpus", {"corpus": config.corpus, "domain": rules.default_domain,
-                                       "source": source, "license": config.license,
-                                       "description": config.description})
+    described = False  # the corpora row is written with the first document: an ingestion of nothing leaves none
+    domain_checked = not rules.domain_field
     with record_run(store, "ingest", {**asdict(config), "source": source}) as run, \
             (progress_bar(f"ingest {config.corpus}", total=None, unit="records") if show_progress
              else nullcontext(_NoBar())) as bar:
         summary.run_id = run.run_id
 
         def flush(batch: list) -> None:
+            nonlocal described
+            has_documents = any(isinstance(item, Document) for item in batch)
             with run.phase("write"):
+                if has_documents and not described:
+                    store.run("corpus/upsert_corpus", {"corpus": config.corpus, "domain": rules.default_domain,
+                                                       "source": source, "license": config.license,
+                                                       "description": config.description})
+                    described = True
                 counts = write_batch(store, config.corpus, run.run_id, batch)
             summary.read += len(batch)
             summary.ingested += counts.ingested
             summary.duplicates += counts.duplicates
             summary.quarantined += counts.quarantined
-            reasons.update(item.reason for item in batch if isinstance(item, Rejected))
+            for item in batch:
+                if isinstance(item, Rejected):
+                    reasons[item.reason] += 1
+                    summary.first.setdefault(item.reason, f"{item.locator}: {item.detail}")
             summary.reasons = dict(sorted(reasons.items()))
             run.counts.update(read=summary.read, ingested=summary.ingested, duplicates=summary.duplicates,
                               quarantined=summary.quarantined, reasons=summary.reasons)
             bar.advance(len(batch), new=summary.ingested, dup=summary.duplicates, bad=summary.quarantined)
 
         batch: list = []
-        for item in items:
-            batch.append(validate(item, rules) if isinstance(item, RawRecord) else item)
+        fields_seen: Counter[str] = Counter()  # fields of the first batch's records, while --domain-field
+        for item in items:                     # is unchecked (_RECORDS counts the records)
+            if isinstance(item, RawRecord):
+                if not domain_checked:
+                    fields_seen.update([_RECORDS] + [str(k) for k in item.fields])
+                item = validate(item, rules)
+            batch.append(item)
             if len(batch) >= config.batch_size:
+                domain_checked = domain_checked or _check_domain_field(rules.domain_field, fields_seen)
                 flush(batch)
                 batch = []
         if batch:
+            domain_checked = domain_checked or _check_domain_field(rules.domain_field, fields_seen)
             flush(batch)
     return summary
+
+
+def _check_domain_field(domain_field: str | None, fields_seen: Counter[str]) -> bool:
+    """Before the first batch with records is written: a --domain-field none of them has is a typo, not a
+    field that happens to be absent (True once checked; False while no record has been read)."""
+    n_records = fields_seen.pop(_RECORDS, 0)
+    if not n_records:
+        return False
+    if domain_field not in fields_seen:
+        noun = "record" if n_records == 1 else f"{n_records} records"
+        raise DatacompError(f"--domain-field {domain_field!r}: no record has this field (checked the first "
+                            f"{noun}); fields present: {', '.join(sorted(fields_seen)) or 'none'}")
+    return True
 
 
 def ingest_paths(store: Store, paths: Sequence[str], config: IngestConfig) -> IngestSummary:
@@ -124,8 +177,17 @@ def ingest_paths(store: Store, paths: Sequence[str], config: IngestConfig) -> In
     for spec in specs:
         check_input(spec)
 
+    empty: list[str] = []
+
     def items() -> Iterable[Item]:
         for spec in specs:
-            yield from iter_input(spec)
+            n = 0
+            for item in iter_input(spec):
+                n += 1
+                yield item
+            if n == 0:
+                empty.append(spec)
 
-    return ingest_records(store, items(), config, source=", ".join(specs))
+    summary = ingest_records(store, items(), config, source=", ".join(specs))
+    summary.empty_inputs = empty
+    return summary

@@ -37,3 +37,91 @@ def test_missing_path_exits_2_naming_it(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"input not found: {missing}" in err.replace("\n", "")
     assert "Traceback" not in err
+
+
+def _run(capsys, *argv):
+    try:
+        main(list(argv))
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, " ".join(captured.err.split())  # rich wraps long lines
+
+
+def test_quarantine_reasons_print_their_first_detail_on_stderr(tmp_path, capsys):
+    path = write_jsonl(tmp_path / "data.jsonl", [{"text": "kept"}, {"body": "x"}, {"body": "y"}, {"text": ""}])
+    code, _, err = _run(capsys, "ingest", str(path), "--corpus", "c", "--db", str(tmp_path / "s.duckdb"))
+    assert code == 0
+    assert (f"quarantined 3 records: 1 empty_text (first: {path}:4: field 'text' is empty or whitespace only); "
+            f"2 missing_field (first: {path}:2: field 'text' is missing (fields: body))") in err
+
+
+def test_nothing_ingested_exits_2_naming_the_input_and_leaves_no_corpus(tmp_path, capsys):
+    from datacomp.store import open_store
+
+    path = write_jsonl(tmp_path / "data.jsonl", [{"contnet": "typo"}, {"contnet": "again"}, {"contnet": "x"}])
+    db = str(tmp_path / "s.duckdb")
+    code, _, err = _run(capsys, "ingest", str(path), "--corpus", "c", "--text-field", "content", "--db", db)
+    assert code == 2
+    assert (f"quarantined 3 records: missing_field (first: {path}:1: field 'content' is missing "
+            "(fields: contnet))") in err
+    assert f"error: nothing ingested from {path}: all 3 records read were quarantined (missing_field: 3)" in err
+    with open_store(db) as store:
+        assert store.con.execute("SELECT count(*) FROM corpora").fetchone()[0] == 0
+        assert store.con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 3  # kept, to look at
+    assert _run(capsys, "corpora", "list", "--db", db, "--json")[1].strip() == "[]"
+
+
+def test_empty_file_and_folder_are_warned_about_by_name(tmp_path, capsys):
+    empty_file = tmp_path / "empty.jsonl"
+    empty_file.write_text("\n")
+    empty_folder = tmp_path / "nothing_here"
+    empty_folder.mkdir()
+    good = write_jsonl(tmp_path / "good.jsonl", [{"text": "one"}])
+    code, _, err = _run(capsys, "ingest", str(empty_file), str(empty_folder), str(good), "--corpus", "c",
+                        "--db", str(tmp_path / "s.duckdb"))
+    assert code == 0
+    assert f"warning: {empty_file} is empty: no records in it" in err
+    assert f"warning: {empty_folder} is empty: no records in it" in err
+    assert str(good) not in err
+
+
+def test_strict_exits_2_on_any_quarantine(tmp_path, capsys):
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": "one"}, {"text": 3}])
+    db = str(tmp_path / "s.duckdb")
+    code, _, err = _run(capsys, "ingest", str(path), "--corpus", "c", "--strict", "--db", db)
+    assert code == 2 and f"error: --strict: 1 of 2 records read from {path} were quarantined" in err
+    clean = write_jsonl(tmp_path / "b.jsonl", [{"text": "two"}])
+    assert _run(capsys, "ingest", str(clean), "--corpus", "c", "--strict", "--db", db)[0] == 0
+
+
+def test_unknown_domain_field_is_an_error_naming_the_fields_present(tmp_path, capsys):
+    from datacomp.store import open_store
+
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": "one", "topic": "a"}, {"text": "two", "id": 2}])
+    db = str(tmp_path / "s.duckdb")
+    code, _, err = _run(capsys, "ingest", str(path), "--corpus", "c", "--domain-field", "nosuch", "--db", db)
+    assert code == 2
+    assert ("error: --domain-field 'nosuch': no record has this field (checked the first 2 records); "
+            "fields present: id, text, topic") in err
+    with open_store(db) as store:
+        assert store.rows("corpus/counts")[0] == {"documents": 0, "duplicates": 0, "quarantine": 0}
+        assert store.con.execute("SELECT count(*) FROM corpora").fetchone()[0] == 0
+    # a field some records have is fine: the others take the default domain
+    code, out, _ = _run(capsys, "ingest", str(path), "--corpus", "c", "--domain-field", "topic", "--db", db, "--json")
+    assert code == 0 and json.loads(out)["ingested"] == 2
+
+
+def test_score_unknown_corpus_is_an_error_listing_the_known_and_records_no_run(tmp_path, capsys):
+    from datacomp.store import open_store
+
+    db = str(tmp_path / "s.duckdb")
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": "one"}])
+    assert _run(capsys, "ingest", str(path), "--corpus", "books", "--db", db)[0] == 0
+    with open_store(db) as store:
+        runs_before = store.con.execute("SELECT count(*) FROM runs").fetchone()[0]
+    code, _, err = _run(capsys, "score", "--corpus", "nosuch", "--model", "any", "--db", db)
+    assert code == 2 and "error: unknown corpus 'nosuch'; known: books" in err
+    with open_store(db) as store:
+        assert store.con.execute("SELECT count(*) FROM runs").fetchone()[0] == runs_before
