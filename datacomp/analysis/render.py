@@ -163,6 +163,13 @@ def _evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                            fmt_ci(None if m["ci_low"] is None else m["ci_low"] * scale,
                                   None if m["ci_high"] is None else m["ci_high"] * scale),
                            m["n"], fmt_pct(m["gain"]), m["compress_ms"]] for m in evaluations["methods"]]))
+    if evaluations.get("coverage"):
+        blocks.append(("p", "Documents evaluated per domain, beside those the evaluated slice holds."))
+        blocks.append(_table(["evaluation", "domain", "evaluated", "in the slice"],
+                             [[c["eval_id"], c["domain"], c["n_evaluated"], c["n_available"]]
+                              for c in evaluations["coverage"]]))
+        for warning in evaluations.get("coverage_warnings", []):
+            blocks.append(("p", f"**Warning:** {warning}: findings about domains do not cover it."))
     if evaluations.get("context_use"):
         blocks.append(("p", "Does the decoder read its context? Full minus no context on the same examples "
                             "(paired bootstrap 95% CI, Wilcoxon p); where the CI does not exclude 0 the decoder "

@@ -244,11 +244,19 @@ def _evaluations(store: Store, config: ReportConfig, figures: FigureBook) -> dic
     table = _methods_table(examples, metric, config.confidence)
     section["methods"] = table
     section["paired"], section["context_use"] = _paired(examples, task, metric)
+    section["coverage"] = store.rows("analysis/evaluation_coverage", {"task": task})
+    section["coverage_warnings"] = coverage_warnings(section["coverage"])
     series, levels = _ratio_series(examples, table, metric, config.confidence)
     section["figures"] = figures.draw("quality_vs_ratio", lambda: plots.quality_vs_ratio(
         series, levels, ylabel=f"{gl.METRIC_NAMES[metric]} (points, 0-100)",
         title=f"{task}: {gl.METRIC_NAMES[metric]} vs compression ratio, with baselines"))
     return section
+
+
+def coverage_warnings(coverage: list[dict[str, Any]]) -> list[str]:
+    """One line per domain that an evaluation's slice holds but the evaluation never reached."""
+    return [f"{c['eval_id']}: no {c['domain']} document evaluated ({c['n_available']} in its slice)"
+            for c in coverage if c["n_evaluated"] == 0 and c["n_available"]]
 
 
 def _paired(examples: list[dict[str, Any]], task: str, metric: str) -> tuple[list[dict], list[dict]]:

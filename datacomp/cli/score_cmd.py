@@ -11,7 +11,7 @@ from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, 
 
 @app.command("score")
 def score(
-    corpus: Annotated[list[str], typer.Option("--corpus", help="Corpus to score (repeatable).")],
+    corpus: Annotated[Optional[list[str]], typer.Option("--corpus", help="Corpus to score (repeatable).")] = None,
     encoder: Annotated[Optional[str], typer.Option(help="Encoder model: id, name or folder.")] = None,
     decoder: Annotated[Optional[str], typer.Option(help="Decoder model: id, name or folder.")] = None,
     model: Annotated[Optional[str], typer.Option(help="One model alone (instead of --encoder/--decoder).")] = None,
@@ -21,6 +21,8 @@ def score(
     token_budget: Annotated[int, typer.Option(help="Rows x padded length per batch.")] = 8192,
     shard: Annotated[str, typer.Option(help="i/n: score only shard i of n (by doc_id hash).")] = "0/1",
     limit: Annotated[Optional[int], typer.Option(help="Only the first N documents (by doc_id).")] = None,
+    slice_name: Annotated[Optional[str], typer.Option("--slice", help="Only the members of this slice "
+                                                      "(with no --corpus: of every corpus).")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
@@ -32,8 +34,9 @@ def score(
     from datacomp.scoring import ScoreConfig, score_corpus
     from datacomp.store import open_store
 
-    config = ScoreConfig(corpora=list(corpus), encoder=encoder, decoder=decoder, model=model, window=window,
-                         stride=stride, dtype=dtype, token_budget=token_budget, shard=shard, limit=limit)
+    config = ScoreConfig(corpora=list(corpus or []), encoder=encoder, decoder=decoder, model=model, window=window,
+                         stride=stride, dtype=dtype, token_budget=token_budget, shard=shard, limit=limit,
+                         slice=slice_name)
     with open_store(db) as store:
         summary = score_corpus(store, config)
     result = dataclasses.asdict(summary) | {"tokens_per_second": round(summary.tokens_per_second, 1)}

@@ -59,7 +59,10 @@ class Lane:
 
 def score_corpus(store: Store, config: ScoreConfig) -> ScoreSummary:
     """Score the configured corpora; returns what was done. Re-running resumes where a run stopped."""
+    from datacomp.corpus.names import require_corpora
+
     config.validate()
+    require_corpora(store, config.corpora)   # unknown names are errors before any model loads or run starts
     refs, want_gap = config.model_refs()
     if config.dtype not in DTYPES:
         raise DatacompError(f"--dtype must be one of {', '.join(DTYPES)}, got {config.dtype!r}")

@@ -347,3 +347,23 @@ def test_one_model_as_encoder_and_decoder_is_tested_once():
     assert analysis["same_model"]
     assert not any(f["x"].startswith("dec_") for f in analysis["findings"])
     assert [t["term"] for t in analysis["ols"]["terms"] if "entropy" in t["term"]] == ["enc_entropy"]
+
+
+def test_coverage_counts_evaluated_documents_per_domain_and_warns_on_a_missing_one(store):
+    from datacomp.analysis.report import coverage_warnings
+    from datacomp.curation.slices import create_slice
+
+    for i, domain in enumerate(["code", "code", "poetry", "poetry", "poetry"]):
+        store.run("scoring/fixture_document", {"doc_id": f"d{i}", "corpus": "c", "domain": domain,
+                                               "text": f"text {i}", "source": "t"})
+    create_slice(store, "held", "domain", {"domains": ["code", "poetry"]})
+    for doc in ("d0", "d1"):   # only code documents evaluated
+        store.run("evaluation/insert", {
+            "eval_id": "e1", "run_id": "r", "system": "full", "compressor_id": None, "method": "full",
+            "decoder_id": "m", "task": "qa", "example_id": f"x-{doc}", "doc_id": doc, "eval_slice": "held",
+            "ratio_target": 4.0, "ratio_actual": 1.0, "n_context_tokens": 8, "n_slots": 8, "memory_bytes": 1,
+            "f1": 0.5, "em": 0.0, "bleu": 0.0, "target_nll": 1.0, "compress_ms": 0.0, "decode_ms": 1.0,
+            "prediction": "p", "reference": "r"})
+    coverage = store.rows("analysis/evaluation_coverage", {"task": "qa"})
+    assert [(c["domain"], c["n_evaluated"], c["n_available"]) for c in coverage] == [("code", 2, 2), ("poetry", 0, 3)]
+    assert coverage_warnings(coverage) == ["e1: no poetry document evaluated (3 in its slice)"]

@@ -195,10 +195,14 @@ def test_bad_window_and_stride_are_named(store, docs, tiny_lm_dir):
         score_corpus(store, ScoreConfig(corpora=["demo"], model=str(tiny_lm_dir), window=32, stride=32))
 
 
-def test_default_window_is_model_context_and_unknown_corpus_warns(store, docs, tiny_lm_dir):
-    summary = score_corpus(store, ScoreConfig(corpora=["nope"], model=str(tiny_lm_dir)))
+def test_default_window_is_model_context_and_unknown_corpus_is_an_error(store, docs, tiny_lm_dir):
+    from datacomp.errors import DatacompError
+
+    summary = score_corpus(store, ScoreConfig(corpora=["demo"], model=str(tiny_lm_dir), limit=1))
     assert (summary.window, summary.stride) == (64, 32)
-    assert summary.docs_selected == 0 and "no documents in corpora nope" in summary.warnings[0]
+    with pytest.raises(DatacompError, match="unknown corpus 'nope'; known: demo"):
+        score_corpus(store, ScoreConfig(corpora=["nope"], model=str(tiny_lm_dir)))
+
 
 
 def test_a_slice_restricts_scoring_to_its_members(store, docs, tiny_lm_dir):

@@ -125,3 +125,60 @@ def test_a_bug_is_one_internal_error_line_and_debug_shows_the_traceback(tmp_path
     monkeypatch.setenv("DATACOMP_DEBUG", "1")
     with pytest.raises(ValueError, match="something impossible"):
         main(["store", "info", "--db", str(db)])
+
+
+def _main(capsys, *argv):
+    from datacomp.cli import main
+
+    try:
+        main(list(argv))
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, " ".join(captured.err.split())  # rich wraps long lines
+
+
+def test_store_export_format_follows_the_extension_and_refuses_to_overwrite(tmp_path, capsys):
+    import gzip
+
+    import pyarrow.parquet as pq
+
+    db = str(new_store(tmp_path))
+    jsonl = tmp_path / "versions.jsonl"
+    code, out, _ = _main(capsys, "store", "export", "schema_version", "-o", str(jsonl), "--db", db)
+    assert code == 0 and "(jsonl)" in out
+    rows = [json.loads(line) for line in jsonl.read_text().splitlines()]  # JSON lines, not Parquet bytes
+    assert rows and {"version", "applied_at"} <= set(rows[0])
+    code, _, err = _main(capsys, "store", "export", "schema_version", "-o", str(jsonl), "--db", db)
+    assert code == 2 and f"error: {jsonl} already exists; pass --overwrite to replace it" in err
+    code, _, _ = _main(capsys, "store", "export", "schema_version", "-o", str(jsonl), "--overwrite", "--db", db)
+    assert code == 0
+    assert _main(capsys, "store", "export", "schema_version", "-o", str(tmp_path / "v.parquet"), "--db", db)[0] == 0
+    assert pq.read_table(tmp_path / "v.parquet").num_rows == len(rows)
+    assert _main(capsys, "store", "export", "schema_version", "-o", str(tmp_path / "v.jsonl.gz"), "--db", db)[0] == 0
+    assert len(gzip.open(tmp_path / "v.jsonl.gz", "rt").read().splitlines()) == len(rows)
+    code, _, err = _main(capsys, "store", "export", "schema_version", "-o", str(tmp_path / "v.txt"), "--db", db)
+    assert code == 2 and f"error: --out {tmp_path / 'v.txt'}: unknown format; use .parquet or .jsonl (or --format)" \
+        in err and not (tmp_path / "v.txt").exists()
+    code, _, err = _main(capsys, "store", "export", "schema_version", "-o", str(tmp_path / "w.jsonl"),
+                         "--format", "parquet", "--db", db)
+    assert code == 2 and "the extension says jsonl but --format is parquet" in err
+    code, _, _ = _main(capsys, "store", "export", "schema_version", "-o", str(tmp_path / "v.out"),
+                       "--format", "parquet", "--db", db)
+    assert code == 0 and pq.read_table(tmp_path / "v.out").num_rows == len(rows)
+
+
+def test_results_unknown_task_is_an_error_listing_the_evaluated_tasks(tmp_path, capsys):
+    from datacomp.store import open_store
+
+    db = tmp_path / "s.duckdb"
+    with open_store(db) as store:
+        store.run("evaluation/insert", _evaluation("ae-4x", "x0", 1.0, 1.0))
+    code, _, err = _main(capsys, "store", "results", "--task", "nosuch", "--db", str(db))
+    assert code == 2 and "error: unknown task 'nosuch'; tasks with evaluations: qa" in err
+    code, out, _ = _main(capsys, "store", "results", "--task", "qa", "--db", str(db), "--json")
+    assert code == 0 and [r["task"] for r in json.loads(out)] == ["qa"]
+    empty = new_store(tmp_path / "other")
+    code, _, err = _main(capsys, "store", "results", "--task", "qa", "--db", str(empty))
+    assert code == 2 and "error: unknown task 'qa'; tasks with evaluations: none" in err
