@@ -255,8 +255,14 @@ def method_choice(rows: Sequence[dict[str, Any]], *, metric: str, scale: float,
             text += (f" (compression gain undefined: full and no context both score "
                      f"{fmt(_scaled(best['full_mean'], scale))})")
         supported = True
-        reads = [u for u in context_use if u["compressor_id"] == best["system"] and u["decoder"] == "full"]
-        if reads and not reads[0]["reads_context"]:
+        own = [u for u in context_use if u["compressor_id"] == best["system"] and u["difference"] is not None]
+        # a decoder-tuning compressor's own decoder is the tuned one (full@tuned vs none@tuned)
+        reads = sorted(own, key=lambda u: u["decoder"] != "full@tuned")[:1]
+        if not reads:
+            supported = False
+            text += ("; whether its decoder reads its context is unknown here (no full and no-context baselines "
+                     "on its examples), so the comparison is not testable")
+        elif not reads[0]["reads_context"]:
             supported = False
             text += ("; its decoder does not use its context here (full - none "
                      f"{fmt(reads[0]['difference'] * scale)} points, 95% CI "

@@ -172,17 +172,17 @@ def _evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
             blocks.append(("p", f"**Warning:** {warning}: findings about domains do not cover it."))
     if evaluations.get("context_use"):
         blocks.append(("p", "Does the decoder read its context? Full minus no context on the same examples "
-                            "(paired bootstrap 95% CI, Wilcoxon p); where the CI does not exclude 0 the decoder "
+                            "(paired bootstrap CI, Wilcoxon p); where the CI does not exclude 0 the decoder "
                             "does not use its context here, and compression findings are not testable on it."))
-        blocks.append(_table(["evaluation", "decoder", f"full - none (points)", "95% CI", "p", "n", "verdict"],
-                             [[u["eval_id"], u["decoder"], u["difference"] * scale,
+        blocks.append(_table(["evaluation", "decoder", "metric", "full - none (points)", "CI", "p", "n", "verdict"],
+                             [[u["eval_id"], u["decoder"], u["metric"], u["difference"] * scale,
                                fmt_ci(_times(u["ci_low"], scale), _times(u["ci_high"], scale)), u["p_wilcoxon"], u["n"],
                                "reads its context" if u["reads_context"] else "does not use its context: not testable"]
                               for u in evaluations["context_use"]]))
     if evaluations.get("paired"):
-        blocks.append(("p", "Paired differences A - B on the same examples (points; paired bootstrap 95% CI "
-                            "resampling documents, Wilcoxon signed-rank p)."))
-        blocks.append(_table(["A", "B", "metric", "A - B", "95% CI", "p", "n", "reading"],
+        blocks.append(("p", "Paired differences A - B on the same examples (points; paired bootstrap CI at the "
+                            "report's confidence, resampling documents; Wilcoxon signed-rank p)."))
+        blocks.append(_table(["A", "B", "metric", "A - B", "CI", "p", "n", "reading"],
                              [[c["a"], c["b"], c["metric"], c["mean"] * scale if c["mean"] is not None else None,
                                fmt_ci(_times(c["ci_low"], scale), _times(c["ci_high"], scale)), c["p_wilcoxon"], c["n"],
                                (f"{c['a'] if c['mean'] > 0 else c['b']} higher" if c["excludes_zero"]

@@ -243,7 +243,7 @@ def _evaluations(store: Store, config: ReportConfig, figures: FigureBook) -> dic
     metric = config.quality_metric
     table = _methods_table(examples, metric, config.confidence)
     section["methods"] = table
-    section["paired"], section["context_use"] = _paired(examples, task, metric)
+    section["paired"], section["context_use"] = _paired(examples, task, metric, config)
     section["coverage"] = store.rows("analysis/evaluation_coverage", {"task": task})
     section["coverage_warnings"] = coverage_warnings(section["coverage"])
     series, levels = _ratio_series(examples, table, metric, config.confidence)
@@ -259,7 +259,8 @@ def coverage_warnings(coverage: list[dict[str, Any]]) -> list[str]:
             for c in coverage if c["n_evaluated"] == 0 and c["n_available"]]
 
 
-def _paired(examples: list[dict[str, Any]], task: str, metric: str) -> tuple[list[dict], list[dict]]:
+def _paired(examples: list[dict[str, Any]], task: str, metric: str, config: ReportConfig
+            ) -> tuple[list[dict], list[dict]]:
     """Per evaluation (same examples): the compressor against every baseline and full against none on the
     report's metric (evaluation/comparisons.py), and whether the decoder reads its context at all: full
     above none by a paired CI that excludes 0; otherwise compression findings are not testable on it."""
@@ -272,15 +273,17 @@ def _paired(examples: list[dict[str, Any]], task: str, metric: str) -> tuple[lis
     for eval_id, rows in sorted(by_eval.items()):
         compressor = next((r["compressor_id"] for r in rows if r["system"] == r["compressor_id"]), None)
         systems = sorted({r["system"] for r in rows}, key=lambda s: (s != compressor, s))
-        metrics = metric if metric in PAIRED_METRICS[task] else None
-        for c in paired_comparisons(rows, systems, compressor, task):
-            if c["metric"] != (metrics or c["metric"]):
+        wanted = metric if metric in PAIRED_METRICS[task] else PAIRED_METRICS[task][0]
+        for c in paired_comparisons(rows, systems, compressor, task, seed=config.seed, n_boot=config.n_boot,
+                                    confidence=config.confidence, metrics=(wanted,)):
+            if c["mean"] is None:
                 continue
             c = {**c, "eval_id": eval_id, "compressor_id": compressor}
             paired.append(c)
             if (c["a"], c["b"]) in (("full", "none"), ("full@tuned", "none@tuned")):
                 reads = c["excludes_zero"] and c["mean"] > 0
                 context_use.append({"eval_id": eval_id, "compressor_id": compressor, "decoder": c["a"],
+                                    "metric": c["metric"],
                                     "difference": c["mean"], "ci_low": c["ci_low"], "ci_high": c["ci_high"],
                                     "p_wilcoxon": c["p_wilcoxon"], "n": c["n"], "reads_context": reads})
     return paired, context_use

@@ -8,7 +8,6 @@ from typing import Annotated, Optional
 import typer
 
 from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json, print_table
-from datacomp.store import open_store
 
 slice_app = typer.Typer(help="Named slices of the store, chosen by SQL definitions with typed params.",
                         no_args_is_help=True)
@@ -42,7 +41,7 @@ def create(
     from datacomp.curation.slices import create_slice
 
     params = parse_cli_params(param or [])
-    with open_store(db) as store:
+    with existing_store(db, read_only=False) as store:
         result = create_slice(store, name, definition, params, replace=replace, description=description)
     _report(result, as_json)
 
@@ -90,7 +89,7 @@ def delete(name: Annotated[str, typer.Argument(help="Slice name.")], db: DbOptio
     """Remove a slice and its members (slices derived from it are kept)."""
     from datacomp.curation.slices import delete_slice, get_slice, show_slice
 
-    with open_store(db) as store:
+    with existing_store(db, read_only=False) as store:
         derived = show_slice(store, name)["derived"] if get_slice(store, name) else []
         row = delete_slice(store, name)
     console.print(f"deleted slice [bold]{name}[/] ({row['n_members']} documents)")
@@ -135,7 +134,7 @@ def curriculum(
 
     config = CurriculumConfig(slice=slice_name, name=name, by=by, model=model, descending=descending,
                               buckets=buckets, window_len=window_len, replace=replace)
-    with open_store(db) as store:
+    with existing_store(db, read_only=False) as store:
         result = build_curriculum(store, config)
     _report(result, as_json)
 
@@ -156,7 +155,7 @@ def split(
 
     config = SplitConfig(slice=slice_name, eval_fraction=eval_fraction, seed=seed, train_name=train_name,
                          eval_name=eval_name, replace=replace)
-    with open_store(db) as store:
+    with existing_store(db, read_only=False) as store:
         results = split_slice(store, config)
     if as_json:
         print_json([{"name": r.name, "n_members": r.n_members, "created": r.created} for r in results])
@@ -178,6 +177,6 @@ def export(
     """Write a slice's documents with their text and scores for other tools."""
     from datacomp.curation.export import ExportConfig, export_slice
 
-    with open_store(db) as store:
+    with existing_store(db, read_only=False) as store:
         result = export_slice(store, ExportConfig(slice=slice_name, out=out, format=format, overwrite=overwrite))
     console.print(f"wrote {result.n_rows} documents of slice {result.slice} to {result.out} ({result.format})")

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, print_json, print_table
+from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json, print_table
 
 
 @app.command("score")
@@ -32,12 +32,11 @@ def score(
     import dataclasses
 
     from datacomp.scoring import ScoreConfig, score_corpus
-    from datacomp.store import open_store
-
+    
     config = ScoreConfig(corpora=list(corpus or []), encoder=encoder, decoder=decoder, model=model, window=window,
                          stride=stride, dtype=dtype, token_budget=token_budget, shard=shard, limit=limit,
                          slice=slice_name)
-    with open_store(db) as store:
+    with existing_store(db, read_only=False) as store:
         summary = score_corpus(store, config)
     result = dataclasses.asdict(summary) | {"tokens_per_second": round(summary.tokens_per_second, 1)}
     if as_json:

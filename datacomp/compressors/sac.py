@@ -15,8 +15,8 @@ What the official code (lx-Meteors/SAC, model/modeling.py) does, and where this 
   existing tokens, not inserted: 512 input tokens at r = 5 give 102 + 1 = 103 anchors, at r = 4 128 + 1.
   A short tail chunk keeps one anchor (its first token). The ratio must be a whole number (the stride).
 - Anchor ("role") embeddings: a Parameter (max anchors per chunk, hidden) ~ N(0, 0.02); row j is added to
-  the token embedding of the j-th anchor of every chunk. Same here (rows = anchors of the longest chunk
-  this config can produce).
+  the token embedding of the j-th anchor of every chunk. Same here (rows = the anchors of a full chunk,
+  102 at 5x; rows a short input never reaches stay untrained).
 - Special tokens [AE] (0) and [LM] (1) ~ N(mean, std), the scalar mean and std of the whole embedding
   matrix. Same here (the decoder's matrix: they are decoder inputs; official compressor and decoder share
   one, so it is the same thing).
@@ -38,12 +38,11 @@ What the official code (lx-Meteors/SAC, model/modeling.py) does, and where this 
   mean of its rows' losses (= the mean of single-example losses).
 
 Where this differs: ``keep_first_token=True`` (off by default) also hands the decoder the K/V of the
-first input token (BOS), an extra slot without a role embedding, counted in the ratio. A pretrained
+first input token (BOS), an extra overhead slot without a role embedding (in the bytes, not the ratio). A pretrained
 decoder parks attention on its first token (the attention sink of StreamingLLM, Xiao et al. 2024); without
 it an untrained SAC on SmolLM2-135M is worse than no context at all (continuation target NLL 6.75 vs 4.80
 for none, 64-token contexts, 4x), with it 4.16, better than truncation (4.51), uniform drop (4.33) and
-Selective Context (4.38) before any training (measured with /tmp probes in session 3, written up in the
-quickstart's notes). The official runs train long enough (20k+ steps) for the anchors to take that role.
+Selective Context (4.38) before any training (``python benchmarks/sac_smollm2_probe.py``). The official runs train long enough (20k+ steps) for the anchors to take that role.
 ``keep_sink=True`` (off by default, not in the official code) prepends a learned
 ``<compress>`` token at position 0 that every chunk token may attend to; its K/V are handed to the decoder
 as an attention sink and counted as a slot. Chunks are not capped at ``max_context_tokens`` (a tiny LM
@@ -147,13 +146,9 @@ class SAC(Compressor):
         targets = tuple(t.strip() for t in config.lora_targets.split(",") if t.strip()) or None
         self.compressor = add_lora(encoder, config.lora_rank, config.lora_alpha, targets)
         self.decoder = freeze(decoder)
-        from datacomp.compressors.prompts import chat_parts, resolve_format
-
-        head = len(self.input_head)
-        if resolve_format(config.prompt_format, tokenizer, "qa") == "chat":
-            head = max(head, len(chat_parts(tokenizer)[0]) + 1)
-        longest_chunk = min(config.chunk_tokens, head + config.max_context_tokens)
-        self.max_anchors = len(chunk_anchor_positions(longest_chunk, config.chunk_tokens, self.stride)[0])
+        # one role embedding per anchor slot of a full chunk: the table's shape depends on the config alone
+        # (not on a prompt's length), so a saved SAC always loads into the SAC its config builds
+        self.max_anchors = len(chunk_anchor_positions(config.chunk_tokens, config.chunk_tokens, self.stride)[0])
         hidden = encoder.config.hidden_size
         self.anchor_embeddings = torch.nn.Parameter(0.02 * torch.randn(self.max_anchors, hidden))
         weight = decoder.get_input_embeddings().weight.detach()

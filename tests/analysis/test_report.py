@@ -253,11 +253,15 @@ def test_method_choice_compares_with_the_cheap_baselines():
 
     rows = [row("compressor", "sac-1", "sac", 0.7, 0.65, 0.75), row("compressor", "ae-1", "autoencoder", 0.5, 0.45, 0.55),
             row("baseline", "truncate", "truncate", 0.3, 0.28, 0.32)]
-    [clear] = method_choice(rows, metric="f1", scale=100)
+    reads = [{"compressor_id": "sac-1", "decoder": "full", "reads_context": True, "difference": 0.3,
+              "ci_low": 0.2, "ci_high": 0.4}]
+    [unknown] = method_choice(rows, metric="f1", scale=100)   # no full / none: context use unknown
+    assert not unknown["supported"] and "whether its decoder reads its context is unknown here" in unknown["text"]
+    [clear] = method_choice(rows, metric="f1", scale=100, context_use=reads)
     assert clear["supported"] and clear["text"].startswith("At 4x, sac (sac-1) scored highest: F1 70 points")
     assert "next autoencoder (ae-1) at 50; truncate 30." in clear["text"]
     rows[2] = row("baseline", "truncate", "truncate", 0.8, 0.78, 0.82)
-    [beaten] = method_choice(rows, metric="f1", scale=100)
+    [beaten] = method_choice(rows, metric="f1", scale=100, context_use=reads)
     assert not beaten["supported"] and "no trained compressor beats truncate at this budget" in beaten["text"]
     [alone] = method_choice(rows[:1], metric="f1", scale=100)
     assert not alone["supported"] and "only compressor evaluated at this ratio and no baseline" in alone["text"]
@@ -285,6 +289,11 @@ def test_method_choice_rests_on_paired_differences_and_on_a_decoder_that_reads_i
     [floor] = method_choice(rows, metric="nll_reduction", scale=100, paired=[pair("drop", 0.118, 0.104, 0.131)],
                             context_use=deaf)
     assert not floor["supported"] and "does not use its context here" in floor["text"]
+    # a decoder-tuning compressor is judged on its own (tuned) decoder: full@tuned vs none@tuned
+    tuned = deaf + [{**reads[0], "decoder": "full@tuned"}]
+    [own] = method_choice(rows, metric="nll_reduction", scale=100, paired=[pair("drop", 0.118, 0.104, 0.131)],
+                          context_use=tuned)
+    assert own["supported"] and "does not use its context" not in own["text"]
 
 
 def test_nll_reduction_is_one_minus_the_ratio_to_the_none_baseline(planted):
