@@ -6,6 +6,7 @@ import pytest
 
 from corpus_helpers import write_jsonl
 from datacomp.cli import main
+from cli_capture import run_main as _run
 
 
 def test_ingest_json_summary_and_corpora_list(tmp_path, capsys):
@@ -38,15 +39,6 @@ def test_missing_path_exits_2_naming_it(tmp_path, capsys):
     assert f"input not found: {missing}" in err.replace("\n", "")
     assert "Traceback" not in err
 
-
-def _run(capsys, *argv):
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, " ".join(captured.err.split())  # rich wraps long lines
 
 
 def test_quarantine_reasons_print_their_first_detail_on_stderr(tmp_path, capsys):

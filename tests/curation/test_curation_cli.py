@@ -6,17 +6,8 @@ import json
 
 import pytest
 
-from datacomp.cli import main
+from cli_capture import run_main as run
 
-
-def run(capsys, *argv):
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, " ".join(captured.err.split())  # rich wraps long lines
 
 
 def test_slice_commands(scored_store, capsys):

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import json
 
-from datacomp.cli import main
+from cli_capture import run_main as run
 
-
-def run(capsys, *argv):
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, " ".join(captured.err.split())
 
 
 PIPELINE = """

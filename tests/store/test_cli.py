@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from cli_capture import run_main as _main
 
 
 def run_cli(*args):
@@ -126,17 +127,6 @@ def test_a_bug_is_one_internal_error_line_and_debug_shows_the_traceback(tmp_path
     with pytest.raises(ValueError, match="something impossible"):
         main(["store", "info", "--db", str(db)])
 
-
-def _main(capsys, *argv):
-    from datacomp.cli import main
-
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, " ".join(captured.err.split())  # rich wraps long lines
 
 
 def test_store_export_format_follows_the_extension_and_refuses_to_overwrite(tmp_path, capsys):
