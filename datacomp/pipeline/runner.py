@@ -135,6 +135,22 @@ def decide(stage: StageSpec, stored: dict[str, Any] | None, executions: dict[str
     return None
 
 
+SLICE_OUTPUTS = {"slice": ("ref",), "curriculum": ("ref",), "split": ("train", "eval")}
+
+
+def outputs_gone(store, stage_type: str, outputs: dict[str, Any]) -> str | None:
+    """Why a finished stage's recorded outputs no longer stand, or None: a file or folder it wrote (an
+    absolute path among its outputs) was deleted, or a slice it made was dropped from the store."""
+    for key, value in outputs.items():
+        if isinstance(value, str) and Path(value).is_absolute() and not Path(value).exists():
+            return f"its output {key} ({value}) is gone"
+    for key in SLICE_OUTPUTS.get(stage_type, ()):
+        name = outputs.get(key)
+        if isinstance(name, str) and not store.rows("compressors/slice_exists", {"slice": name}):
+            return f"its slice {name!r} is gone"
+    return None
+
+
 def run_pipeline(pipeline: Pipeline | str | Path, db: str | Path | None = None, force: Iterable[str] = (),
                  dry_run: bool = False, log: Callable[[str], None] | None = None,
                  outcomes: list[StageOutcome] | None = None) -> list[StageOutcome]:
@@ -163,6 +179,8 @@ def run_pipeline(pipeline: Pipeline | str | Path, db: str | Path | None = None, 
             for position, stage in enumerate(pipeline.stages):
                 stored = _stored(store, pipeline.name, stage.name)
                 reason = decide(stage, stored, executions, reran, forced)
+                if reason is None:
+                    reason = outputs_gone(store, stage.type, stored["outputs"] or {})
                 if reason is None:
                     executions[stage.name] = stored["execution_id"]
                     outputs[stage.name] = stored["outputs"] or {}

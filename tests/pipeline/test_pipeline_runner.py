@@ -157,3 +157,24 @@ def test_a_resolved_reference_must_have_the_keys_type(tmp_path, calls):
                                             r"expected str \| null, got 2 \(the output '@a.value'\)"):
         run_pipeline(path, db=tmp_path / "db.duckdb")
     assert calls == ["a"]
+
+
+def test_a_stage_whose_outputs_are_gone_is_not_done(tmp_path, store):
+    """A finished stage whose file output was deleted, or whose slice was dropped, runs again."""
+    from datacomp.curation.slices import create_slice, delete_slice
+    from datacomp.pipeline.runner import outputs_gone
+
+    report = tmp_path / "report.html"
+    report.write_text("<html></html>")
+    assert outputs_gone(store, "report", {"ref": str(report), "html": str(report), "n": 3}) is None
+    report.unlink()
+    assert outputs_gone(store, "report", {"html": str(report)}) == f"its output html ({report}) is gone"
+    store.run("scoring/fixture_document", {"doc_id": "d1", "corpus": "c", "domain": "poetry", "text": "t",
+                                           "source": "s"})
+    create_slice(store, "poems", "domain", {"domains": ["poetry"]})
+    assert outputs_gone(store, "slice", {"ref": "poems", "n_members": 1}) is None
+    delete_slice(store, "poems")
+    assert outputs_gone(store, "slice", {"ref": "poems"}) == "its slice 'poems' is gone"
+    assert outputs_gone(store, "split", {"train": "poems/train", "eval": "poems/eval"}) == \
+        "its slice 'poems/train' is gone"
+    assert outputs_gone(store, "train", {"ref": "sac-4x", "compressor_id": "sac-4x"}) is None  # names, not paths
