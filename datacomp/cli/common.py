@@ -16,7 +16,25 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},   # -h on every command and sub-command
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"datacomp {version('datacomp')}")
+        except PackageNotFoundError:  # a checkout that was never installed
+            typer.echo("datacomp (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Data-centric analysis and curation of text corpora for LLM context compression."""
 console = Console()
 console_err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long
 

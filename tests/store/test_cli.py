@@ -172,3 +172,12 @@ def test_results_unknown_task_is_an_error_listing_the_evaluated_tasks(tmp_path, 
     empty = new_store(tmp_path / "other")
     code, _, err = _main(capsys, "store", "results", "--task", "qa", "--db", str(empty))
     assert code == 2 and "error: unknown task 'qa'; tasks with evaluations: none" in err
+
+
+def test_version_and_short_help(capsys):
+    from importlib.metadata import version
+
+    code, out, _ = _main(capsys, "--version")
+    assert code == 0 and out.strip() == f"datacomp {version('datacomp')}"
+    code, out, _ = _main(capsys, "store", "info", "-h")
+    assert code == 0 and "Usage:" in out and "--db" in out
