@@ -231,7 +231,7 @@ def run_evaluation(store, config: EvalConfig, setup: EvalSetup) -> EvalSummary:
         run.count("examples", len(setup.examples))
         for reason, n in setup.skipped.items():
             run.count(f"skipped_{reason}", n)
-        _warm_up(setup, config, encoded)
+        _warm_up(setup, config, encoded, systems)
         primary = systems[0]  # the progress bar shows its running mean F1
         running: list[float] = []
         with progress_bar(f"evaluate {config.task}", total=len(setup.examples), unit="examples") as bar:
@@ -259,12 +259,10 @@ def run_evaluation(store, config: EvalConfig, setup: EvalSetup) -> EvalSummary:
     return summary
 
 
-def _warm_up(setup: EvalSetup, config: EvalConfig, encoded: list) -> None:
-    """One untimed batch of one example (first-call overheads otherwise skew the first latency)."""
-    batch_outputs(setup, config, setup.examples[:1], encoded[:1], 1,
-                  [set(baseline_systems(config.baselines, setup.compressor)) | {setup.compressor_id}],
-                  ([setup.compressor_id] if setup.compressor is not None else [])
-                  + baseline_systems(config.baselines, setup.compressor))
+def _warm_up(setup: EvalSetup, config: EvalConfig, encoded: list, systems: list[str]) -> None:
+    """One untimed batch of one example through every system (first-call overheads otherwise skew the
+    first latency)."""
+    batch_outputs(setup, config, setup.examples[:1], encoded[:1], 1, [set(systems)], systems)
 
 
 def _row(eval_id: str, run_id: str, setup: EvalSetup, config: EvalConfig, example: TaskExample,

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 from datacomp.compressors.batch import EncodedExample
 from datacomp.compressors.decoding import nll_and_greedy, token_prefix, token_surprisal
+from datacomp.compressors.lora import adapters_enabled
 from datacomp.evaluation.baselines import (
     TUNED_SUFFIX,
     base_name,
@@ -52,12 +53,6 @@ def tunes_decoder(compressor) -> bool:
     return compressor is not None and has_lora(compressor.decoder)
 
 
-def adapters(decoder, enabled: bool):
-    from datacomp.compressors.lora import adapters_enabled
-
-    return adapters_enabled(decoder, enabled)
-
-
 def baseline_systems(baselines: Sequence[str], compressor) -> list[str]:
     tuned = [f"{b}{TUNED_SUFFIX}" for b in TUNED_BASELINES if b in baselines] if tunes_decoder(compressor) else []
     return list(baselines) + tuned
@@ -83,7 +78,7 @@ def baseline_outputs(setup, system: str, examples: Sequence, encoded: Sequence[E
         kept = [kept_positions(name, len(e.context_ids), budget, f"{seed}:{x.example_id}",
                                surprisal[row] if surprisal is not None else None)
                 for row, (x, e, budget) in enumerate(zip(examples, encoded, budgets))]
-    with adapters(decoder, tuned), setup.precision.autocast(), decoding.time():
+    with adapters_enabled(decoder, tuned), setup.precision.autocast(), decoding.time():
         prefix = token_prefix(decoder, [[e.context_ids[i] for i in positions] for e, positions in zip(encoded, kept)],
                               start_token_id(setup.tokenizer), [e.preamble_ids for e in encoded])
         nll, ids = nll_and_greedy(decoder, prefix, [e.prompt_ids for e in encoded], [e.target_ids for e in encoded],
@@ -102,7 +97,7 @@ def context_surprisal(setup, encoded: Sequence[EncodedExample]) -> tuple[list[li
     """Selective Context's scores: each context token's surprisal under the plain decoder, and the
     seconds the pass took."""
     watch = Stopwatch(setup.precision.device)
-    with adapters(setup.decoder, False), setup.precision.autocast(), watch.time():
+    with adapters_enabled(setup.decoder, False), setup.precision.autocast(), watch.time():
         values = token_surprisal(setup.decoder, [e.context_ids for e in encoded], start_token_id(setup.tokenizer))
     return values, watch.seconds
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from pathlib import Path
 
 import torch
 
@@ -28,15 +27,6 @@ from datacomp.errors import DatacompError
 
 DTYPE_CHOICES = ("auto", "bf16", "fp16", "fp32")
 _TORCH = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
-
-
-def cpu_has_native_bf16() -> bool:
-    """AMX bf16 units (recorded with a run's environment; ``auto`` does not pick bf16 on a CPU, see above)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags
 
 
 @dataclasses.dataclass(frozen=True)
