@@ -13,3 +13,12 @@ def run_main(capsys, *argv) -> tuple[int, str, str]:
         code = exit_.code
     captured = capsys.readouterr()
     return code, captured.out, " ".join(captured.err.split())  # rich wraps long lines
+
+
+def cli_output(capsys, *argv) -> str:
+    """stdout of a command that must succeed (an error exits and fails the test)."""
+    from datacomp.cli import main
+
+    capsys.readouterr()
+    main(list(argv))
+    return capsys.readouterr().out

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from cli_capture import cli_output as cli
 from datacomp.cli import main
 
 TEXTS = [
@@ -15,12 +16,6 @@ TEXTS = [
     "Later that evening they met at the station and talked about the strange weather of the last week. "
     "Trains were late, the platform was crowded, and nobody knew when the next one would finally leave.",
 ]
-
-
-def cli(capsys, *args):
-    capsys.readouterr()
-    main(list(args))
-    return capsys.readouterr().out
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import json
 import pytest
 import torch
 
+from cli_capture import cli_output as cli
 from datacomp.cli import main
 from datacomp.errors import DatacompError
 
@@ -16,12 +17,6 @@ TEXTS = [
     "Bob stayed home reading a long novel about sailors crossing the cold northern sea in winter storms. "
     "The captain kept a diary, and every page of it described the ice, the wind and the hungry crew.",
 ]
-
-
-def cli(capsys, *args):
-    capsys.readouterr()
-    main(list(args))
-    return capsys.readouterr().out
 
 
 def cli_error(capsys, *args) -> str:
