@@ -134,6 +134,22 @@ def test_shards_partition_the_corpus(store, tiny_lm_dir):
     assert {r["doc_id"] for r in stored(store, "scores", run_id=again.run_id)} == seen[1]
 
 
+def test_a_documents_shard_is_its_md5_modulo_n_in_exact_arithmetic(store):
+    """md5_number is a 128-bit integer; a bound shard count once turned the modulo into floating point, where
+    a double near 2**127 is even, so every document fell in shard 0 of 2, 4, 8..."""
+    import hashlib
+
+    ids = insert_documents(store, [f"document number {i}" for i in range(40)])
+    for count in (2, 4, 3):
+        for index in range(count):
+            selected = {r["doc_id"] for r in store.rows("scoring/docs_to_score", {
+                "corpora": ["demo"], "slice": None, "shard_index": index, "shard_count": count, "limit": None,
+                "model_ids": ["m"], "window_len": 32, "stride": 16, "dtype": "float32", "encoder_id": None,
+                "decoder_id": None})}
+            expected = {d for d in ids if int.from_bytes(hashlib.md5(d.encode()).digest(), "little") % count == index}
+            assert selected == expected and 0 < len(selected) < len(ids), (count, index)
+
+
 def test_bfloat16_within_stated_bound_of_float32(store, docs, tiny_lm_dir):
     """Bound: bf16 weights/activations with float32 log-softmax move per-document means by < 2% relative
     (bf16 has an 8-bit mantissa, ~0.4% per rounding; errors partly cancel over a document)."""
