@@ -13,6 +13,19 @@ os.environ.setdefault("DATACOMP_PROGRESS", "0")
 
 
 @pytest.fixture
+def one_torch_thread():
+    """One torch thread for a test of tiny models: on a shared 2-core machine thread hand-offs cost more than
+    32-wide matrix products (a tiny-model evaluation took 9.4 s with 2 threads, 2.0 s with 1), and OpenMP
+    threads spinning on a busy machine slow every small forward pass several-fold."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
 def store(tmp_path):
     from datacomp.store import open_store
 

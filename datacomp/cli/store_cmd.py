@@ -1,4 +1,4 @@
-"""`datacomp store info|export|runs`."""
+"""`datacomp store info|export|runs|results|merge|import`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Annotated, Optional
 import typer
 
 from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json, print_table
+from datacomp.store.merge import DEFAULT_RTOL
 
-store_app = typer.Typer(help="Inspect and export the DuckDB store.", no_args_is_help=True)
+store_app = typer.Typer(help="Inspect, export and merge DuckDB stores.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
 
 
@@ -83,3 +84,71 @@ def results(
                   "NLL reduction %": cell(r["nll_reduction"], "{:.1f}", 100),
                   "train": "-" if r["train_seconds"] is None else f"{r['train_seconds']:.0f} s, {r['train_steps']} steps"}
                  for r in rows], title="evaluations (F1/EM/BLEU x100; ratio target / actual)")
+
+
+RtolOption = Annotated[float, typer.Option("--rtol", help="Relative tolerance within which floating-point "
+                                           "values of a row already stored count as the same.")]
+StrictOption = Annotated[bool, typer.Option("--strict", help="Exit with status 2 when any row is refused or any "
+                                            "source cannot be read.")]
+
+
+@store_app.command("merge")
+def merge(
+    shards: Annotated[list[Path], typer.Argument(metavar="SHARD.duckdb...", help="Store files to merge into --db "
+                                                 "(e.g. one per shard).")],
+    rtol: RtolOption = DEFAULT_RTOL,
+    strict: StrictOption = False,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Merge other stores into --db: rows it lacks are added, rows it holds are skipped, rows that conflict
+    with its own (same key, other values) or lack their document or model are refused, and counted."""
+    from datacomp.store import open_store
+    from datacomp.store.merge import merge_store_files
+
+    with open_store(db) as store:
+        summary = merge_store_files(store, shards, rtol)
+    _report_merge(summary, as_json, strict)
+
+
+@store_app.command("import")
+def import_(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of Parquet shards (written by --engine ray "
+                                          "runs).")],
+    rtol: RtolOption = DEFAULT_RTOL,
+    strict: StrictOption = False,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a folder of Parquet shards into --db, idempotently (the same rules as store merge)."""
+    from datacomp.store import open_store
+    from datacomp.store.merge import import_folder
+
+    with open_store(db) as store:
+        summary = import_folder(store, folder, rtol)
+    _report_merge(summary, as_json, strict)
+
+
+def _report_merge(summary, as_json: bool, strict: bool) -> None:
+    """Counts per table; refusals and unreadable sources as warnings on stderr; --strict makes them fail."""
+    import dataclasses
+
+    from rich.markup import escape
+
+    from datacomp.cli.common import console_err
+    from datacomp.errors import DatacompError
+
+    if as_json:
+        print_json(dataclasses.asdict(summary))
+    else:
+        print_table([{"table": name, "added": t.added, "skipped": t.skipped, "refused": t.refused}
+                     for name, t in summary.tables.items() if t.added or t.skipped or t.refused]
+                    or [{"table": "-", "added": 0, "skipped": 0, "refused": 0}],
+                    title=f"merged {len(summary.sources)} source(s)")
+    for line in summary.refusals():
+        console_err.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
+    for source, why in summary.unreadable.items():
+        console_err.print(f"[yellow]warning:[/] not read: {escape(source)}: {escape(why)}", highlight=False)
+    if strict and (summary.total("refused") or summary.unreadable):
+        raise DatacompError(f"--strict: {summary.total('refused')} rows refused and {len(summary.unreadable)} "
+                            "source(s) not read (the rest is merged)")

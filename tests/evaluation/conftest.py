@@ -5,10 +5,5 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread_here(one_torch_thread):
+    """Every test here runs with one torch thread (tests/conftest.py says why)."""

@@ -7,15 +7,8 @@ from scoring_docs import insert_documents
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models gain nothing from threads, and OpenMP threads spinning on a shared, busy machine
-    slow every small forward pass several-fold."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread_here(one_torch_thread):
+    """Every test here runs with one torch thread (tests/conftest.py says why)."""
 
 
 @pytest.fixture

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS merge_incoming;
+DROP TABLE IF EXISTS merge_verdicts;
