@@ -87,7 +87,8 @@ def results(
 
 
 RtolOption = Annotated[float, typer.Option("--rtol", help="Relative tolerance within which floating-point "
-                                           "values of a row already stored count as the same.")]
+                                           "values of a row already stored count as the same (near zero: "
+                                           "1e-6 absolute).")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Exit with status 2 when any row is refused or any "
                                             "source cannot be read.")]
 

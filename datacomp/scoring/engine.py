@@ -17,29 +17,24 @@ their bits per byte, which both measure on the same bytes.
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
-from typing import Any
+from typing import Any, Callable
 
-import torch
-
-from datacomp.errors import DatacompError
-from datacomp.models.loading import DTYPES, load_causal_lm
-from datacomp.models.registry import ModelRecord, resolve_model
+from datacomp.models.loading import load_causal_lm
+from datacomp.models.registry import ModelRecord
 from datacomp.models.tokenizer import tokenize_texts
 from datacomp.progress import progress_bar
 from datacomp.scoring.batching import pad_batch, token_budget_batches
-from datacomp.scoring.config import MAX_DEFAULT_WINDOW, ScoreConfig, ScoreSummary, parse_shard
+from datacomp.scoring.config import ScoreConfig, ScoreSummary
 from datacomp.scoring.forward import ScoringModel, score_batch
 from datacomp.scoring.metrics import Moments
+from datacomp.scoring.plan import ScoringPlan, nothing_selected_warning, plan_scoring, select_documents, warn
 from datacomp.scoring.rows import MIN_TOKENS, gap_row, null_reason, score_row, write_rows
-from datacomp.scoring.windows import check_window, prefix_token_id, windows
+from datacomp.scoring.windows import prefix_token_id, windows
 from datacomp.store import Store
 from datacomp.store.runs import record_run
 
-MISMATCH_WARNING = ("encoder {enc} and decoder {dec} have different tokenizers ({enc_tok} vs {dec_tok}): "
-                    "a token-level gap (KL/JS) is impossible; storing gaps with method='bpb_diff' "
-                    "(bits per byte of the encoder minus the decoder's) instead")
+RowSink = Callable[[list[dict[str, Any]], list[dict[str, Any]]], None]  # (score rows, gap rows) of a batch
 
 
 @dataclasses.dataclass
@@ -59,59 +54,15 @@ class Lane:
 
 def score_corpus(store: Store, config: ScoreConfig) -> ScoreSummary:
     """Score the configured corpora; returns what was done. Re-running resumes where a run stopped."""
-    from datacomp.corpus.names import require_corpora
-
-    config.validate()
-    require_corpora(store, config.corpora)   # unknown names are errors before any model loads or run starts
-    refs, want_gap = config.model_refs()
-    if config.dtype not in DTYPES:
-        raise DatacompError(f"--dtype must be one of {', '.join(DTYPES)}, got {config.dtype!r}")
-    records = [resolve_model(store, ref) for ref in refs]
-    window, stride = resolve_window(config, records)
-    shard_index, shard_count = parse_shard(config.shard)
-    model_ids = list(dict.fromkeys(r.model_id for r in records))
-    gap_method = None
-    warnings = []
-    if want_gap:
-        same = records[0].tokenizer_id is not None and records[0].tokenizer_id == records[1].tokenizer_id
-        gap_method = "token" if same else "bpb_diff"
-        if not same:
-            warnings.append(MISMATCH_WARNING.format(
-                enc=records[0].name, dec=records[1].name,
-                enc_tok=records[0].tokenizer_id, dec_tok=records[1].tokenizer_id))
-            _warn(warnings[-1])
-
-    resolved = {"config": dataclasses.asdict(config), "model_ids": [r.model_id for r in records],
-                "window": window, "stride": stride, "gap_method": gap_method,
-                "first_token": "prefix BOS (else EOS) and score every text token"}
-    if config.slice is not None:
-        found = store.rows("compressors/slice_exists", {"slice": config.slice})
-        if not found:
-            known = [r["name"] for r in store.rows("compressors/known_sources") if r["kind"] == "slice"]
-            raise DatacompError(f"--slice {config.slice!r}: no such slice (known: {', '.join(known) or 'none'})")
-    with record_run(store, "score", resolved) as run:
-        summary = ScoreSummary(run_id=run.run_id, model_ids=[r.model_id for r in records], window=window,
-                               stride=stride, dtype=config.dtype, gap_method=gap_method, warnings=warnings)
-        key = {"window_len": window, "stride": stride, "dtype": config.dtype, "run_id": run.run_id}
-        with run.phase("select"):
-            selected = store.rows("scoring/docs_to_score", {
-                "corpora": list(config.corpora), "slice": config.slice,
-                "shard_index": shard_index, "shard_count": shard_count,
-                "limit": config.limit, "model_ids": model_ids, "window_len": window, "stride": stride,
-                "dtype": config.dtype,
-                "encoder_id": records[0].model_id if want_gap else None,
-                "decoder_id": records[1].model_id if want_gap else None})
-        todo = [row["doc_id"] for row in selected if not row["done"]]
-        summary.docs_selected, summary.docs_skipped = len(selected), len(selected) - len(todo)
-        if not selected:
-            summary.warnings.append(f"no documents in corpora {', '.join(config.corpora) or '(any)'}"
-                                    f"{' and slice ' + config.slice if config.slice else ''} (shard "
-                                    f"{shard_index}/{shard_count}); nothing to score")
-            _warn(summary.warnings[-1])
+    plan = plan_scoring(store, config)
+    with record_run(store, "score", plan.resolved) as run:
+        summary = new_summary(run.run_id, plan)
+        todo = documents_to_score(store, config, plan, summary, run)
         if todo:
             with run.phase("load_models"):
-                lanes = load_lanes(records, config.dtype)
+                lanes = load_lanes(plan.records, config.dtype)
             start, start_cpu = time.perf_counter(), time.process_time()
+            sink = lambda scores, gaps: write_rows(store, scores, gaps)  # noqa: E731
             with progress_bar("scoring", total=len(todo), unit="docs") as bar:
                 for lo in range(0, len(todo), config.block_docs):
                     block_ids = todo[lo: lo + config.block_docs]
@@ -119,42 +70,37 @@ def score_corpus(store: Store, config: ScoreConfig) -> ScoreSummary:
                         texts = {r["doc_id"]: r["text"] for r in
                                  store.rows("scoring/doc_texts", {"doc_ids": block_ids})}
                     block = [(doc_id, texts[doc_id]) for doc_id in block_ids]
-                    _score_block(store, block, lanes, records, want_gap, gap_method, key, window, stride,
-                                 config, summary, run, bar, start)
+                    score_block(block, lanes, plan, plan.key(run.run_id), config, summary, run, bar, start, sink)
             summary.seconds = time.perf_counter() - start
             summary.cpu_seconds = time.process_time() - start_cpu
-        run.count("docs_selected", summary.docs_selected)
-        run.count("docs_skipped", summary.docs_skipped)
-        run.count("docs_scored", summary.docs_scored)
-        run.count("docs_null", summary.docs_null)
-        run.count("tokens_scored", summary.tokens_scored)
-        run.count("tokens_forward", summary.tokens_forward)
-        run.count("batches", summary.batches)
-        run.count("tokens_per_second", round(summary.tokens_per_second, 1))
+        count_summary(run, summary)
     return summary
 
 
-def _warn(message: str) -> None:
-    """Warnings go to stderr as they happen (and into the summary), whoever called the engine."""
-    print(f"warning: {message}", file=sys.stderr, flush=True)
+def new_summary(run_id: str, plan: ScoringPlan) -> ScoreSummary:
+    return ScoreSummary(run_id=run_id, model_ids=[r.model_id for r in plan.records], window=plan.window,
+                        stride=plan.stride, dtype=plan.dtype, gap_method=plan.gap_method,
+                        warnings=list(plan.warnings))
 
 
-def resolve_window(config: ScoreConfig, records: list[ModelRecord]) -> tuple[int, int]:
-    """The window (default: the smallest model context, capped) and stride (default: half the window)."""
-    contexts = [r.context_len for r in records if r.context_len]
-    window = config.window
-    if window is None:
-        if not contexts:
-            raise DatacompError(f"model {records[0].name} does not state its context length "
-                                "(max_position_embeddings): pass --window")
-        window = min(min(contexts), MAX_DEFAULT_WINDOW)
-    for record in records:
-        if record.context_len and window > record.context_len:
-            raise DatacompError(f"--window {window} exceeds the context length {record.context_len} "
-                                f"of model {record.name}")
-    stride = config.stride if config.stride is not None else max(1, window // 2)
-    check_window(window, stride)
-    return window, stride
+def documents_to_score(store: Store, config: ScoreConfig, plan: ScoringPlan, summary: ScoreSummary, run) -> list[str]:
+    """The selected documents without all their rows yet; counts the selected and the skipped."""
+    with run.phase("select"):
+        selected = select_documents(store, config, plan)
+    todo = [row["doc_id"] for row in selected if not row["done"]]
+    summary.docs_selected, summary.docs_skipped = len(selected), len(selected) - len(todo)
+    if not selected:
+        summary.warnings.append(nothing_selected_warning(config))
+        warn(summary.warnings[-1])
+    return todo
+
+
+def count_summary(run, summary: ScoreSummary) -> None:
+    """The summary's counts into the run's record."""
+    for name in ("docs_selected", "docs_skipped", "docs_scored", "docs_null", "tokens_scored", "tokens_forward",
+                 "batches"):
+        run.count(name, getattr(summary, name))
+    run.count("tokens_per_second", round(summary.tokens_per_second, 1))
 
 
 def load_lanes(records: list[ModelRecord], dtype: str) -> list[Lane]:
@@ -181,9 +127,12 @@ def tokenize(tokenizer, texts: list[str]) -> list[list[int]]:
     return tokenize_texts(tokenizer, texts)
 
 
-def _score_block(store: Store, block: list[tuple[str, str]], lanes: list[Lane], records: list[ModelRecord],
-                 want_gap: bool, gap_method: str | None, key: dict[str, Any], window: int, stride: int,
-                 config: ScoreConfig, summary: ScoreSummary, run, bar, start: float) -> None:
+def score_block(block: list[tuple[str, str]], lanes: list[Lane], plan: ScoringPlan, key: dict[str, Any],
+                config: ScoreConfig, summary: ScoreSummary, run, bar, start: float, sink: RowSink) -> None:
+    """Score one block of (doc_id, text): the rows of the documents each batch completes go to ``sink`` (the
+    store in-process, a Parquet shard in a Ray actor)."""
+    records, want_gap, gap_method = plan.records, plan.want_gap, plan.gap_method
+    window, stride = plan.window, plan.stride
     doc_ids = [doc_id for doc_id, _ in block]
     n_bytes = [len(text.encode("utf-8")) for _, text in block]
     bpb: dict[str, dict[str, float | None]] = {r.model_id: {} for r in records}
@@ -210,7 +159,7 @@ def _score_block(store: Store, block: list[tuple[str, str]], lanes: list[Lane], 
                 segments.append(segment)
                 remaining[i] += 1
         with run.phase("write"):
-            write_rows(store, null_scores, null_gaps)
+            sink(null_scores, null_gaps)
         n_null = len(block) - sum(1 for r in remaining if r)
         if lane is lanes[-1]:
             summary.docs_null += n_null
@@ -254,7 +203,7 @@ def _score_block(store: Store, block: list[tuple[str, str]], lanes: list[Lane], 
                                             bpb[enc_id][doc_ids[i]], bpb[dec_id][doc_ids[i]],
                                             kl_ed.mean(i), kl_de.mean(i), (js.mean(i), js.std(i))))
             with run.phase("write"):
-                write_rows(store, score_rows, gap_rows)
+                sink(score_rows, gap_rows)
             summary.batches += 1
             summary.tokens_scored += int(padded.targets.numel())
             summary.tokens_forward += padded.n_real_tokens
@@ -273,4 +222,4 @@ def _score_block(store: Store, block: list[tuple[str, str]], lanes: list[Lane], 
             rows.append(gap_row(key, doc_id, enc_id, dec_id, "bpb_diff", None,
                                 bpb[enc_id].get(doc_id), bpb[dec_id].get(doc_id), reason=reason))
         with run.phase("write"):
-            write_rows(store, [], rows)
+            sink([], rows)

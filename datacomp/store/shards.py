@@ -69,12 +69,12 @@ def read_shard(path: str | Path) -> dict[str, pa.Table]:
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as error:
-        raise ShardUnreadable(f"{path}: {error}") from error
+        raise ShardUnreadable(str(error)) from error
     tables = {}
     for name in table.column_names:
         column = table.column(name)
         if not pa.types.is_struct(column.type):
-            raise ShardUnreadable(f"{path}: column {name} is {column.type}, not a struct of a table's rows")
+            raise ShardUnreadable(f"column {name} is {column.type}, not a struct of a table's rows")
         present = pc.filter(column, column.is_valid())
         if len(present):
             tables[name] = pa.Table.from_struct_array(present)

@@ -46,7 +46,7 @@ def same_rows(a, b, key, ignore=("run_id", "scored_at")):
             if column in ignore:
                 continue
             if isinstance(value, float):
-                assert math.isclose(value, other[column], rel_tol=1e-6, abs_tol=1e-9), (column, value, other[column])
+                assert math.isclose(value, other[column], rel_tol=1e-6, abs_tol=1e-6), (column, value, other[column])
             else:
                 assert value == other[column], (column, value, other[column])
 
