@@ -55,9 +55,12 @@ def train(
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
-    """Train a compressor on a slice, save it, record it in the store and print its id."""
+    """Train a compressor on a slice, save it, record it in the store and print its id. Under torchrun
+    (torchrun --nproc-per-node N -m datacomp train ...) the processes train it together (DDP): --batch-size
+    is the global batch, shared between them; rank 0 reads and writes the store."""
     import dataclasses
 
+    from datacomp.compressors.distributed import from_environment
     from datacomp.compressors.registry import parse_method_config
     from datacomp.compressors.training_run import TrainRunConfig, train_on_store
 
@@ -70,8 +73,12 @@ def train(
                             pretrain_steps=pretrain_steps,
                             max_examples=max_examples, seed=seed, out=str(out) if out else None,
                             method_config=method_config)
+    distributed = from_environment()
+    if not distributed.is_main:   # the store is rank 0's alone (DuckDB allows one writer)
+        train_on_store(None, config, distributed)
+        return
     with open_store(db) as store:
-        trained = train_on_store(store, config)
+        trained = train_on_store(store, config, distributed)
     if as_json:
         print_json(dataclasses.asdict(trained))
         return

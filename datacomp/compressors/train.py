@@ -7,9 +7,17 @@ generator, whose state is checkpointed. So a run killed at any point and resumed
 produces the same parameters and the same loss curve as an uninterrupted run.
 
 Checkpoint folder layout: ``ckpt-<step>/`` holding ``trainable.safetensors``, ``optimizer.pt`` (AdamW
-state, loaded with ``weights_only``), ``rng.safetensors`` (torch CPU generator) and ``trainer_state.json``
-(step, per-step losses, configs); ``LATEST`` names the newest complete one (replaced atomically after the
-folder is fully written, older folders are then removed).
+state, loaded with ``weights_only``), ``rng.safetensors`` (torch CPU generator, one per rank) and
+``trainer_state.json`` (step, per-step losses, configs); ``LATEST`` names the newest complete one (replaced
+atomically after the folder is fully written, older folders are then removed).
+
+Under torchrun (distributed.py) each rank trains on a disjoint share of every step's examples, its loss
+scaled by world_size / batch_size per example so DistributedDataParallel's gradient average is the gradient
+of the step's mean loss: the loss curve of one process with the same ``batch_size`` (the global batch),
+micro-batching within each share as before. Rank 0 writes the checkpoints (with every rank's generator);
+every rank resumes from them. Each rank draws per-row randomness (the autoencoder's objective mix) from its
+own generator, seeded by (seed, rank) in a fresh run: for the autoencoder a distributed run is another
+draw of that mix than a single process's; the other methods draw nothing while training.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from typing import Sequence
 import torch
 
 from datacomp.compressors.base import Compressor
+from datacomp.compressors.distributed import SINGLE, Distributed, StepLoss
 from datacomp.errors import DatacompError
 from datacomp.progress import progress_bar
 
@@ -132,14 +141,17 @@ def _probe(compressor: Compressor, encoded: Sequence, longest: list[int], size: 
 
 def train_compressor(compressor: Compressor, examples: Sequence, config: TrainConfig,
                      checkpoint_dir: str | Path | None = None, resume: bool = True,
-                     description: str | None = None) -> TrainResult:
+                     description: str | None = None, distributed: Distributed = SINGLE) -> TrainResult:
     """Train ``compressor`` in place on ``examples`` (TaskExamples) for ``config.steps`` steps.
 
     With ``checkpoint_dir``, checkpoints every ``checkpoint_every`` steps and at the end; with ``resume``
     and a checkpoint there, continues that run (the same method, compressor config and TrainConfig except
-    ``steps``, which may grow)."""
+    ``steps``, which may grow). With ``distributed`` (a torchrun launch) this rank trains on its share."""
     if not examples:
         raise DatacompError("no training examples: the training slice produced no examples")
+    if config.batch_size < distributed.world_size:
+        raise DatacompError(f"--batch-size {config.batch_size} is smaller than the {distributed.world_size} "
+                            "processes: each needs at least one example per step")
     parameters = [p for p in compressor.parameters() if p.requires_grad]
     if not parameters:
         raise DatacompError(f"{compressor.method} has no trainable parameters")
@@ -152,10 +164,13 @@ def train_compressor(compressor: Compressor, examples: Sequence, config: TrainCo
     scaler = precision.grad_scaler()
     if checkpoint_dir is not None and resume and (checkpoint_dir / LATEST).is_file():
         latest = checkpoint_dir / (checkpoint_dir / LATEST).read_text().strip()
-        start, losses = load_checkpoint(latest, compressor, optimizer, config, scaler)
+        start, losses = load_checkpoint(latest, compressor, optimizer, config, scaler, distributed.rank)
+    elif distributed.enabled:
+        torch.manual_seed(rank_seed(config.seed, distributed.rank))
     compressor.train()
     encoded = compressor.encode(examples)
     micro = config.micro_batch or config.batch_size
+    model = distributed.wrap(StepLoss(compressor))
     began = time.perf_counter()
     with progress_bar(description or f"training {compressor.method}", total=config.steps, unit="steps") as bar:
         bar.advance(min(start, config.steps))
@@ -164,12 +179,16 @@ def train_compressor(compressor: Compressor, examples: Sequence, config: TrainCo
                 group["lr"] = learning_rate_at(step, config)
             optimizer.zero_grad(set_to_none=True)
             total = 0.0
-            indices = step_example_indices(step, config.batch_size, len(examples), config.seed)
-            for rows in micro_batches(encoded, indices, micro):
-                with precision.autocast():
-                    loss = compressor.training_loss(rows) * (len(rows) / config.batch_size)
-                (scaler.scale(loss) if scaler is not None else loss).backward()
-                total += float(loss.detach())
+            indices = distributed.share(step_example_indices(step, config.batch_size, len(examples), config.seed))
+            groups = micro_batches(encoded, indices, micro)
+            for k, rows in enumerate(groups):
+                with distributed.no_sync(model, last=k == len(groups) - 1):
+                    with precision.autocast():
+                        # a share of the step's mean; times world_size as DDP averages the ranks' gradients
+                        loss = model(rows) * (len(rows) * distributed.world_size / config.batch_size)
+                    (scaler.scale(loss) if scaler is not None else loss).backward()
+                total += float(loss.detach()) / distributed.world_size
+            total = distributed.total(total)
             if scaler is not None:
                 scaler.unscale_(optimizer)
             if config.max_grad_norm > 0:
@@ -184,7 +203,11 @@ def train_compressor(compressor: Compressor, examples: Sequence, config: TrainCo
             elapsed = time.perf_counter() - began
             bar.advance(1, loss=total, steps_s=(done - start) / max(elapsed, 1e-9))
             if checkpoint_dir is not None and (done % config.checkpoint_every == 0 or done == config.steps):
-                latest = save_checkpoint(checkpoint_dir, compressor, optimizer, config, done, losses, scaler)
+                generators = distributed.gather(torch.get_rng_state())
+                if distributed.is_main:
+                    save_checkpoint(checkpoint_dir, compressor, optimizer, config, done, losses, scaler, generators)
+                distributed.barrier()   # every rank sees the checkpoint before going on
+                latest = checkpoint_dir / checkpoint_name(done)
     compressor.eval()
     seconds = time.perf_counter() - began
     ran = max(config.steps - start, 0)
@@ -193,24 +216,36 @@ def train_compressor(compressor: Compressor, examples: Sequence, config: TrainCo
                        checkpoint=latest)
 
 
+def rank_seed(seed: int, rank: int) -> int:
+    """The generator seed of ``rank`` in a fresh distributed run (ranks draw independently)."""
+    return seed * 1_000_003 + 7_919 * (rank + 1)
+
+
 def train_stages(compressor: Compressor, stages: Sequence[tuple[str, Sequence, TrainConfig]],
-                 checkpoint_dir: str | Path, resume: bool = True) -> list[TrainResult]:
+                 checkpoint_dir: str | Path, resume: bool = True, distributed: Distributed = SINGLE
+                 ) -> list[TrainResult]:
     """Consecutive training stages (e.g. SAC: ("continuation", examples, config), then ("qa", ...)), each
     checkpointed in ``checkpoint_dir/<name>``. Resuming re-enters a finished stage only to load its final
     checkpoint (no step is repeated), so a killed multi-stage run also continues where it stopped."""
     results = []
     for name, examples, config in stages:
         results.append(train_compressor(compressor, examples, config, Path(checkpoint_dir) / name, resume=resume,
-                                        description=f"training {compressor.method} ({name})"))
+                                        description=f"training {compressor.method} ({name})",
+                                        distributed=distributed))
     return results
 
 
+def checkpoint_name(step: int) -> str:
+    return f"ckpt-{step:08d}"
+
+
 def save_checkpoint(checkpoint_dir: Path, compressor: Compressor, optimizer, config: TrainConfig, step: int,
-                    losses: list[float], scaler=None) -> Path:
+                    losses: list[float], scaler=None, generators: list[torch.Tensor] | None = None) -> Path:
+    """Write checkpoint ``step``; ``generators``: every rank's CPU generator state (default: this process's)."""
     from safetensors.torch import save_file
 
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    name = f"ckpt-{step:08d}"
+    name = checkpoint_name(step)
     folder = checkpoint_dir / name
     partial = checkpoint_dir / (name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -218,8 +253,9 @@ def save_checkpoint(checkpoint_dir: Path, compressor: Compressor, optimizer, con
     state = {k: v.contiguous() for k, v in compressor.trainable_state_dict().items()}
     save_file(state, str(partial / "trainable.safetensors"))
     torch.save(optimizer.state_dict(), partial / "optimizer.pt")
-    save_file({"torch_cpu": torch.get_rng_state()}, str(partial / "rng.safetensors"))
-    trainer_state = {"step": step, "losses": losses, "method": compressor.method,
+    generators = generators or [torch.get_rng_state()]
+    save_file({generator_key(rank): state for rank, state in enumerate(generators)}, str(partial / "rng.safetensors"))
+    trainer_state = {"step": step, "losses": losses, "method": compressor.method, "world_size": len(generators),
                      "compressor_config": dataclasses.asdict(compressor.config),
                      "train_config": dataclasses.asdict(config),
                      "grad_scaler": scaler.state_dict() if scaler is not None else None}
@@ -241,9 +277,15 @@ def resume_keys(config: TrainConfig) -> tuple[str, ...]:
     return RESUME_KEYS + (("steps",) if config.schedule == "cosine" else ())
 
 
-def load_checkpoint(folder: Path, compressor: Compressor, optimizer, config: TrainConfig, scaler=None
-                    ) -> tuple[int, list[float]]:
-    """Restore parameters, optimizer and RNG from ``folder``; returns (step, losses so far)."""
+def generator_key(rank: int) -> str:
+    """rng.safetensors key of a rank's generator (rank 0 keeps the single-process name)."""
+    return "torch_cpu" if rank == 0 else f"torch_cpu_rank{rank}"
+
+
+def load_checkpoint(folder: Path, compressor: Compressor, optimizer, config: TrainConfig, scaler=None,
+                    rank: int = 0) -> tuple[int, list[float]]:
+    """Restore parameters, optimizer and this rank's RNG from ``folder``; returns (step, losses so far). A rank
+    the checkpoint has no generator for (resumed on more processes) is seeded by (seed, rank, step)."""
     from safetensors.torch import load_file
 
     state_file = folder / "trainer_state.json"
@@ -265,7 +307,11 @@ def load_checkpoint(folder: Path, compressor: Compressor, optimizer, config: Tra
     compressor.load_trainable_state_dict(load_file(str(folder / "trainable.safetensors")),
                                          source=str(folder / "trainable.safetensors"))
     optimizer.load_state_dict(torch.load(folder / "optimizer.pt", weights_only=True))
-    torch.set_rng_state(load_file(str(folder / "rng.safetensors"))["torch_cpu"])
+    generators = load_file(str(folder / "rng.safetensors"))
+    if generator_key(rank) in generators:
+        torch.set_rng_state(generators[generator_key(rank)])
+    else:
+        torch.manual_seed(rank_seed(config.seed, rank) + int(state["step"]))
     if scaler is not None and state.get("grad_scaler"):
         scaler.load_state_dict(state["grad_scaler"])
     return int(state["step"]), [float(x) for x in state["losses"]]

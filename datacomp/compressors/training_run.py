@@ -17,6 +17,7 @@ on span-recall, the QA task every corpus has (pass task="qa" with a qa_file for 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from pathlib import Path
@@ -78,19 +79,33 @@ class TrainedCompressor:
     train_info: dict[str, Any]
 
 
-def train_on_store(store, config: TrainRunConfig) -> TrainedCompressor:
+@dataclasses.dataclass
+class TrainingPlan:
+    """Everything resolved from the store before training (rank 0 resolves it, every rank trains from it)."""
+
+    task: str
+    encoder: Any                       # models.registry.ModelRecord
+    decoder: Any
+    method_config: Any                 # the method's CompressorConfig
+    train_config: Any                  # train.TrainConfig
+    pretrain_config: Any               # train.TrainConfig of the pretraining stage, or None
+    task_config: Any                   # tasks.TaskDataConfig
+    micro: int | str                   # examples per forward, or "auto"
+    learning_rate: float
+    context_tokens: int
+    compressor_id: str
+    out: Path
+
+
+def plan_training(store, config: TrainRunConfig) -> TrainingPlan:
+    """Validate ``config``, resolve the models and derive the compressor's id and folder."""
     from datacomp.compressors.prompts import prompt_signature
-    from datacomp.compressors.registry import build_compressor, make_config, save_compressor
-    from datacomp.compressors.tasks import TaskDataConfig, build_task_data
-    from datacomp.compressors.train import (
-        TrainConfig,
-        default_learning_rate,
-        probe_micro_batch,
-        train_stages,
-    )
+    from datacomp.compressors.registry import make_config
+    from datacomp.compressors.tasks import TaskDataConfig
+    from datacomp.compressors.train import TrainConfig, default_learning_rate
     from datacomp.models.loading import load_tokenizer
     from datacomp.models.registry import resolve_model
-    from datacomp.store.runs import config_hash, file_hash, record_run, to_jsonable
+    from datacomp.store.runs import config_hash, file_hash, to_jsonable
 
     task = config.task or DEFAULT_TASK.get(config.method)
     if task is None:
@@ -132,44 +147,58 @@ def train_on_store(store, config: TrainRunConfig) -> TrainedCompressor:
     compressor_id = f"{config.method}-{config.ratio:g}x-{config_hash(identity)[:12]}"
     # Beside the store by default (not the working directory): the store's rows point at it.
     out = Path(config.out) if config.out else Path(store.path).resolve().parent / "compressors" / compressor_id
+    return TrainingPlan(task=task, encoder=encoder, decoder=decoder, method_config=method_config,
+                        train_config=train_config, pretrain_config=pretrain_config, task_config=task_config,
+                        micro=micro, learning_rate=learning_rate, context_tokens=context_tokens,
+                        compressor_id=compressor_id, out=out)
 
-    with record_run(store, "train", {**dataclasses.asdict(config), "compressor_id": compressor_id},
-                    seed=config.seed) as run:
+
+def train_on_store(store, config: TrainRunConfig, distributed=None) -> TrainedCompressor:
+    """Train, save and record a compressor. Under torchrun (``distributed``, compressors/distributed.py) only
+    rank 0 touches the store (``store`` is None elsewhere): it resolves the plan and the examples and hands
+    them to every rank, all ranks train, and rank 0 saves the compressor and records it."""
+    from datacomp.compressors.distributed import SINGLE
+    from datacomp.compressors.registry import build_compressor, save_compressor
+    from datacomp.compressors.train import probe_micro_batch, train_stages
+    from datacomp.store.runs import to_jsonable
+
+    distributed = distributed or SINGLE
+    plan = distributed.on_main(lambda: plan_training(store, config))
+    train_config, pretrain_config, micro = plan.train_config, plan.pretrain_config, plan.micro
+    with _recorded(store, config, plan, distributed) as run:
         with run.phase("task_data"):
-            tokenizer = load_tokenizer(decoder.path)
-            data = build_task_data(task_config, tokenizer, store=store, source=config.train_slice,
-                                   qa_file=config.qa_file)
+            data, pretrain_data = distributed.on_main(lambda: _task_data(store, config, plan))
         run.count("examples", len(data.examples))
         for reason, n in data.skipped.items():
             run.count(f"skipped_{reason}", n)
         with run.phase("build"):
-            compressor = build_compressor(config.method, encoder.path, decoder.path, method_config,
+            compressor = build_compressor(config.method, plan.encoder.path, plan.decoder.path, plan.method_config,
                                           precision=config.dtype)
         stages = []
         if pretrain_config is not None:
-            pretrain_data = build_task_data(dataclasses.replace(task_config, task="continuation"), tokenizer,
-                                            store=store, source=config.train_slice)
             run.count("pretrain_examples", len(pretrain_data.examples))
             stages.append(("pretrain", pretrain_data.examples, pretrain_config))
-        if micro == "auto":   # probed on every stage's examples: the longest rows decide what fits
+        if micro == "auto":   # probed on every stage's examples: the longest rows decide what fits, on every rank
             with run.phase("probe_micro_batch"):
-                train_config.micro_batch = probe_micro_batch(
+                train_config.micro_batch = min(distributed.gather(probe_micro_batch(
                     compressor, compressor.encode([e for _, examples, _ in stages for e in examples] + data.examples),
-                    config.batch_size)
+                    max(1, config.batch_size // distributed.world_size))))
         if pretrain_config is not None:
             pretrain_config.micro_batch = train_config.micro_batch
         run.count("micro_batch", train_config.micro_batch or train_config.batch_size)
-        stages.append((task, data.examples, train_config))
+        stages.append((plan.task, data.examples, train_config))
         with run.phase("train"):
-            results = train_stages(compressor, stages, out / "checkpoints", resume=True)
+            results = train_stages(compressor, stages, plan.out / "checkpoints", resume=True, distributed=distributed)
         result = results[-1]
-        save_compressor(compressor, out)
         tail = result.losses[-10:]
-        train_info = {"task": task, "steps": result.steps, "examples": len(data.examples), "skipped": data.skipped,
-                      "precision": compressor.precision.name, "micro_batch": train_config.micro_batch
-                      or train_config.batch_size, "learning_rate": learning_rate, "context_tokens": context_tokens,
+        train_info = {"task": plan.task, "steps": result.steps, "examples": len(data.examples),
+                      "skipped": data.skipped, "precision": compressor.precision.name,
+                      "micro_batch": train_config.micro_batch or train_config.batch_size,
+                      "learning_rate": plan.learning_rate, "context_tokens": plan.context_tokens,
+                      "processes": distributed.world_size, "backend": distributed.backend,
                       "pretrain": None if pretrain_config is None else {
-                          "steps": results[0].steps, "objective": getattr(method_config, "pretrain_objective", "lm"),
+                          "steps": results[0].steps,
+                          "objective": getattr(plan.method_config, "pretrain_objective", "lm"),
                           "final_loss": results[0].losses[-1] if results[0].losses else None,
                           "seconds": results[0].seconds},
                       "final_loss": result.losses[-1] if result.losses else None,
@@ -177,14 +206,46 @@ def train_on_store(store, config: TrainRunConfig) -> TrainedCompressor:
                       "seconds": result.seconds, "steps_per_second": result.steps_per_second,
                       "resumed_from": result.resumed_from, "losses": result.losses,
                       "train_config": to_jsonable(train_config)}
-        store.run("compressors/upsert", {
-            "compressor_id": compressor_id, "method": config.method, "ratio": config.ratio,
-            "encoder_id": encoder.model_id, "decoder_id": decoder.model_id, "train_slice": config.train_slice
-            or str(config.qa_file), "checkpoint": str(out.resolve()),
-            "config": json.dumps(to_jsonable(method_config)), "train_info": json.dumps(train_info),
-            "run_id": run.run_id})
+        if distributed.is_main:
+            save_compressor(compressor, plan.out)
+            store.run("compressors/upsert", {
+                "compressor_id": plan.compressor_id, "method": config.method, "ratio": config.ratio,
+                "encoder_id": plan.encoder.model_id, "decoder_id": plan.decoder.model_id,
+                "train_slice": config.train_slice or str(config.qa_file), "checkpoint": str(plan.out.resolve()),
+                "config": json.dumps(to_jsonable(plan.method_config)), "train_info": json.dumps(train_info),
+                "run_id": run.run_id})
         run.count("steps", result.steps - result.resumed_from)
-    return TrainedCompressor(compressor_id=compressor_id, method=config.method, ratio=config.ratio,
-                             checkpoint=str(out.resolve()), encoder_id=encoder.model_id, decoder_id=decoder.model_id,
-                             train_slice=config.train_slice or str(config.qa_file), task=task,
-                             train_info=train_info)
+    distributed.barrier()   # the compressor is saved and recorded before any rank returns
+    return TrainedCompressor(compressor_id=plan.compressor_id, method=config.method, ratio=config.ratio,
+                             checkpoint=str(plan.out.resolve()), encoder_id=plan.encoder.model_id,
+                             decoder_id=plan.decoder.model_id, train_slice=config.train_slice or str(config.qa_file),
+                             task=plan.task, train_info=train_info)
+
+
+def _task_data(store, config: TrainRunConfig, plan: TrainingPlan):
+    """The training examples (and the pretraining stage's), built from the store with the decoder's tokenizer."""
+    from datacomp.compressors.tasks import build_task_data
+    from datacomp.models.loading import load_tokenizer
+
+    tokenizer = load_tokenizer(plan.decoder.path)
+    data = build_task_data(plan.task_config, tokenizer, store=store, source=config.train_slice,
+                           qa_file=config.qa_file)
+    pretrain = None
+    if plan.pretrain_config is not None:
+        pretrain = build_task_data(dataclasses.replace(plan.task_config, task="continuation"), tokenizer,
+                                   store=store, source=config.train_slice)
+    return data, pretrain
+
+
+@contextlib.contextmanager
+def _recorded(store, config: TrainRunConfig, plan: TrainingPlan, distributed):
+    """Rank 0's run is recorded in the store; the other ranks time theirs unrecorded."""
+    from datacomp.store.runs import Run, record_run
+
+    if not distributed.is_main:
+        yield Run(run_id="", stage="train")
+        return
+    recorded = {**dataclasses.asdict(config), "compressor_id": plan.compressor_id,
+                "processes": distributed.world_size, "backend": distributed.backend}
+    with record_run(store, "train", recorded, seed=config.seed) as run:
+        yield run
