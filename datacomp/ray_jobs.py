@@ -18,10 +18,12 @@ import contextlib
 import dataclasses
 import logging
 import shutil
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
 from datacomp.errors import DatacompError
+from datacomp.store.merge import MergeSummary
 
 
 @dataclasses.dataclass
@@ -83,15 +85,16 @@ def shard_root(store, stage: str) -> Path:
     return path.with_name(path.stem + ".shards") / stage
 
 
-def import_run_shards(store, folder: Path, run) -> list[str]:
+def import_run_shards(store, folder: Path, run) -> tuple[MergeSummary, list[str]]:
     """Import every shard below ``folder`` (a finished run's, or those a killed driver left) and delete the
     imported files; unreadable files (cut short by the kill) are deleted too, as their rows are not in the
-    store and will be made again. Returns warnings (refusals, unreadable files); counts go to ``run``."""
+    store and will be made again. Returns what was merged and warnings (refusals, unreadable files), which
+    are also printed; counts go to ``run``."""
     from datacomp.store.merge import import_shards
     from datacomp.store.shards import shard_files
 
     if not folder.is_dir():
-        return []
+        return MergeSummary(), []
     with run.phase("import"):
         summary = import_shards(store, shard_files(folder), remove_imported=True)
     warnings = []
@@ -105,7 +108,9 @@ def import_run_shards(store, folder: Path, run) -> list[str]:
         if merged.refused:
             run.count(f"imported_{name}_refused", merged.refused)
     _remove_empty(folder, top=Path(store.path).resolve().parent)
-    return warnings
+    for message in warnings:
+        print(f"warning: {message}", file=sys.stderr, flush=True)
+    return summary, warnings
 
 
 def _remove_empty(folder: Path, top: Path) -> None:

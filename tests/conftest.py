@@ -25,6 +25,20 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
+@pytest.fixture(scope="session")
+def ray_local():
+    """One local Ray instance for the tests of the Ray engines, started on first use and shut down when the
+    session ends (3 CPUs: two workers and the driver's tasks). Ray is part of the test extra, so in CI
+    (CI set) a missing Ray fails rather than skips."""
+    if not os.environ.get("CI"):
+        pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'datacomp[ray]'")
+    import ray
+
+    ray.init(address="local", num_cpus=3, include_dashboard=False, logging_level="WARNING")
+    yield ray
+    ray.shutdown()
+
+
 @pytest.fixture
 def store(tmp_path):
     from datacomp.store import open_store

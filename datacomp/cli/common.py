@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -83,3 +83,33 @@ def existing_store(db: Path | None, read_only: bool = True):
     if not path.is_file():
         raise DatacompError(f"no store at {path} (create one with datacomp ingest or datacomp run)")
     return open_store(path, read_only=read_only)
+
+
+# --engine and its Ray options, shared by `score` and `evaluate` (datacomp/ray_jobs.py)
+ENGINES = ("in-process", "ray")
+EngineOption = Annotated[str, typer.Option("--engine", help="in-process, or ray: workers that each hold the "
+                                           "models once (pip install 'datacomp[ray]').")]
+AddressOption = Annotated[Optional[str], typer.Option("--address", help="With --engine ray: a running Ray cluster "
+                                                      "(auto, HOST:6379, ray://HOST:10001) [default: a local "
+                                                      "instance for this run].")]
+WorkersOption = Annotated[int, typer.Option("--workers", help="With --engine ray: workers (Ray actors), each "
+                                            "holding the models once.")]
+GpusPerWorkerOption = Annotated[float, typer.Option("--gpus-per-worker", help="With --engine ray: GPUs per "
+                                                    "worker (0 = CPU).")]
+
+
+def ray_options(engine: str, address: str | None, workers: int, gpus_per_worker: float):
+    """RayOptions for --engine ray; None for in-process, which takes no Ray option (an error, not ignored)."""
+    from datacomp.errors import DatacompError
+
+    if engine not in ENGINES:
+        raise DatacompError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "ray":
+        from datacomp.ray_jobs import RayOptions
+
+        return RayOptions(address=address, workers=workers, gpus_per_worker=gpus_per_worker)
+    given = [flag for flag, value, default in (("--address", address, None), ("--workers", workers, 2),
+                                               ("--gpus-per-worker", gpus_per_worker, 0.0)) if value != default]
+    if given:
+        raise DatacompError(f"{', '.join(given)}: only with --engine ray")
+    return None

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, print_json, print_table
+from datacomp.cli.common import (DEFAULT_DB, AddressOption, DbOption, EngineOption, GpusPerWorkerOption,
+                                 JsonOption, WorkersOption, app, console, print_json, print_table, ray_options)
 from datacomp.store import open_store
 
 TaskHelp = "reconstruction | continuation | qa | span-recall"
@@ -113,20 +114,31 @@ def evaluate(
         "--baselines", help="Comma-separated subset of full,none,truncate,drop,selective to run beside the "
                             "compressor ('' = no baseline); gains need full and none.")] = "full,none,truncate,drop,selective",
     threads: ThreadsOption = None,
+    engine: EngineOption = "in-process",
+    address: AddressOption = None,
+    workers: WorkersOption = 2,
+    gpus_per_worker: GpusPerWorkerOption = 0.0,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
-    """Evaluate a compressor and the full/none/truncate/drop baselines per example into the store."""
+    """Evaluate a compressor and the full/none/truncate/drop baselines per example into the store.
+    --engine ray runs the batches on Ray workers (with GPU workers, --dtype auto means bf16)."""
     from datacomp.evaluation.runner import TASK_METRICS, EvalConfig, evaluate as run_evaluate
 
     _set_threads(threads)
+    options = ray_options(engine, address, workers, gpus_per_worker)
+    ray_engine = None
+    if options is not None:
+        from datacomp.evaluation.ray_engine import RayEvaluation, ray_dtype
+
+        ray_engine, dtype = RayEvaluation(options), ray_dtype(dtype, options)
     chosen = tuple(b.strip() for b in baselines.split(",") if b.strip())
     config = EvalConfig(compressor=compressor, decoder=decoder, slice=slice_name, task=task, baselines=chosen,
                         qa_file=str(qa_file) if qa_file else None, limit=limit or None,
                         context_tokens=context_tokens, ratio=ratio, max_new_tokens=max_new_tokens, seed=seed,
                         batch_size=batch_size, dtype=dtype, prompt_format=prompt_format)
     with open_store(db) as store:
-        summary = run_evaluate(store, config)
+        summary = run_evaluate(store, config, ray_engine)
     if as_json:
         print_json(summary.to_json())
         return

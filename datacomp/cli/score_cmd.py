@@ -6,7 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json, print_table
+from datacomp.cli.common import (DEFAULT_DB, AddressOption, DbOption, EngineOption, GpusPerWorkerOption,
+                                 JsonOption, WorkersOption, app, console, existing_store, print_json, print_table,
+                                 ray_options)
 
 
 @app.command("score")
@@ -23,15 +25,10 @@ def score(
     limit: Annotated[Optional[int], typer.Option(help="Only the first N documents (by doc_id).")] = None,
     slice_name: Annotated[Optional[str], typer.Option("--slice", help="Only the members of this slice "
                                                       "(with no --corpus: of every corpus).")] = None,
-    engine: Annotated[str, typer.Option("--engine", help="in-process, or ray: actors that each hold the models "
-                                        "once (pip install 'datacomp[ray]').")] = "in-process",
-    address: Annotated[Optional[str], typer.Option("--address", help="With --engine ray: a running Ray cluster "
-                                                   "(auto, HOST:6379, ray://HOST:10001) [default: a local "
-                                                   "instance for this run].")] = None,
-    workers: Annotated[int, typer.Option("--workers", help="With --engine ray: actors, each holding the "
-                                         "models once.")] = 2,
-    gpus_per_worker: Annotated[float, typer.Option("--gpus-per-worker", help="With --engine ray: GPUs per "
-                                                   "actor (0 = CPU).")] = 0.0,
+    engine: EngineOption = "in-process",
+    address: AddressOption = None,
+    workers: WorkersOption = 2,
+    gpus_per_worker: GpusPerWorkerOption = 0.0,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
@@ -46,14 +43,13 @@ def score(
     config = ScoreConfig(corpora=list(corpus or []), encoder=encoder, decoder=decoder, model=model, window=window,
                          stride=stride, dtype=dtype, token_budget=token_budget, shard=shard, limit=limit,
                          slice=slice_name)
+    options = ray_options(engine, address, workers, gpus_per_worker)
     with existing_store(db, read_only=False) as store:
-        if engine == "ray":
-            from datacomp.scoring.ray_engine import RayOptions, score_corpus_ray
+        if options is not None:
+            from datacomp.scoring.ray_engine import score_corpus_ray
 
-            summary = score_corpus_ray(store, config, RayOptions(address=address, workers=workers,
-                                                                 gpus_per_worker=gpus_per_worker))
+            summary = score_corpus_ray(store, config, options)
         else:
-            check_engine(engine, address, workers, gpus_per_worker)
             summary = score_corpus(store, config)
     result = dataclasses.asdict(summary) | {"tokens_per_second": round(summary.tokens_per_second, 1)}
     if as_json:
@@ -65,17 +61,3 @@ def score(
         "docs_selected", "docs_skipped", "docs_scored", "docs_null", "tokens_scored", "batches", "seconds",
         "tokens_per_second")])
 
-
-ENGINES = ("in-process", "ray")
-
-
-def check_engine(engine: str, address: str | None, workers: int, gpus_per_worker: float) -> None:
-    """The in-process engine takes none of the Ray options: say so rather than ignore them."""
-    from datacomp.errors import DatacompError
-
-    if engine not in ENGINES:
-        raise DatacompError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
-    given = [flag for flag, value, default in (("--address", address, None), ("--workers", workers, 2),
-                                               ("--gpus-per-worker", gpus_per_worker, 0.0)) if value != default]
-    if given:
-        raise DatacompError(f"{', '.join(given)}: only with --engine ray")

@@ -24,14 +24,9 @@ from typing import Any
 from datacomp.compressors.example import TaskExample
 from datacomp.errors import DatacompError
 from datacomp.evaluation.baselines import BASELINES, TUNED_SUFFIX
-from datacomp.evaluation.systems import Output, baseline_systems, batch_outputs
-from datacomp.evaluation.metrics import (
-    compression_gain,
-    corpus_bleu,
-    exact_match_max,
-    sentence_bleu,
-    token_f1_max,
-)
+from datacomp.evaluation.batches import EvalWork, evaluate_here, pending_batches
+from datacomp.evaluation.metrics import compression_gain, corpus_bleu
+from datacomp.evaluation.systems import baseline_systems
 
 METRICS = ("em", "f1", "bleu", "corpus_bleu", "target_nll")  # gain of target_nll: share of the nats recovered
 # The metrics each task is judged by (all are stored; these are the ones the summary table shows).
@@ -176,19 +171,6 @@ def resolved_prompt_format(setup: EvalSetup, task: str) -> str:
     return prompt_signature(wanted, setup.tokenizer, task)
 
 
-def score_output(example: TaskExample, output: Output, answer_words: int) -> dict[str, Any]:
-    from datacomp.compressors.tasks import extract_answer
-
-    prediction = extract_answer(example.task, output.text, answer_words)
-    return {
-        "prediction": prediction,
-        "em": exact_match_max(prediction, example.answers),
-        "f1": token_f1_max(prediction, example.answers),
-        "bleu": sentence_bleu(prediction, example.target),
-        "ratio_actual": (output.n_context_tokens / output.n_slots) if output.n_slots else None,
-    }
-
-
 def encode_for_evaluation(setup: EvalSetup) -> list:
     """The examples as the compressor encodes them (its own context cut and target rules), else with
     the base config at the evaluation's context length: every system scores the same target tokens."""
@@ -203,11 +185,10 @@ def encode_for_evaluation(setup: EvalSetup) -> list:
 
 
 # ---------------------------------------------------------------- the loop
-def run_evaluation(store, config: EvalConfig, setup: EvalSetup) -> EvalSummary:
+def run_evaluation(store, config: EvalConfig, setup: EvalSetup, engine=None) -> EvalSummary:
     """Evaluate ``setup.examples`` in length-sorted batches (skipping stored rows), record the run, and
-    summarise. Rows of one batch are written in one transaction (a kill loses at most that batch)."""
-    from datacomp.length_batches import row_batches
-    from datacomp.progress import progress_bar
+    summarise. Rows of one batch are written in one transaction (a kill loses at most that batch).
+    ``engine`` runs the pending batches elsewhere (evaluation/ray_engine.py) and imports their rows."""
     from datacomp.store.runs import record_run
 
     unknown = [b for b in config.baselines if b not in BASELINES]
@@ -220,64 +201,30 @@ def run_evaluation(store, config: EvalConfig, setup: EvalSetup) -> EvalSummary:
     eval_id = evaluation_id(config, setup, max_new_tokens)
     systems = ([setup.compressor_id] if setup.compressor is not None else []) + \
         baseline_systems(config.baselines, setup.compressor)
-    done: set[tuple[str, str]] = {(r["system"], r["example_id"])
-                                  for r in store.rows("evaluation/done", {"eval_id": eval_id})}
     encoded = encode_for_evaluation(setup)
-    written = 0
-    with record_run(store, "evaluate", {**dataclasses.asdict(config), "eval_id": eval_id, "systems": systems,
-                                        "prompt_format_resolved": resolved_prompt_format(setup, config.task),
-                                        "max_new_tokens": max_new_tokens, "precision": setup.precision.name},
+    recorded = {**dataclasses.asdict(config), "eval_id": eval_id, "systems": systems,
+                "prompt_format_resolved": resolved_prompt_format(setup, config.task),
+                "max_new_tokens": max_new_tokens, "precision": setup.precision.name}
+    with record_run(store, "evaluate", {**recorded, **(engine.as_config() if engine else {})},
                     seed=config.seed) as run:
         run.count("examples", len(setup.examples))
         for reason, n in setup.skipped.items():
             run.count(f"skipped_{reason}", n)
-        _warm_up(setup, config, encoded, systems)
-        primary = systems[0]  # the progress bar shows its running mean F1
-        running: list[float] = []
-        with progress_bar(f"evaluate {config.task}", total=len(setup.examples), unit="examples") as bar:
-            for indices in row_batches([e.length for e in encoded], config.batch_size):
-                pending = [{s for s in systems if (s, setup.examples[i].example_id) not in done} for i in indices]
-                keep = [row for row, wanted in enumerate(pending) if wanted]
-                if keep:
-                    batch = [indices[row] for row in keep]
-                    with run.phase("decode"):
-                        outputs = batch_outputs(setup, config, [setup.examples[i] for i in batch],
-                                                [encoded[i] for i in batch], max_new_tokens,
-                                                [pending[row] for row in keep], systems)
-                    rows = [_row(eval_id, run.run_id, setup, config, setup.examples[i], output)
-                            for i, example_outputs in zip(batch, outputs) for output in example_outputs]
-                    with store.transaction():
-                        for row in rows:
-                            store.run("evaluation/insert", row)
-                    written += len(rows)
-                    running.extend(row["f1"] for row in rows if row["system"] == primary)
-                bar.advance(len(indices), **({"f1": sum(running) / len(running)} if running else {}))
+        if engine is not None:
+            engine.before_selecting(store, eval_id, run)   # rows a killed driver's workers finished
+        done: set[tuple[str, str]] = {(r["system"], r["example_id"])
+                                      for r in store.rows("evaluation/done", {"eval_id": eval_id})}
+        batches = pending_batches(setup, encoded, systems, done, config.batch_size)
+        work = EvalWork(setup, config, eval_id, run.run_id, systems, max_new_tokens)
+        if engine is None:
+            written = evaluate_here(store, work, encoded, batches, run)
+        else:
+            written = engine.evaluate(store, work, batches, run)
         run.count("rows_written", written)
         run.count("rows_already_stored", len(systems) * len(setup.examples) - written)
         run.count("batch_size", config.batch_size)
         summary = summarize(store, eval_id, run.run_id, config.task, setup, systems, written)
     return summary
-
-
-def _warm_up(setup: EvalSetup, config: EvalConfig, encoded: list, systems: list[str]) -> None:
-    """One untimed batch of one example through every system (first-call overheads otherwise skew the
-    first latency)."""
-    batch_outputs(setup, config, setup.examples[:1], encoded[:1], 1, [set(systems)], systems)
-
-
-def _row(eval_id: str, run_id: str, setup: EvalSetup, config: EvalConfig, example: TaskExample,
-         output: Output) -> dict[str, Any]:
-    scored = score_output(example, output, config.answer_words)
-    return {
-        "eval_id": eval_id, "run_id": run_id, "system": output.system, "compressor_id": setup.compressor_id,
-        "method": output.method, "decoder_id": setup.decoder_id, "task": example.task,
-        "example_id": example.example_id, "doc_id": example.doc_id, "eval_slice": setup.eval_slice,
-        "ratio_target": setup.ratio, "ratio_actual": scored["ratio_actual"],
-        "n_context_tokens": output.n_context_tokens, "n_slots": output.n_slots,
-        "memory_bytes": output.memory_bytes, "f1": scored["f1"], "em": scored["em"], "bleu": scored["bleu"],
-        "target_nll": output.target_nll, "compress_ms": output.compress_ms, "decode_ms": output.decode_ms,
-        "prediction": scored["prediction"], "reference": example.target,
-    }
 
 
 # ---------------------------------------------------------------- summary
@@ -339,9 +286,8 @@ def summarize(store, eval_id: str, run_id: str, task: str, setup: EvalSetup, sys
 def prepare(store, config: EvalConfig) -> EvalSetup:
     """Resolve the compressor, decoder and examples named by ``config`` and load the models (once: the
     baselines run on the compressor's own decoder, with its adapters off)."""
-    from datacomp.compressors.lora import load_lm
     from datacomp.compressors.tasks import TaskDataConfig, build_task_data
-    from datacomp.models.precision import apply_precision, resolve_precision
+    from datacomp.models.precision import resolve_precision
     from datacomp.models.registry import resolve_model
     from datacomp.store.runs import file_hash
 
@@ -354,10 +300,7 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
         if config.decoder is not None and resolve_model(store, config.decoder).model_id != decoder.model_id:
             raise DatacompError(f"--decoder {config.decoder} differs from compressor {compressor_id}'s decoder "
                                 f"{decoder.model_id}; baselines must run on the compressor's decoder")
-        from datacomp.compressors.registry import load_compressor
-
-        compressor = load_compressor(row["checkpoint"], precision=precision.name)
-        compressor.eval()
+        compressor, model, tokenizer = load_evaluated(precision, checkpoint=row["checkpoint"])
         max_context = int(compressor.config.max_context_tokens)
         if config.context_tokens is not None and config.context_tokens > max_context:
             raise DatacompError(f"--context-tokens {config.context_tokens} exceeds compressor {compressor_id}'s "
@@ -366,13 +309,11 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
         ratio = float(row["ratio"])
         if config.ratio is not None and config.ratio != ratio:
             raise DatacompError(f"--ratio {config.ratio} differs from compressor {compressor_id}'s ratio {ratio}")
-        model, tokenizer = compressor.decoder, compressor.tokenizer
     else:
         if config.decoder is None:
             raise DatacompError("--compressor none runs the baselines only and needs --decoder MODEL")
         decoder = resolve_model(store, config.decoder)
-        model, tokenizer = load_lm(decoder.path)
-        apply_precision(model.requires_grad_(False), precision)  # frozen: bf16 weights on CUDA
+        _, model, tokenizer = load_evaluated(precision, decoder_path=decoder.path)
         context_tokens = config.context_tokens or default_context_tokens(model)
         ratio = config.ratio or 4.0
     task_config = TaskDataConfig(task=config.task, context_tokens=context_tokens,
@@ -389,6 +330,23 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
                      prompt_format=config.prompt_format)
 
 
+def load_evaluated(precision, checkpoint: str | None = None, decoder_path: str | None = None):
+    """(compressor or None, decoder, tokenizer) as an evaluation runs them: a saved compressor with its own
+    decoder (the baselines switch its adapters off), else the plain decoder, frozen, in ``precision``."""
+    if checkpoint is not None:
+        from datacomp.compressors.registry import load_compressor
+
+        compressor = load_compressor(checkpoint, precision=precision.name)
+        compressor.eval()
+        return compressor, compressor.decoder, compressor.tokenizer
+    from datacomp.compressors.lora import load_lm
+    from datacomp.models.precision import apply_precision
+
+    model, tokenizer = load_lm(decoder_path)
+    apply_precision(model.requires_grad_(False), precision)  # frozen: bf16 weights on CUDA
+    return None, model, tokenizer
+
+
 def default_context_tokens(model) -> int:
     """The model's own window, at most 512 (SAC's and ICAE's segment): 128 for the reference LMs."""
     return min(512, int(getattr(model.config, "max_position_embeddings", 512) or 512))
@@ -403,8 +361,9 @@ def get_compressor_row(store, compressor_id: str) -> dict[str, Any]:
     return rows[0]
 
 
-def evaluate(store, config: EvalConfig) -> EvalSummary:
-    """Evaluate compressor ``config.compressor`` (or only the baselines) per example into the store."""
+def evaluate(store, config: EvalConfig, engine=None) -> EvalSummary:
+    """Evaluate compressor ``config.compressor`` (or only the baselines) per example into the store; with
+    ``engine`` (evaluation/ray_engine.py) the batches run on its workers."""
     if config.task not in TASK_METRICS:
         raise DatacompError(f"unknown task {config.task!r}; choose one of {', '.join(TASK_METRICS)}")
-    return run_evaluation(store, config, prepare(store, config))
+    return run_evaluation(store, config, prepare(store, config), engine)

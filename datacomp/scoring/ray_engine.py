@@ -19,7 +19,7 @@ from datacomp.errors import DatacompError
 from datacomp.ray_jobs import RayOptions, import_run_shards, ray_session, run_actors, shard_root
 from datacomp.scoring.config import ScoreConfig, ScoreSummary
 from datacomp.scoring.engine import count_summary, documents_to_score, new_summary
-from datacomp.scoring.plan import ScoringPlan, plan_scoring, select_documents, warn
+from datacomp.scoring.plan import ScoringPlan, plan_scoring, select_documents
 from datacomp.store import Store
 from datacomp.store.runs import Run, record_run
 
@@ -92,9 +92,7 @@ def score_corpus_ray(store: Store, config: ScoreConfig, options: RayOptions) -> 
     root = shard_root(store, "score")
     with record_run(store, "score", {**plan.resolved, "ray": options.as_config()}) as run:
         summary = new_summary(run.run_id, plan)
-        for message in import_run_shards(store, root, run):   # what a killed driver's actors finished
-            warn(message)
-            summary.warnings.append(message)
+        summary.warnings += import_run_shards(store, root, run)[1]   # what a killed driver's actors finished
         todo = documents_to_score(store, config, plan, summary, run)
         if todo:
             start, start_cpu = time.perf_counter(), time.process_time()
@@ -111,9 +109,7 @@ def score_corpus_ray(store: Store, config: ScoreConfig, options: RayOptions) -> 
                                "threads": int(options.cpus_per_worker)}
                 with run.phase("ray"):
                     run_actors(dataset, ScoringActor, constructor, options, batch, root / run.run_id)
-            for message in import_run_shards(store, root / run.run_id, run):
-                warn(message)
-                summary.warnings.append(message)
+            summary.warnings += import_run_shards(store, root / run.run_id, run)[1]
             summary.seconds = time.perf_counter() - start
             summary.cpu_seconds = time.process_time() - start_cpu   # the driver's: the actors' is their own
         finish_summary(store, config, plan, summary, todo, run)

@@ -1,4 +1,4 @@
-"""`score --engine ray` on a local 2-worker Ray instance (one per module): the rows of the in-process engine
+"""`score --engine ray` on a local 2-worker Ray instance (one per session, tests/conftest.py): the rows of the in-process engine
 to 1e-6, shards a killed driver left are imported and not scored again, an actor killed mid-run loses and
 duplicates nothing, and a re-run adds nothing."""
 
@@ -24,18 +24,6 @@ N_DOCS = 150
 SETTINGS = dict(corpora=["demo"], window=32, stride=16)
 SCORE_KEY = ("doc_id", "model_id")
 GAP_KEY = ("doc_id", "encoder_id", "decoder_id")
-
-
-@pytest.fixture(scope="module")
-def ray_instance():
-    """One local Ray instance for the module (3 CPUs: two actors and the driver's tasks)."""
-    if not os.environ.get("CI"):
-        pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'datacomp[ray]'")
-    import ray
-
-    ray.init(address="local", num_cpus=3, include_dashboard=False, logging_level="WARNING")
-    yield ray
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +74,7 @@ def assert_same_rows(path, reference_path):
 
 
 def test_ray_scoring_gives_the_in_process_rows_imports_what_a_killed_driver_left_and_a_rerun_adds_nothing(
-        ray_instance, reference, tmp_path):
+        ray_local, reference, tmp_path):
     from datacomp.store.shards import shard_schema, shard_table
 
     db = tmp_path / "ray.duckdb"
@@ -143,7 +131,7 @@ def _actor_pids() -> set[int]:
 
 
 def test_an_actor_killed_mid_run_is_restarted_by_ray_and_loses_and_duplicates_nothing(
-        ray_instance, reference, tmp_path):
+        ray_local, reference, tmp_path):
     db = tmp_path / "killed.duckdb"
     shutil.copy(reference["base"], db)
     run_folder = tmp_path / "killed.shards" / "score"
