@@ -126,18 +126,48 @@ def models_add(
                   f"tokenizer {record.tokenizer_id}) at {record.path}")
 
 
-@models_app.command("list")
-def models_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
-    """Registered models: name, id, path, parameters, tokenizer id, mixture."""
-    from datacomp.models.registry import list_models
+@models_app.command("copy-test")
+def models_copy_test(
+    model: Annotated[str, typer.Argument(help="A registered model: id, name or path.")],
+    domain: Annotated[Optional[list[str]], typer.Option(
+        "--domain", help="Only these domains (repeatable; default: every domain of the store).")] = None,
+    segments: Annotated[int, typer.Option("--segments", help="Held-out segments per domain.")] = 64,
+    segment_tokens: Annotated[int, typer.Option(
+        "--segment-tokens", help="Tokens per segment (fewer when the model's window is shorter).")] = 64,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """The restated-segment test: NLL of held-out segments read once, then restated right after: does the
+    model read its context? Stored in the copy_tests table; `models list` shows the verdict."""
+    from datacomp.models.copy_test import CopyTestConfig, run_copy_test
 
-    with existing_store(db) as store:
-        rows = [_model_row(record) for record in list_models(store)]
+    config = CopyTestConfig(model=model, domains=domain or None, segments=segments, segment_tokens=segment_tokens)
+    with existing_store(db, read_only=False) as store:
+        results = run_copy_test(store, config)
+    rows = [{"domain": d, **r.as_dict()} for d, r in results.items()]
     if as_json:
         print_json(rows)
         return
-    print_table([{**row, "mixture": _mixture_text(row["mixture"])} for row in rows],
-                columns=["name", "model_id", "path", "n_params", "tokenizer_id", "mixture"])
+    print_table(rows, columns=["domain", "first_nll", "restated_nll", "reads_context", "segments",
+                               "segment_tokens"], title=f"restated-segment test of {model} (nats/token)")
+
+
+@models_app.command("list")
+def models_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """Registered models: name, id, path, parameters, tokenizer id, mixture, and whether the model reads
+    its context (the restated-segment test: mean NLL first -> restated, nats/token)."""
+    from datacomp.models.copy_test import copy_test_rows, verdict_by_model, verdict_text
+    from datacomp.models.registry import list_models
+
+    with existing_store(db) as store:
+        verdicts = verdict_by_model(copy_test_rows(store))
+        rows = [{**_model_row(record), "copy_test": verdicts.get(record.model_id)} for record in list_models(store)]
+    if as_json:
+        print_json(rows)
+        return
+    print_table([{**row, "mixture": _mixture_text(row["mixture"]), "reads context": verdict_text(row["copy_test"])}
+                 for row in rows],
+                columns=["name", "model_id", "path", "n_params", "tokenizer_id", "mixture", "reads context"])
 
 
 def _model_row(record) -> dict:

@@ -55,6 +55,14 @@ def run_add_model(ctx: StageContext, config: AddModelStageConfig) -> dict[str, A
             "tokenizer_id": record.tokenizer_id, "n_params": record.n_params}
 
 
+def run_copy_test(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str, Any]:
+    from datacomp.models.copy_test import run_copy_test as test
+
+    results = test(ctx.store, config)
+    return {"ref": config.model, "reads_context": all(r.reads_context for r in results.values()),
+            **{domain: r.as_dict() for domain, r in results.items()}}
+
+
 def run_score(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str, Any]:
     from datacomp.scoring import score_corpus
 
@@ -100,6 +108,8 @@ STAGES["pretrain"] = library_stage("datacomp.models.pretrain:PretrainConfig", ru
                                    "pretrain a small reference LM on a domain mixture",
                                    rename={"name": "model_name"})
 STAGES["add_model"] = StageType(AddModelStageConfig, run_add_model, "register an existing model folder or GGUF file")
+STAGES["copy_test"] = library_stage("datacomp.models.copy_test:CopyTestConfig", run_copy_test,
+                                    "the restated-segment test: does a model read its context?")
 STAGES["score"] = library_stage("datacomp.scoring.config:ScoreConfig", run_score,
                                 "score corpora under a model, or an encoder and a decoder and their gap")
 STAGES["train"] = library_stage("datacomp.compressors.training_run:TrainRunConfig", run_train,
