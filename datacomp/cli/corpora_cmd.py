@@ -16,13 +16,15 @@ app.add_typer(corpora_app, name="corpora")
 
 @corpora_app.command("prepare")
 def prepare(
-    cache: Annotated[Optional[Path], typer.Option(
-        help="Where downloaded sources are kept (default ~/.cache/datacomp/sources).")] = None,
-    max_docs_per_domain: Annotated[int, typer.Option(help="Documents sampled per domain (seeded).")] = 400,
+    cache_dir: Annotated[Optional[Path], typer.Option(
+        "--cache-dir", metavar="DIR", help="Where downloaded sources are kept "
+        "[default: ~/.cache/datacomp/sources].")] = None,
+    max_docs_per_domain: Annotated[int, typer.Option("--max-docs-per-domain", help="Documents sampled per domain "
+                                                     "(seeded).")] = 400,
     domain: Annotated[Optional[list[str]], typer.Option(
-        "--domain", help="Only these demo corpora or domains (repeatable): shakespeare/literature, "
-                         "enwiki/encyclopedic, cpython/code, pydocs/technical.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the per-domain sample.")] = 0,
+        "--domain", metavar="NAME", help="Only this demo corpus or domain, repeatable: shakespeare/literature, "
+                                         "enwiki/encyclopedic, cpython/code, pydocs/technical.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the per-domain sample.")] = 0,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
@@ -31,7 +33,7 @@ def prepare(
     from datacomp.store import open_store
 
     with open_store(db) as store:
-        results = prepare_demo_corpora(store, cache, max_docs_per_domain, domain, seed)
+        results = prepare_demo_corpora(store, cache_dir, max_docs_per_domain, domain, seed)
     for result in results:
         for why in result.skipped:
             console_err.print(f"[yellow]warning:[/] {result.name}: {why}", highlight=False)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json, print_table
 
@@ -19,20 +20,23 @@ def _report(result, as_json: bool) -> None:
         print_json({"name": result.name, "n_members": result.n_members, "created": result.created,
                     "kind": result.kind})
     elif result.created:
-        console.print(f"slice [bold]{result.name}[/]: {result.n_members} documents")
+        console.print(f"slice [bold]{escape(result.name)}[/]: {result.n_members} documents", highlight=False)
     else:
-        console.print(f"slice [bold]{result.name}[/] already exists with the same definition and params "
-                      f"({result.n_members} documents); nothing to do")
+        console.print(f"slice [bold]{escape(result.name)}[/] already exists with the same definition and params "
+                      f"({result.n_members} documents); nothing to do", highlight=False)
 
 
 @slice_app.command("create")
 def create(
-    name: Annotated[str, typer.Argument(help="Name of the new slice.")],
-    definition: Annotated[str, typer.Option("--from", help="Shipped definition (e.g. score_quantile; see "
-                                            "`slice definitions`) or the path of your own .sql file.")],
-    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="KEY=VALUE, repeatable.")] = None,
-    replace: Annotated[bool, typer.Option(help="Rebuild a slice of this name made differently.")] = False,
-    description: Annotated[Optional[str], typer.Option(help="Free text stored with the slice.")] = None,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Name of the new slice.")],
+    definition: Annotated[str, typer.Option("--definition", metavar="NAME|FILE", help="Shipped definition (e.g. "
+                                            "score_quantile; see `slice definitions`) or the path of your own "
+                                            ".sql file.")],
+    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", metavar="KEY=VALUE",
+                                                       help="A param of the definition, repeatable.")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Rebuild a slice of this name made differently.")] = False,
+    description: Annotated[Optional[str], typer.Option("--description", help="Free text stored with the "
+                                                       "slice.")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
@@ -58,8 +62,8 @@ def list_(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
 
 @slice_app.command("show")
 def show(
-    name: Annotated[str, typer.Argument(help="Slice name.")],
-    limit: Annotated[int, typer.Option(help="How many members to list.")] = 10,
+    name: Annotated[str, typer.Argument(metavar="SLICE", help="Slice name.")],
+    limit: Annotated[int, typer.Option("--limit", help="How many members to list.")] = 10,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
@@ -85,16 +89,23 @@ def show(
 
 
 @slice_app.command("delete")
-def delete(name: Annotated[str, typer.Argument(help="Slice name.")], db: DbOption = DEFAULT_DB) -> None:
+def delete(
+    name: Annotated[str, typer.Argument(metavar="SLICE", help="Slice name.")],
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
     """Remove a slice and its members (slices derived from it are kept)."""
     from datacomp.curation.slices import delete_slice, get_slice, show_slice
 
     with existing_store(db, read_only=False) as store:
         derived = show_slice(store, name)["derived"] if get_slice(store, name) else []
         row = delete_slice(store, name)
-    console.print(f"deleted slice [bold]{name}[/] ({row['n_members']} documents)")
+    if as_json:
+        print_json({"name": name, "n_members": row["n_members"], "derived_kept": derived})
+        return
+    console.print(f"deleted slice [bold]{escape(name)}[/] ({row['n_members']} documents)", highlight=False)
     if derived:
-        console.print(f"[yellow]slices derived from it remain: {', '.join(derived)}[/]")
+        console.print(f"[yellow]slices derived from it remain: {escape(', '.join(derived))}[/]", highlight=False)
 
 
 @slice_app.command("definitions")
@@ -118,14 +129,17 @@ def definitions(as_json: JsonOption = False) -> None:
 @app.command("curriculum")
 def curriculum(
     slice_name: Annotated[str, typer.Argument(metavar="SLICE", help="Slice to order.")],
-    name: Annotated[str, typer.Option("--name", help="Name of the new, ordered slice.")],
-    by: Annotated[str, typer.Option(help="Score column (entropy_mean, surprisal_mean, bits_per_byte, ...) "
-                                    "or n_chars / n_bytes.")] = "entropy_mean",
-    model: Annotated[Optional[str], typer.Option(help="Scoring model (id, name or path).")] = None,
-    descending: Annotated[bool, typer.Option(help="Highest score first.")] = False,
-    buckets: Annotated[Optional[int], typer.Option(help="Cut into K equal-size buckets.")] = None,
-    window_len: Annotated[Optional[int], typer.Option(help="Only scores computed with this window.")] = None,
-    replace: Annotated[bool, typer.Option(help="Rebuild a slice of this name made differently.")] = False,
+    name: Annotated[str, typer.Option("--name", metavar="NAME", help="Name of the new, ordered slice.")],
+    by: Annotated[str, typer.Option("--by", metavar="COLUMN", help="Score column (entropy_mean, surprisal_mean, "
+                                    "bits_per_byte, ...) or n_chars / n_bytes.")] = "entropy_mean",
+    model: Annotated[Optional[str], typer.Option("--model", metavar="MODEL", help="Scoring model (id, name or "
+                                                 "path).")] = None,
+    descending: Annotated[bool, typer.Option("--descending", help="Highest score first.")] = False,
+    buckets: Annotated[Optional[int], typer.Option("--buckets", metavar="K", help="Cut into K equal-size "
+                                                   "buckets.")] = None,
+    window_len: Annotated[Optional[int], typer.Option("--window-len", help="Only scores computed with this "
+                                                      "window.")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Rebuild a slice of this name made differently.")] = False,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
@@ -142,11 +156,15 @@ def curriculum(
 @app.command("split")
 def split(
     slice_name: Annotated[str, typer.Argument(metavar="SLICE", help="Slice to split.")],
-    eval_fraction: Annotated[float, typer.Option(help="Share of documents held out for evaluation.")] = 0.2,
-    seed: Annotated[int, typer.Option(help="Seed of the document-id hash.")] = 0,
-    train_name: Annotated[Optional[str], typer.Option(help="Default: SLICE/train.")] = None,
-    eval_name: Annotated[Optional[str], typer.Option(help="Default: SLICE/eval.")] = None,
-    replace: Annotated[bool, typer.Option(help="Rebuild slices of these names made differently.")] = False,
+    eval_fraction: Annotated[float, typer.Option("--eval-fraction", metavar="FRACTION", help="Share of documents "
+                                                 "held out for evaluation.")] = 0.2,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the document-id hash.")] = 0,
+    train_name: Annotated[Optional[str], typer.Option("--train-name", metavar="NAME", help="Name of the training "
+                                                      "slice [default: SLICE/train].")] = None,
+    eval_name: Annotated[Optional[str], typer.Option("--eval-name", metavar="NAME", help="Name of the held-out "
+                                                     "slice [default: SLICE/eval].")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Rebuild slices of these names made "
+                                          "differently.")] = False,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
@@ -167,16 +185,21 @@ def split(
 @app.command("export")
 def export(
     slice_name: Annotated[str, typer.Argument(metavar="SLICE", help="Slice to write.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="File (.jsonl, .jsonl.gz, .parquet) or folder "
-                                      "(--format hf) to write.")],
-    format: Annotated[Optional[str], typer.Option("--format", help="jsonl | parquet | hf [default: from the "
-                                                  "extension of --out]")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing file or folder.")] = False,
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="PATH", help="File (.jsonl, .jsonl.gz, .parquet) or "
+                                      "folder (--format hf) to write.")],
+    format: Annotated[Optional[str], typer.Option("--format", metavar="jsonl|parquet|hf", help="[default: from "
+                                                  "the extension of --out]")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing file or folder.")] = False,
     db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
 ) -> None:
     """Write a slice's documents with their text and scores for other tools."""
     from datacomp.curation.export import ExportConfig, export_slice
 
     with existing_store(db, read_only=False) as store:
         result = export_slice(store, ExportConfig(slice=slice_name, out=out, format=format, overwrite=overwrite))
-    console.print(f"wrote {result.n_rows} documents of slice {result.slice} to {result.out} ({result.format})")
+    if as_json:
+        print_json({"slice": result.slice, "out": str(result.out), "format": result.format, "n_rows": result.n_rows})
+        return
+    console.print(f"wrote {result.n_rows} documents of slice {result.slice} to {result.out} ({result.format})",
+                  highlight=False, markup=False)

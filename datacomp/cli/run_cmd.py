@@ -13,10 +13,11 @@ from datacomp.cli.common import JsonOption, app, console, print_json, print_tabl
 @app.command("run")
 def run(
     pipeline_file: Annotated[Path, typer.Argument(metavar="FILE", help="Pipeline file, e.g. pipelines/quickstart.toml.")],
-    db: Annotated[Optional[Path], typer.Option("--db", help="Store file; default: the file's [pipeline] db, "
-                                               "else $DATACOMP_DB, else ./datacomp.duckdb.")] = None,
-    force: Annotated[Optional[list[str]], typer.Option("--force", help="Re-run this stage (and what depends "
-                                                       "on it) even if it is up to date; repeatable.")] = None,
+    db: Annotated[Optional[Path], typer.Option("--db", help="Store file [default: the file's [pipeline] db, "
+                                               "else $DATACOMP_DB, else ./datacomp.duckdb].")] = None,
+    force: Annotated[Optional[list[str]], typer.Option("--force", metavar="STAGE", help="Re-run this stage (and "
+                                                       "what depends on it) even if it is up to date; "
+                                                       "repeatable.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say which stages would run.")] = False,
     as_json: JsonOption = False,
 ) -> None:

@@ -28,23 +28,32 @@ def info(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
 
 @store_app.command("export")
 def export(
-    table: Annotated[str, typer.Argument(help="Table name, e.g. documents or scores.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="File to write: .parquet, .jsonl or .jsonl.gz.")],
-    format: Annotated[Optional[str], typer.Option("--format", help="parquet | jsonl [default: from the "
+    table: Annotated[str, typer.Argument(metavar="TABLE", help="Table name, e.g. documents or scores.")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="File to write: .parquet, .jsonl or "
+                                      ".jsonl.gz.")],
+    format: Annotated[Optional[str], typer.Option("--format", metavar="parquet|jsonl", help="[default: from the "
                                                   "extension of --out]")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing file.")] = False,
     db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
 ) -> None:
     """Write one table to Parquet or JSON lines (the format follows the extension of --out)."""
     from datacomp.outputs import format_of
 
     with existing_store(db) as store:
         n = store.export_table(table, out, format=format, overwrite=overwrite)
-    console.print(f"wrote {n} rows of {table} to {out} ({format or format_of(out)})")
+    if as_json:
+        print_json({"table": table, "out": str(out), "format": format or format_of(out), "n_rows": n})
+        return
+    console.print(f"wrote {n} rows of {table} to {out} ({format or format_of(out)})", highlight=False, markup=False)
 
 
 @store_app.command("runs")
-def runs(limit: int = 20, db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+def runs(
+    limit: Annotated[int, typer.Option("--limit", help="How many runs to list, newest first.")] = 20,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
     """The most recent runs with their status and counts."""
     with existing_store(db) as store:
         rows = store.rows("runs/list", {"limit": limit})
@@ -53,7 +62,7 @@ def runs(limit: int = 20, db: DbOption = DEFAULT_DB, as_json: JsonOption = False
 
 @store_app.command("results")
 def results(
-    task: Annotated[Optional[str], typer.Option("--task", help="Only this task.")] = None,
+    task: Annotated[Optional[str], typer.Option("--task", metavar="TASK", help="Only this task.")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:

@@ -42,7 +42,7 @@ def trained(tmp_path_factory, tiny_lm_pair):
     encoder, decoder = tiny_lm_pair
     main(["train", "--method", "autoencoder", "--ratio", "4", "--train-slice", "web", "--encoder",
           str(encoder), "--decoder", str(decoder), "--steps", "1", "--batch-size", "1",
-          "--context-tokens", "32", "--set", "lora_rank=4", "--db", str(db)])
+          "--context-tokens", "32", "--method-config", "lora_rank=4", "--db", str(db)])
     with open_store(db) as store:
         (row,) = store.rows("compressors/list")
     compressor = load_compressor(row["checkpoint"])
