@@ -69,13 +69,13 @@ class PretrainConfig:
         if isinstance(self.shape, dict):
             self.shape = ModelShape(**self.shape)
         if self.precision not in ("auto", "bf16", "fp32"):
-            raise DatacompError(f"precision must be auto, bf16 or fp32, got {self.precision!r}")
+            raise DatacompError(f"--precision must be auto, bf16 or fp32, got {self.precision!r}")
         if self.steps is not None and self.steps <= 0:
-            raise DatacompError(f"steps must be positive, got {self.steps}")
+            raise DatacompError(f"--steps must be positive, got {self.steps}")
         if self.minutes is not None and self.minutes <= 0:
-            raise DatacompError(f"minutes must be positive, got {self.minutes}")
+            raise DatacompError(f"--minutes must be positive, got {self.minutes}")
         if not 0 < self.validation_fraction < 1:
-            raise DatacompError(f"validation_fraction must lie in (0, 1), got {self.validation_fraction}")
+            raise DatacompError(f"--validation-fraction must lie in (0, 1), got {self.validation_fraction}")
 
 
 def resolve_precision(precision: str) -> str:

@@ -24,7 +24,7 @@ import dataclasses
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from datacomp.errors import DatacompError
 from datacomp.pipeline.registry import StageType, stage_types
@@ -46,6 +46,7 @@ class StageSpec:
     index: int                    # position in the file
     line: int                     # line of its [[stage]] header
     edge_keys: dict[str, str] = dataclasses.field(default_factory=dict)  # dependency -> key that made it
+    where: Callable[[str], str] | None = None  # key -> "file:line" of that key in this stage (errors)
 
 
 @dataclasses.dataclass
@@ -219,7 +220,7 @@ def load_pipeline(path: str | Path) -> Pipeline:
             stage_type.check(config, problem)
         stages.append(StageSpec(name=name, type=raw["type"], after=list(dict.fromkeys(after)), config=config,
                                 index=index, line=int(locator.stage_key(index).rsplit(":", 1)[1]),
-                                edge_keys=edge_keys))
+                                edge_keys=edge_keys, where=where))
 
     ordered = order_stages(stages, locator)
     return Pipeline(path=path, name=header.get("name") or path.stem,
