@@ -51,6 +51,17 @@ def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, default=str))
 
 
+def print_listing(rows: list[dict[str, Any]], as_json: bool, empty: str, **table: Any) -> None:
+    """A listing: JSON (``[]`` when empty), a table, or, when there is nothing to list, ``empty``: a line
+    saying what to run to get something (never a blank table)."""
+    if as_json:
+        print_json(rows)
+    elif rows:
+        print_table(rows, **table)
+    else:
+        console.print(empty, highlight=False, markup=False)
+
+
 def print_table(rows: list[dict[str, Any]], title: str | None = None, columns: list[str] | None = None) -> None:
     """Rows of dicts as a rich table (columns default to the first row's keys)."""
     table = Table(title=title)

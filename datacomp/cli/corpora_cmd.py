@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console_err, existing_store, print_json,
-                                 print_table)
+                                 print_listing, print_table)
 
 corpora_app = typer.Typer(help="Built-in demo corpora and corpus listings.", no_args_is_help=True)
 app.add_typer(corpora_app, name="corpora")
@@ -56,7 +56,5 @@ def list_corpora(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None
 
     with existing_store(db) as store:
         rows = store.rows("corpus/list")
-    if as_json:
-        print_json(rows)
-    else:
-        print_table(rows, title="corpora")
+    print_listing(rows, as_json, "no corpora yet: ingest one with datacomp ingest PATH... --corpus NAME (or "
+                                 "datacomp corpora prepare for the demo corpora)", title="corpora")

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json, print_table
+from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json,
+                                 print_listing, print_table)
 
 slice_app = typer.Typer(help="Named slices of the store, chosen by SQL definitions with typed params.",
                         no_args_is_help=True)
@@ -57,7 +58,8 @@ def list_(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
 
     with existing_store(db) as store:
         rows = list_slices(store)
-    print_json(rows) if as_json else print_table(rows, title="slices")
+    print_listing(rows, as_json, "no slices yet: create one with datacomp slice create NAME --definition "
+                                 "DEFINITION (datacomp slice definitions lists them)", title="slices")
 
 
 @slice_app.command("show")

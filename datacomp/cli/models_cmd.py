@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json, print_table
+from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json,
+                                 print_listing, print_table)
 
 models_app = typer.Typer(help="Register and list causal LMs.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
@@ -149,8 +150,10 @@ def models_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(rows)
         return
-    print_table([{**row, "mixture": _mixture_text(row["mixture"])} for row in rows],
-                columns=["name", "model_id", "path", "n_params", "tokenizer_id", "mixture"])
+    print_listing([{**row, "mixture": _mixture_text(row["mixture"])} for row in rows], False,
+                  "no models yet: register one with datacomp models add PATH (a folder, a .gguf file or smollm2), "
+                  "or pretrain one with datacomp pretrain --model-name NAME --mixture DOMAIN=W,...",
+                  columns=["name", "model_id", "path", "n_params", "tokenizer_id", "mixture"])
 
 
 def _model_row(record) -> dict:

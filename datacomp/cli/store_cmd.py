@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json, print_table
+from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json,
+                                 print_listing, print_table)
 
 store_app = typer.Typer(help="Inspect and export the DuckDB store.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
@@ -57,7 +58,7 @@ def runs(
     """The most recent runs with their status and counts."""
     with existing_store(db) as store:
         rows = store.rows("runs/list", {"limit": limit})
-    print_json(rows) if as_json else print_table(rows)
+    print_listing(rows, as_json, "no runs yet: ingest, score, train, evaluate, report and run each record one")
 
 
 @store_app.command("results")
@@ -79,7 +80,8 @@ def results(
         print_json(rows)
         return
     if not rows:
-        console.print("no evaluations in the store: run `datacomp evaluate --compressor C --slice S`")
+        console.print(f"no evaluations{f' of task {task}' if task else ''} yet: run datacomp evaluate --compressor "
+                      "ID --slice SLICE", highlight=False, markup=False)
         return
 
     def cell(value, pattern, scale=1.0):
