@@ -86,11 +86,6 @@ def _cell(value: Any) -> str:
 def existing_store(db: Path | None, read_only: bool = True):
     """The store at ``db`` for a command that reads it: a missing file is an error (a mistyped --db must
     not create an empty store and report on it), and pure reads open it read-only."""
-    from datacomp.errors import DatacompError
-    from datacomp.store import open_store
-    from datacomp.store.db import default_db_path
+    from datacomp.api import open_store
 
-    path = Path(db) if db else default_db_path()
-    if not path.is_file():
-        raise DatacompError(f"no store at {path} (create one with datacomp ingest or datacomp run)")
-    return open_store(path, read_only=read_only)
+    return open_store(db, read_only=read_only, create=False)

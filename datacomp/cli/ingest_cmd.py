@@ -35,8 +35,8 @@ def ingest(
     as_json: JsonOption = False,
 ) -> None:
     """Read records into the store: normalised, deduplicated by content hash, bad records quarantined."""
-    from datacomp.corpus import IngestConfig, ingest_paths
-    from datacomp.store import open_store
+    from datacomp.api import ingest as ingest_into, open_store
+    from datacomp.corpus import IngestConfig
 
     config = IngestConfig(corpus=corpus, text_field=text_field, domain=domain, domain_field=domain_field,
                           max_chars=max_chars, batch_size=batch_size, license=license, description=description)
@@ -45,7 +45,7 @@ def ingest(
     from datacomp.errors import DatacompError
 
     with open_store(db) as store:
-        summary = ingest_paths(store, paths, config)
+        summary = ingest_into(store, paths, config)
     for empty in summary.empty_inputs:
         console_err.print(f"[yellow]warning:[/] {escape(empty)} is empty: no records in it", highlight=False)
     line = summary.quarantine_line()

@@ -50,8 +50,9 @@ def pretrain_command(
     as_json: JsonOption = False,
 ) -> None:
     """Pretrain a small Llama from scratch on a domain mixture of the store, save it and register it."""
+    from datacomp.api import pretrain
     from datacomp.models.architecture import ModelShape
-    from datacomp.models.pretrain import PretrainConfig, pretrain
+    from datacomp.models.pretrain import PretrainConfig
 
     config = PretrainConfig(
         name=model_name, mixture=mixture, tokenizer=str(tokenizer) if tokenizer else None, steps=steps,
@@ -117,22 +118,11 @@ def models_add(
 ) -> None:
     """Register a model folder, dequantise a GGUF file once into a cached folder and register that, or
     (--from-compressor ID) export and register a trained compressor's encoder."""
-    from datacomp.errors import DatacompError
-
-    if (path is None) == (from_compressor is None):
-        raise DatacompError("models add: give either PATH or --from-compressor ID" +
-                            (", not both" if path is not None else ""))
-    from datacomp.store import open_store
+    from datacomp.api import add_model, open_store
 
     with open_store(db) as store:  # a model can be the first thing a new store holds
-        if from_compressor is not None:
-            from datacomp.models.from_compressor import export_compressor_encoder
-
-            record = export_compressor_encoder(store, from_compressor, name=model_name)
-        else:
-            from datacomp.models.adding import add_model
-
-            record = add_model(store, path, name=model_name, trust_remote_code=trust_remote_code)
+        record = add_model(store, path, from_compressor=from_compressor, model_name=model_name,
+                           trust_remote_code=trust_remote_code)
     if as_json:
         print_json(_model_row(record))
         return

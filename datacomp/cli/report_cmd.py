@@ -31,13 +31,14 @@ def report(
     as_json: JsonOption = False,
 ) -> None:
     """Write the report: data audit, findings with statistics, guidelines, methods and provenance."""
-    from datacomp.analysis.report import ReportConfig, make_report
+    from datacomp.analysis.report import ReportConfig
+    from datacomp.api import report as write_report
 
     config = ReportConfig(quality_metric=quality_metric, task=task, target_f1=target_f1, alpha=alpha,
                           correction=correction, n_boot=n_boot, seed=seed)
-    config.validate()
+    config.validate()  # before the store: a bad flag is the first thing said
     with existing_store(db, read_only=False) as store:  # the report records its run
-        paths = make_report(store, config, out)
+        paths = write_report(store, config, out=out)
     if as_json:
         print_json({name: str(path) for name, path in paths.items()})
         return

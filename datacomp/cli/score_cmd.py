@@ -40,13 +40,14 @@ def score(
     windows. Re-running skips documents already scored at the same (model, window, stride, dtype)."""
     import dataclasses
 
-    from datacomp.scoring import ScoreConfig, score_corpus
-    
+    from datacomp.api import score as score_store
+    from datacomp.scoring import ScoreConfig
+
     config = ScoreConfig(corpora=list(corpus or []), encoder=encoder, decoder=decoder, model=model, window=window,
                          stride=stride, dtype=dtype, token_budget=token_budget, shard=shard, limit=limit,
                          slice=slice_name)
     with existing_store(db, read_only=False) as store:
-        summary = score_corpus(store, config)
+        summary = score_store(store, config)
     result = dataclasses.asdict(summary) | {"tokens_per_second": round(summary.tokens_per_second, 1)}
     if as_json:
         print_json(result)

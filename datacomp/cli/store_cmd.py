@@ -68,14 +68,10 @@ def results(
     as_json: JsonOption = False,
 ) -> None:
     """Every evaluated system side by side: F1 / EM / BLEU (x100), target NLL, NLL reduction, training time."""
-    from datacomp.errors import DatacompError
+    from datacomp.api import results as evaluated_systems
 
     with existing_store(db) as store:
-        if task is not None:
-            tasks = [r["task"] for r in store.rows("evaluation/tasks")]
-            if task not in tasks:
-                raise DatacompError(f"unknown task {task!r}; tasks with evaluations: {', '.join(tasks) or 'none'}")
-        rows = store.rows("evaluation/results", {"task": task})
+        rows = evaluated_systems(store, task)
     if as_json:
         print_json(rows)
         return

@@ -27,6 +27,17 @@ SLICE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$")
 
 
 @dataclasses.dataclass
+class SliceConfig:
+    """What `datacomp slice create` and ``datacomp.create_slice`` are asked to do."""
+
+    name: str                                   # the new slice
+    definition: str                             # shipped definition (score_quantile, ...) or a .sql path
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)   # typed by the definition's header
+    description: str | None = None              # default: the definition's own
+    replace: bool = False                       # rebuild a slice of this name made differently
+
+
+@dataclasses.dataclass
 class SliceResult:
     """What create/curriculum/split did: ``created`` is False when an identical slice already existed."""
 
