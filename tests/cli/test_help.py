@@ -44,7 +44,7 @@ def test_help_has_conventional_metavars_and_no_type_noise(capsys, wide, path):
     for noise in ("<bool>", "<list", "<str>", "<int>", "<float>", "<path>", "{"):
         assert noise not in out, (path, noise, out)
     usage = next(line for line in out.splitlines() if "Usage:" in line)
-    assert re.search(r"\[OPTIONS\]( [A-Z.\[\]]+)*\s*$", usage), usage   # arguments in upper case, no braces
+    assert re.search(r"\[OPTIONS\]( \[?[A-Z][^ {}]*)*\s*$", usage), usage   # arguments in capitals, no braces
 
 
 @pytest.mark.parametrize("path", LEAVES, ids=" ".join)
