@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(
     name="datacomp",
@@ -63,8 +64,9 @@ def print_listing(rows: list[dict[str, Any]], as_json: bool, empty: str, **table
 
 
 def print_table(rows: list[dict[str, Any]], title: str | None = None, columns: list[str] | None = None) -> None:
-    """Rows of dicts as a rich table (columns default to the first row's keys)."""
-    table = Table(title=title)
+    """Rows of dicts as a rich table (columns default to the first row's keys). Cells and title are plain
+    text (``list[corpus]`` stays as written); a cell that wants a style is a rich ``Text``."""
+    table = Table(title=Text(title) if title else None)
     columns = columns or (list(rows[0]) if rows else [])
     for column in columns:
         table.add_column(column, overflow="fold")
@@ -73,14 +75,16 @@ def print_table(rows: list[dict[str, Any]], title: str | None = None, columns: l
     console.print(table)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> str | Text:
+    if isinstance(value, Text):
+        return value
     if value is None:
         return ""
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, default=str)
-    return str(value)
+        return Text(json.dumps(value, default=str))
+    return Text(str(value))
 
 
 def existing_store(db: Path | None, read_only: bool = True):

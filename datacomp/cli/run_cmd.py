@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.text import Text
 
 from datacomp.cli.common import JsonOption, app, console, print_json, print_table
 
@@ -47,7 +48,7 @@ def _summary(outcomes, as_json: bool) -> None:
     colours = {"ran": "green", "skipped": "dim", "up to date": "dim", "would run": "yellow", "failed": "red",
                "not run": "red"}
     for row in rows:
-        row["status"] = f"[{colours.get(row['status'], 'white')}]{row['status']}[/]"
+        row["status"] = Text(row["status"], style=colours.get(row["status"], "white"))
         row["time"] = f"{row.pop('seconds'):.1f}s"
         row["output"] = _short(row["outputs"])
     total = sum(o.seconds for o in outcomes)

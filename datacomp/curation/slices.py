@@ -214,8 +214,9 @@ def members_table(doc_ids: list[str], order_keys: list[Any] | None = None,
 
 # ------------------------------------------------------------------------------------------ create
 def resolver(store: Store):
-    """Turns ``model`` params into model ids and checks that ``slice`` params name existing slices."""
-    def resolve(spec: ParamSpec, value: str) -> str:
+    """Turns ``model`` params into model ids and checks that ``slice`` and ``list[corpus]`` params name
+    slices and corpora the store has."""
+    def resolve(spec: ParamSpec, value: Any) -> Any:
         if spec.base == "model":
             from datacomp.models.registry import resolve_model
 
@@ -225,6 +226,13 @@ def resolver(store: Store):
                 raise DatacompError(f"param '{spec.name}': {error}") from error
         if spec.base == "slice":
             require_slice(store, value, what=f"param '{spec.name}': slice")
+        if spec.base == "list[corpus]":
+            from datacomp.corpus.names import require_corpora
+
+            try:
+                require_corpora(store, value)
+            except DatacompError as error:
+                raise DatacompError(f"param '{spec.name}': {error}") from error
         return value
     return resolve
 

@@ -81,3 +81,14 @@ def test_slice_delete(scored_store, capsys):
     assert [r["slice_id"] for r in json.loads(out)] == ["code/eval", "code/train"]
     code, _, err = run(capsys, "slice", "delete", "code", "--db", db)
     assert code == 2 and "slice 'code' not found" in err
+
+
+def test_an_unknown_corpus_in_a_param_is_an_error_listing_the_known(scored_store, capsys):
+    db = str(scored_store.path)
+    known = sorted(row["corpus"] for row in scored_store.rows("corpus/names"))
+    scored_store.close()
+    code, _, err = run(capsys, "slice", "create", "x", "--definition", "corpus", "-p",
+                       f"corpora={known[0]},nosuch", "--db", db)
+    assert (code, err) == (2, f"error: param 'corpora': unknown corpus 'nosuch'; known: {', '.join(known)}")
+    code, out, _ = run(capsys, "slice", "definitions")
+    assert code == 0 and "corpora: list[corpus]" in out   # a table cell is text, not rich markup
