@@ -12,7 +12,7 @@ from typing import Callable
 
 # command path -> {old flag: new flag}
 DEPRECATED_FLAGS: dict[tuple[str, ...], dict[str, str]] = {
-    ("pretrain",): {"--lr": "--learning-rate", "--name": "--model-name"},
+    ("pretrain",): {"--lr": "--learning-rate", "--name": "--model-name", "--precision": "--dtype"},
     ("models", "add"): {"--name": "--model-name"},
     ("slice", "create"): {"--from": "--definition"},
     ("train",): {"--set": "--method-config"},

@@ -42,8 +42,8 @@ def pretrain_command(
         "--copy-fraction", help="Share of training rows that restate a segment (teaches copying).")] = 0.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     threads: Annotated[Optional[int], typer.Option("--threads", help="Torch threads [default: all cores].")] = None,
-    precision: Annotated[str, typer.Option("--precision", metavar="auto|bf16|fp32", help="Training precision "
-                                           "(auto: bf16 on GPUs, fp32 on CPUs).")] = "auto",
+    dtype: Annotated[str, typer.Option("--dtype", metavar="auto|bf16|fp32", help="Training precision (auto: bf16 "
+                                       "on GPUs, fp32 on CPUs).")] = "auto",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR", help="Model folder "
                                                 "[default: <store folder>/models/NAME].")] = None,
     db: DbOption = DEFAULT_DB,
@@ -57,7 +57,7 @@ def pretrain_command(
     config = PretrainConfig(
         name=model_name, mixture=mixture, tokenizer=str(tokenizer) if tokenizer else None, steps=steps,
         minutes=minutes, shape=ModelShape(layers=layers, hidden=hidden, heads=heads, context=context, vocab=vocab),
-        batch_size=batch_size, learning_rate=learning_rate, copy_fraction=copy_fraction, seed=seed, threads=threads, precision=precision,
+        batch_size=batch_size, learning_rate=learning_rate, copy_fraction=copy_fraction, seed=seed, threads=threads, dtype=dtype,
         out=str(out) if out else None)
     with existing_store(db, read_only=False) as store:  # pretraining reads the store's documents
         record = pretrain(store, config)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.text import Text
 
-from datacomp.cli.common import JsonOption, app, console, print_json, print_table
+from datacomp.cli.common import JsonOption, app, console, console_err, print_json, print_table
 
 
 @app.command("run")
@@ -23,12 +23,18 @@ def run(
     as_json: JsonOption = False,
 ) -> None:
     """Run every stage of a pipeline file in dependency order, skipping stages that are up to date."""
+    from rich.markup import escape
+
+    from datacomp.pipeline.file import load_pipeline
     from datacomp.pipeline.runner import PipelineError, StageOutcome, run_pipeline
 
+    pipeline = load_pipeline(pipeline_file)
+    for warning in pipeline.warnings:
+        console_err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     outcomes: list[StageOutcome] = []
     log = (lambda message: None) if as_json else (lambda message: console.print(f"[bold]>[/] {message}"))
     try:
-        run_pipeline(pipeline_file, db=db, force=force or [], dry_run=dry_run, log=log, outcomes=outcomes)
+        run_pipeline(pipeline, db=db, force=force or [], dry_run=dry_run, log=log, outcomes=outcomes)
     except PipelineError:
         _summary(outcomes, as_json)
         raise

@@ -79,3 +79,30 @@ def test_a_command_line_error_names_its_flag(capsys, tmp_path, argv, message):
     open_store(db).close()
     code, _, err = run_main(capsys, *argv, "--db", str(db))
     assert code == 2 and err.startswith(message), err
+
+
+def test_a_renamed_key_still_reads_with_a_warning(capsys, tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text('[[stage]]\nname = "enc"\ntype = "pretrain"\nmixture = "code=1"\nprecision = "fp32"\n')
+    pipeline = load_pipeline(path)
+    assert pipeline.stage("enc").config.dtype == "fp32"
+    assert pipeline.warnings == [f"{path}:5: stage 'enc': key 'precision' is deprecated: use 'dtype' (the old "
+                                 "spelling goes in the next release)"]
+    code, out, err = run_main(capsys, "run", str(path), "--dry-run", "--db", str(tmp_path / "s.duckdb"))
+    assert code == 0 and err == f"warning: {pipeline.warnings[0]}" and "would run" in out
+    path.write_text('[[stage]]\nname = "enc"\ntype = "pretrain"\nmixture = "code=1"\nprecision = "fp32"\n'
+                    'dtype = "auto"\n')
+    with pytest.raises(DatacompError, match=r"p.toml:5: stage 'enc': 'precision' is the old spelling of 'dtype': "
+                                            "keep one"):
+        load_pipeline(path)
+
+
+def test_every_renamed_key_is_a_key_of_its_stage_type():
+    from datacomp.pipeline.file import DEPRECATED_KEYS
+    from datacomp.pipeline.registry import stage_types
+    from datacomp.pipeline.typed import describe_fields
+
+    for stage_type, renames in DEPRECATED_KEYS.items():
+        keys = {row["key"] for row in describe_fields(stage_types()[stage_type].config_type)}
+        for old, new in renames.items():
+            assert new in keys and old not in keys, (stage_type, old, new)
