@@ -25,7 +25,7 @@ from typer.core import TyperArgument
 
 # metavars by value type, for options that do not name their own
 TYPE_METAVARS = {int: "N", float: "X", Path: "PATH", str: "TEXT"}
-CLICK_TYPE_METAVARS = {"integer": "N", "float": "X", "path": "PATH", "text": "TEXT"}  # typer < 0.20
+CLICK_TYPE_METAVARS = {"integer": "N", "float": "X", "path": "PATH", "text": "TEXT"}  # typer versions with click types
 
 
 class ConventionalArgument(TyperArgument):
