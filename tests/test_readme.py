@@ -25,6 +25,7 @@ def readme_commands() -> list[str]:
     text = README.read_text(encoding="utf-8")
     commands = []
     for block in re.findall(r"```(?:bash|sh)\n(.*?)```", text, re.S):
+        block = block.replace("\\\n", " ")   # a command continued over lines is one command
         commands += [line.split(" #")[0].strip() for line in block.splitlines() if line.startswith("datacomp ")]
     commands += re.findall(r"`(datacomp [^`]+)`", text)
     return commands
