@@ -62,21 +62,21 @@ class PretrainConfig:
     eval_tokens: int = 32_768  # per domain: tokens scored for validation perplexity (and unigram)
     eval_domains: list[str] | None = None  # None = every domain in the store with validation documents
     tokenizer_chars: int = 4_000_000  # text the tokenizer is trained on, split by mixture weight
-    precision: str = "auto"  # models/precision.py: auto = bf16 on GPUs, fp32 on CPUs (bf16 measured no faster)
+    dtype: str = "auto"  # models/precision.py: auto = bf16 on GPUs, fp32 on CPUs (bf16 measured no faster)
     threads: int | None = None  # torch threads; None = torch's default (all cores)
     out: str | None = None  # model folder; None = <store folder>/models/<name>
 
     def __post_init__(self) -> None:
         if isinstance(self.shape, dict):
             self.shape = ModelShape(**self.shape)
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise DatacompError(f"precision must be auto, bf16 or fp32, got {self.precision!r}")
+        if self.dtype not in ("auto", "bf16", "fp32"):
+            raise DatacompError(f"--dtype must be auto, bf16 or fp32, got {self.dtype!r}")
         if self.steps is not None and self.steps <= 0:
-            raise DatacompError(f"steps must be positive, got {self.steps}")
+            raise DatacompError(f"--steps must be positive, got {self.steps}")
         if self.minutes is not None and self.minutes <= 0:
-            raise DatacompError(f"minutes must be positive, got {self.minutes}")
+            raise DatacompError(f"--minutes must be positive, got {self.minutes}")
         if not 0 < self.validation_fraction < 1:
-            raise DatacompError(f"validation_fraction must lie in (0, 1), got {self.validation_fraction}")
+            raise DatacompError(f"--validation-fraction must lie in (0, 1), got {self.validation_fraction}")
 
 
 def resolve_precision(precision: str) -> str:
@@ -120,7 +120,7 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
     eval_domains = config.eval_domains or sorted(available)
     check_domains({d: 1.0 for d in eval_domains}, available)
     out = Path(config.out) if config.out else Path(store.path).resolve().parent / "models" / config.name
-    precision = resolve_precision(config.precision)
+    precision = resolve_precision(config.dtype)
     if config.threads:
         torch.set_num_threads(config.threads)
 

@@ -12,7 +12,7 @@ from datacomp.models.loading import load_causal_lm
 from datacomp.models.pretrain import PretrainConfig, learning_rate, pretrain
 from datacomp.models.registry import list_models
 
-TINY = dict(shape=PRESETS["tiny"], steps=40, batch_size=16, learning_rate=1e-2, threads=1, precision="fp32")
+TINY = dict(shape=PRESETS["tiny"], steps=40, batch_size=16, learning_rate=1e-2, threads=1, dtype="fp32")
 
 
 @pytest.fixture(scope="module")
