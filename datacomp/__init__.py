@@ -20,13 +20,14 @@ __version__ = "0.1.0"
 
 # name -> module that defines it
 _EXPORTS = {
-    **dict.fromkeys(["open_store", "ingest", "prepare_corpora", "pretrain", "add_model", "score", "create_slice",
+    **dict.fromkeys(["open_store", "ingest", "prepare_corpora", "pretrain", "add_model", "copy_test", "score", "create_slice",
                      "curriculum", "split", "export", "train", "evaluate", "report", "results"], "datacomp.api"),
     "Store": "datacomp.store",
     "DatacompError": "datacomp.errors",
     "IngestConfig": "datacomp.corpus.ingest",
     "DemoConfig": "datacomp.corpus.demo",
     "PretrainConfig": "datacomp.models.pretrain",
+    "CopyTestConfig": "datacomp.models.copy_test",
     "ModelShape": "datacomp.models.architecture",
     "ScoreConfig": "datacomp.scoring.config",
     "SliceConfig": "datacomp.curation.slices",

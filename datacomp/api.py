@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from datacomp.curation.slices import SliceConfig, SliceResult
     from datacomp.curation.splits import SplitConfig
     from datacomp.evaluation.runner import EvalConfig, EvalSummary
+    from datacomp.models.copy_test import CopyTest, CopyTestConfig
     from datacomp.models.pretrain import PretrainConfig
     from datacomp.models.registry import ModelRecord
     from datacomp.scoring.config import ScoreConfig, ScoreSummary
@@ -129,6 +130,14 @@ def add_model(store: StoreLike, path: str | os.PathLike[str] | None = None, *, f
         from datacomp.models.adding import add_model as register
 
         return register(opened, path, name=model_name, trust_remote_code=trust_remote_code)
+
+
+def copy_test(store: StoreLike, config: CopyTestConfig | None = None, **fields: Any) -> dict[str, CopyTest]:
+    """The restated-segment test of a registered model on held-out text of each domain (does it read its
+    context?), stored in ``copy_tests``; returns the result per domain."""
+    from datacomp.models.copy_test import CopyTestConfig, run_copy_test
+
+    return _run(run_copy_test, store, _config(CopyTestConfig, config, fields))
 
 
 # ------------------------------------------------------------------------------------------ scoring

@@ -143,11 +143,12 @@ def models_copy_test(
 ) -> None:
     """The restated-segment test: NLL of held-out segments read once, then restated right after: does the
     model read its context? Stored in the copy_tests table; `models list` shows the verdict."""
-    from datacomp.models.copy_test import CopyTestConfig, run_copy_test
+    from datacomp import api
+    from datacomp.models.copy_test import CopyTestConfig
 
     config = CopyTestConfig(model=model, domains=domain or None, segments=segments, segment_tokens=segment_tokens)
     with existing_store(db, read_only=False) as store:
-        results = run_copy_test(store, config)
+        results = api.copy_test(store, config)
     rows = [{"domain": d, **r.as_dict()} for d, r in results.items()]
     if as_json:
         print_json(rows)
