@@ -53,11 +53,11 @@ class ReportConfig:
         if not 0 < self.alpha < 1:
             raise DatacompError(f"--alpha must be between 0 and 1, got {self.alpha}")
         if self.correction not in stats.CORRECTIONS:
-            raise DatacompError(f"correction must be one of {', '.join(stats.CORRECTIONS)}, not {self.correction!r}")
+            raise DatacompError(f"--correction must be one of {', '.join(stats.CORRECTIONS)}, not {self.correction!r}")
         if self.target_f1 is not None and not 0 <= self.target_f1 <= 100:
             raise DatacompError(f"--target-f1 must be in 0-1 (or 0-100 points), got {self.target_f1}")
         if not 0 < self.confidence < 1:
-            raise DatacompError(f"confidence must be between 0 and 1, got {self.confidence}")
+            raise DatacompError(f"--confidence must be between 0 and 1, got {self.confidence}")
 
     def target_fraction(self) -> float | None:
         """The target on the metrics' 0-1 scale (values above 1 are read as points)."""

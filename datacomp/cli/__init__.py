@@ -35,8 +35,11 @@ for _module in COMMAND_MODULES:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one clear line on stderr and exit status 2."""
+    from datacomp.cli.aliases import rewrite
+
+    argv = rewrite(sys.argv[1:] if argv is None else list(argv), warn=lambda line: _print_error("warning:", line))
     try:
-        app(args=argv, standalone_mode=False)
+        command()(args=argv, standalone_mode=False)
     except DatacompError as error:
         if os.environ.get("DATACOMP_DEBUG"):
             raise
@@ -68,11 +71,21 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
 
 
+def command():
+    """The click command tree typer builds from ``app``, with conventional help (help_text.tidy)."""
+    import typer
+
+    from datacomp.cli.help_text import tidy
+
+    return tidy(typer.main.get_command(app))
+
+
 def _print_error(label: str, message: str) -> None:
     """``label message`` on stderr; the message is printed literally (brackets in paths are not markup)."""
     from rich.markup import escape
 
-    console_err.print(f"[bold red]{label}[/] {escape(message)}", highlight=False)
+    colour = "yellow" if label == "warning:" else "bold red"
+    console_err.print(f"[{colour}]{label}[/] {escape(message)}", highlight=False)
 
 
 def _click_exceptions():

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(
     name="datacomp",
@@ -51,9 +52,21 @@ def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, default=str))
 
 
+def print_listing(rows: list[dict[str, Any]], as_json: bool, empty: str, **table: Any) -> None:
+    """A listing: JSON (``[]`` when empty), a table, or, when there is nothing to list, ``empty``: a line
+    saying what to run to get something (never a blank table)."""
+    if as_json:
+        print_json(rows)
+    elif rows:
+        print_table(rows, **table)
+    else:
+        console.print(empty, highlight=False, markup=False)
+
+
 def print_table(rows: list[dict[str, Any]], title: str | None = None, columns: list[str] | None = None) -> None:
-    """Rows of dicts as a rich table (columns default to the first row's keys)."""
-    table = Table(title=title)
+    """Rows of dicts as a rich table (columns default to the first row's keys). Cells and title are plain
+    text (``list[corpus]`` stays as written); a cell that wants a style is a rich ``Text``."""
+    table = Table(title=Text(title) if title else None)
     columns = columns or (list(rows[0]) if rows else [])
     for column in columns:
         table.add_column(column, overflow="fold")
@@ -62,34 +75,31 @@ def print_table(rows: list[dict[str, Any]], title: str | None = None, columns: l
     console.print(table)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> str | Text:
+    if isinstance(value, Text):
+        return value
     if value is None:
         return ""
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, default=str)
-    return str(value)
+        return Text(json.dumps(value, default=str))
+    return Text(str(value))
 
 
 def existing_store(db: Path | None, read_only: bool = True):
     """The store at ``db`` for a command that reads it: a missing file is an error (a mistyped --db must
     not create an empty store and report on it), and pure reads open it read-only."""
-    from datacomp.errors import DatacompError
-    from datacomp.store import open_store
-    from datacomp.store.db import default_db_path
+    from datacomp.api import open_store
 
-    path = Path(db) if db else default_db_path()
-    if not path.is_file():
-        raise DatacompError(f"no store at {path} (create one with datacomp ingest or datacomp run)")
-    return open_store(path, read_only=read_only)
+    return open_store(db, read_only=read_only, create=False)
 
 
 # --engine and its Ray options, shared by `score` and `evaluate` (datacomp/ray_jobs.py)
 ENGINES = ("in-process", "ray")
-EngineOption = Annotated[str, typer.Option("--engine", help="in-process, or ray: workers that each hold the "
+EngineOption = Annotated[str, typer.Option("--engine", metavar="in-process|ray", help="in-process, or ray: workers that each hold the "
                                            "models once (pip install 'datacomp[ray]').")]
-AddressOption = Annotated[Optional[str], typer.Option("--address", help="With --engine ray: a running Ray cluster "
+AddressOption = Annotated[Optional[str], typer.Option("--address", metavar="ADDRESS", help="With --engine ray: a running Ray cluster "
                                                       "(auto, HOST:6379, ray://HOST:10001) [default: a local "
                                                       "instance for this run].")]
 WorkersOption = Annotated[int, typer.Option("--workers", help="With --engine ray: workers (Ray actors), each "

@@ -8,12 +8,12 @@ from typing import Annotated, Optional
 import typer
 
 from datacomp.cli.common import (DEFAULT_DB, AddressOption, DbOption, EngineOption, GpusPerWorkerOption,
-                                 JsonOption, WorkersOption, app, console, print_json, print_table, ray_options)
-from datacomp.store import open_store
+                                 JsonOption, WorkersOption, app, console, existing_store, print_json, print_table,
+                                 ray_options)
 
 TaskHelp = "reconstruction | continuation | qa | span-recall"
 ThreadsOption = Annotated[Optional[int], typer.Option(
-    "--threads", help="torch CPU threads (default: torch's). On a busy machine 1 can be several times faster.")]
+    "--threads", help="torch CPU threads (on a busy machine 1 can be several times faster) [default: torch's].")]
 
 
 def _set_threads(threads: int | None) -> None:
@@ -25,48 +25,58 @@ def _set_threads(threads: int | None) -> None:
 
 @app.command("train")
 def train(
-    method: Annotated[str, typer.Option("--method", help="autoencoder | sac | comi | meanpool")],
-    ratio: Annotated[float, typer.Option("--ratio", help="Target compression ratio r (context tokens per slot).")],
-    encoder: Annotated[str, typer.Option("--encoder", help="Encoder model: id, name or folder.")],
-    decoder: Annotated[str, typer.Option("--decoder", help="Decoder model: id, name or folder.")],
-    train_slice: Annotated[str, typer.Option("--train-slice", help="Slice name (or a corpus name).")] = "",
-    task: Annotated[Optional[str], typer.Option("--task", help=f"{TaskHelp}; default: continuation for "
-                                                "autoencoder/sac, span-recall for comi/meanpool.")] = None,
-    qa_file: Annotated[Optional[Path], typer.Option("--qa-file", help="SQuAD v1.1 .json / MRQA .jsonl (task qa).")] = None,
+    method: Annotated[str, typer.Option("--method", metavar="autoencoder|sac|comi|meanpool",
+                                        help="Compressor family.")],
+    ratio: Annotated[float, typer.Option("--ratio", metavar="R", help="Target compression ratio (context tokens "
+                                         "per slot).")],
+    encoder: Annotated[str, typer.Option("--encoder", metavar="MODEL", help="Encoder model: id, name or folder.")],
+    decoder: Annotated[str, typer.Option("--decoder", metavar="MODEL", help="Decoder model: id, name or folder.")],
+    train_slice: Annotated[str, typer.Option("--train-slice", metavar="SLICE", help="Slice (or corpus) to train on "
+                                             "[required, except with --task qa without --pretrain-steps].")] = "",
+    task: Annotated[Optional[str], typer.Option("--task", metavar="TASK", help=f"{TaskHelp} [default: continuation "
+                                                "for autoencoder and sac, span-recall for comi and meanpool].")] = None,
+    qa_file: Annotated[Optional[Path], typer.Option("--qa-file", metavar="FILE", help="SQuAD v1.1 .json or MRQA "
+                                                    ".jsonl (--task qa).")] = None,
     steps: Annotated[int, typer.Option("--steps", help="Optimizer steps.")] = 200,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Examples per optimizer step.")] = 4,
-    micro_batch: Annotated[str, typer.Option("--micro-batch", help="Examples per forward/backward (gradients "
-                                             "accumulate); 0 = the batch size; auto = the largest that fits.")] = "0",
-    learning_rate: Annotated[Optional[float], typer.Option("--learning-rate", help="Default: 1e-3 for models under "
-                                                           "20M parameters, else 1e-4.")] = None,
-    schedule: Annotated[str, typer.Option("--schedule", help="constant | cosine (after warmup).")] = "constant",
-    dtype: Annotated[str, typer.Option("--dtype", help="auto | bf16 | fp16 | fp32 (auto: bf16 on GPUs that "
-                                       "support it, fp16 on older ones, fp32 on CPUs).")] = "auto",
+    micro_batch: Annotated[str, typer.Option("--micro-batch", metavar="N|auto", help="Examples per forward/backward "
+                                             "(gradients accumulate); 0 = the batch size; auto = the largest that "
+                                             "fits.")] = "0",
+    learning_rate: Annotated[Optional[float], typer.Option("--learning-rate", metavar="LR", help="Peak learning "
+                                                           "rate [default: 1e-3 for models under 20M parameters, "
+                                                           "else 1e-4].")] = None,
+    schedule: Annotated[str, typer.Option("--schedule", metavar="constant|cosine", help="Learning rate after "
+                                          "warmup.")] = "constant",
+    dtype: Annotated[str, typer.Option("--dtype", metavar="auto|bf16|fp16|fp32", help="auto: bf16 on GPUs that "
+                                       "support it, fp16 on older ones, fp32 on CPUs.")] = "auto",
     context_tokens: Annotated[Optional[int], typer.Option("--context-tokens", help="Decoder tokens per context "
-                                                          "(default: the model's window, at most 512).")] = None,
+                                                          "[default: the model's window, at most 512].")] = None,
     pretrain_steps: Annotated[int, typer.Option("--pretrain-steps", help="Steps on the slice's continuation "
                                                 "data before the task (SAC's recipe).")] = 0,
     max_examples: Annotated[Optional[int], typer.Option("--max-examples", help="Cap on training examples.")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    set_config: Annotated[Optional[list[str]], typer.Option(
-        "--set", help="Method config KEY=VALUE, repeatable (e.g. --set decoder_lora=true).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the compressor "
-                                                "(default: <store folder>/compressors/<id>).")] = None,
+    method_config: Annotated[Optional[list[str]], typer.Option(
+        "--method-config", metavar="KEY=VALUE", help="A key of the method's config, repeatable (e.g. "
+        "--method-config decoder_lora=true).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR", help="Folder for the compressor "
+                                                "[default: <store folder>/compressors/ID].")] = None,
     threads: ThreadsOption = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
-    """Train a compressor on a slice, save it, record it in the store and print its id. Under torchrun
-    (torchrun --nproc-per-node N -m datacomp train ...) the processes train it together (DDP): --batch-size
-    is the global batch, shared between them; rank 0 reads and writes the store."""
+    """Train a compressor on a slice, save it, record it in the store and print its id.
+
+    Under torchrun (torchrun --nproc-per-node N -m datacomp train ...) the N processes train it together
+    (DDP): --batch-size is the global batch, shared between them; rank 0 alone reads and writes the store."""
     import dataclasses
 
+    from datacomp.api import train as train_compressor
     from datacomp.compressors.distributed import from_environment
     from datacomp.compressors.registry import parse_method_config
-    from datacomp.compressors.training_run import TrainRunConfig, train_on_store
+    from datacomp.compressors.training_run import TrainRunConfig
 
     _set_threads(threads)
-    method_config = parse_method_config(method, set_config or [])
+    method_config = parse_method_config(method, method_config or [])
     config = TrainRunConfig(method=method, ratio=ratio, train_slice=train_slice, encoder=encoder, decoder=decoder,
                             task=task, qa_file=str(qa_file) if qa_file else None, steps=steps,
                             batch_size=batch_size, micro_batch=micro_batch, learning_rate=learning_rate,
@@ -76,10 +86,10 @@ def train(
                             method_config=method_config)
     distributed = from_environment()
     if not distributed.is_main:   # the store is rank 0's alone (DuckDB allows one writer)
-        train_on_store(None, config, distributed)
+        train_compressor(None, config, distributed=distributed)
         return
-    with open_store(db) as store:
-        trained = train_on_store(store, config, distributed)
+    with existing_store(db, read_only=False) as store:
+        trained = train_compressor(store, config, distributed=distributed)
     if as_json:
         print_json(dataclasses.asdict(trained))
         return
@@ -92,27 +102,34 @@ def train(
 
 @app.command("evaluate")
 def evaluate(
-    compressor: Annotated[str, typer.Option("--compressor", help="Compressor id, or 'none' for baselines only.")],
-    slice_name: Annotated[Optional[str], typer.Option("--slice", help="Slice (or corpus) to evaluate on; with --task qa only a label (questions come from --qa-file).")] = None,
-    task: Annotated[str, typer.Option("--task", help=TaskHelp)] = "reconstruction",
-    qa_file: Annotated[Optional[Path], typer.Option("--qa-file", help="SQuAD v1.1 .json / MRQA .jsonl (task qa).")] = None,
+    compressor: Annotated[str, typer.Option("--compressor", metavar="ID", help="Compressor id, or none for the "
+                                            "baselines only.")],
+    slice_name: Annotated[Optional[str], typer.Option("--slice", metavar="SLICE", help="Slice (or corpus) to "
+                                                      "evaluate on; with --task qa only a label (the questions "
+                                                      "come from --qa-file).")] = None,
+    task: Annotated[str, typer.Option("--task", metavar="TASK", help=TaskHelp)] = "reconstruction",
+    qa_file: Annotated[Optional[Path], typer.Option("--qa-file", metavar="FILE", help="SQuAD v1.1 .json or MRQA "
+                                                    ".jsonl (--task qa).")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Examples to evaluate (0 = all).")] = 50,
-    decoder: Annotated[Optional[str], typer.Option("--decoder", help="Decoder for --compressor none.")] = None,
-    ratio: Annotated[Optional[float], typer.Option("--ratio", help="Budget ratio for --compressor none "
-                                                   "(default 4).")] = None,
-    context_tokens: Annotated[Optional[int], typer.Option("--context-tokens", help="Default: the "
-                                                          "compressor's max_context_tokens, else 128.")] = None,
-    max_new_tokens: Annotated[Optional[int], typer.Option("--max-new-tokens", help="Default per task.")] = None,
+    decoder: Annotated[Optional[str], typer.Option("--decoder", metavar="MODEL", help="Decoder for --compressor "
+                                                   "none.")] = None,
+    ratio: Annotated[Optional[float], typer.Option("--ratio", metavar="R", help="Budget ratio for --compressor none "
+                                                   "[default: 4].")] = None,
+    context_tokens: Annotated[Optional[int], typer.Option("--context-tokens", help="Context tokens per example "
+                                                          "[default: the compressor's, else 128].")] = None,
+    max_new_tokens: Annotated[Optional[int], typer.Option("--max-new-tokens", help="Greedy tokens per answer "
+                                                          "[default: per task].")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Examples per batch (results do not "
                                             "depend on it).")] = 8,
-    dtype: Annotated[str, typer.Option("--dtype", help="auto | bf16 | fp16 | fp32.")] = "auto",
-    prompt_format: Annotated[str, typer.Option("--prompt-format", help="auto | plain | chat, for --compressor "
-                                               "none (a compressor uses its own; auto = chat for qa and "
-                                               "span-recall when the tokenizer has a chat template).")] = "auto",
+    dtype: Annotated[str, typer.Option("--dtype", metavar="auto|bf16|fp16|fp32", help="Precision of the "
+                                       "models.")] = "auto",
+    prompt_format: Annotated[str, typer.Option("--prompt-format", metavar="auto|plain|chat", help="For "
+                                               "--compressor none (a compressor uses its own); auto = chat for qa "
+                                               "and span-recall when the tokenizer has a chat template.")] = "auto",
     baselines: Annotated[str, typer.Option(
-        "--baselines", help="Comma-separated subset of full,none,truncate,drop,selective to run beside the "
-                            "compressor ('' = no baseline); gains need full and none.")] = "full,none,truncate,drop,selective",
+        "--baselines", metavar="NAME,...", help="Baselines to run beside the compressor, a subset of "
+        "full,none,truncate,drop,selective ('' = none); gains need full and none.")] = "full,none,truncate,drop,selective",
     threads: ThreadsOption = None,
     engine: EngineOption = "in-process",
     address: AddressOption = None,
@@ -122,23 +139,20 @@ def evaluate(
     as_json: JsonOption = False,
 ) -> None:
     """Evaluate a compressor and the full/none/truncate/drop baselines per example into the store.
+
     --engine ray runs the batches on Ray workers (with GPU workers, --dtype auto means bf16)."""
-    from datacomp.evaluation.runner import TASK_METRICS, EvalConfig, evaluate as run_evaluate
+    from datacomp.api import evaluate as evaluate_systems
+    from datacomp.evaluation.runner import TASK_METRICS, EvalConfig
 
     _set_threads(threads)
     options = ray_options(engine, address, workers, gpus_per_worker)
-    ray_engine = None
-    if options is not None:
-        from datacomp.evaluation.ray_engine import RayEvaluation, ray_dtype
-
-        ray_engine, dtype = RayEvaluation(options), ray_dtype(dtype, options)
     chosen = tuple(b.strip() for b in baselines.split(",") if b.strip())
     config = EvalConfig(compressor=compressor, decoder=decoder, slice=slice_name, task=task, baselines=chosen,
                         qa_file=str(qa_file) if qa_file else None, limit=limit or None,
                         context_tokens=context_tokens, ratio=ratio, max_new_tokens=max_new_tokens, seed=seed,
                         batch_size=batch_size, dtype=dtype, prompt_format=prompt_format)
-    with open_store(db) as store:
-        summary = run_evaluate(store, config, ray_engine)
+    with existing_store(db, read_only=False) as store:
+        summary = evaluate_systems(store, config, ray=options)
     if as_json:
         print_json(summary.to_json())
         return

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console_err, existing_store, print_json,
-                                 print_table)
+                                 print_listing, print_table)
 
 corpora_app = typer.Typer(help="Built-in demo corpora and corpus listings.", no_args_is_help=True)
 app.add_typer(corpora_app, name="corpora")
@@ -16,22 +16,27 @@ app.add_typer(corpora_app, name="corpora")
 
 @corpora_app.command("prepare")
 def prepare(
-    cache: Annotated[Optional[Path], typer.Option(
-        help="Where downloaded sources are kept (default ~/.cache/datacomp/sources).")] = None,
-    max_docs_per_domain: Annotated[int, typer.Option(help="Documents sampled per domain (seeded).")] = 400,
+    cache_dir: Annotated[Optional[Path], typer.Option(
+        "--cache-dir", metavar="DIR", help="Where downloaded sources are kept "
+        "[default: ~/.cache/datacomp/sources].")] = None,
+    max_docs_per_domain: Annotated[int, typer.Option("--max-docs-per-domain", help="Documents sampled per domain "
+                                                     "(seeded).")] = 400,
     domain: Annotated[Optional[list[str]], typer.Option(
-        "--domain", help="Only these demo corpora or domains (repeatable): shakespeare/literature, "
-                         "enwiki/encyclopedic, cpython/code, pydocs/technical.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the per-domain sample.")] = 0,
+        "--domain", metavar="NAME", help="Only this demo corpus or domain, repeatable: shakespeare/literature, "
+                                         "enwiki/encyclopedic, cpython/code, pydocs/technical.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the per-domain sample.")] = 0,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
     """Gather literature, encyclopedic, code and technical text from packages and ingest it."""
-    from datacomp.corpus.demo import prepare_demo_corpora
-    from datacomp.store import open_store
+    from datacomp.api import open_store, prepare_corpora
+    from datacomp.corpus.demo import DemoConfig
 
+    config = DemoConfig(max_docs_per_domain=max_docs_per_domain, domains=tuple(domain) if domain else None, seed=seed)
+    if cache_dir is not None:
+        config.cache_dir = str(cache_dir)
     with open_store(db) as store:
-        results = prepare_demo_corpora(store, cache, max_docs_per_domain, domain, seed)
+        results = prepare_corpora(store, config)
     for result in results:
         for why in result.skipped:
             console_err.print(f"[yellow]warning:[/] {result.name}: {why}", highlight=False)
@@ -54,7 +59,5 @@ def list_corpora(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None
 
     with existing_store(db) as store:
         rows = store.rows("corpus/list")
-    if as_json:
-        print_json(rows)
-    else:
-        print_table(rows, title="corpora")
+    print_listing(rows, as_json, "no corpora yet: ingest one with datacomp ingest PATH... --corpus NAME (or "
+                                 "datacomp corpora prepare for the demo corpora)", title="corpora")

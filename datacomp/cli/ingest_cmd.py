@@ -13,32 +13,39 @@ from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console,
 @app.command("ingest")
 def ingest(
     paths: Annotated[list[str], typer.Argument(
-        help="jsonl(.gz), csv(.gz), parquet, .txt/.md, folders of them, datasets saved with save_to_disk, "
-             "or hf:NAME[:SPLIT] (needs network).")],
-    corpus: Annotated[str, typer.Option("--corpus", help="Corpus name the documents belong to.")],
-    domain: Annotated[Optional[str], typer.Option(help="Domain of every record (default: the corpus name).")] = None,
-    domain_field: Annotated[Optional[str], typer.Option(help="Record field holding a per-record domain.")] = None,
-    text_field: Annotated[str, typer.Option(help="Field / column holding the text.")] = "text",
-    max_chars: Annotated[int, typer.Option(help="Longer texts are quarantined as too_long.")] = 1_000_000,
-    batch_size: Annotated[int, typer.Option(help="Records per transaction.")] = 1000,
-    license: Annotated[Optional[str], typer.Option(help="Licence of the corpus, recorded in `corpora`.")] = None,
-    strict: Annotated[bool, typer.Option(help="Exit with status 2 if any record is quarantined (the good "
-                                         "records are still stored).")] = False,
+        metavar="PATH...", help="jsonl(.gz), csv(.gz), parquet, .txt/.md, folders of them, datasets saved with "
+        "save_to_disk, or hf:NAME[:SPLIT] (needs network).")],
+    corpus: Annotated[str, typer.Option("--corpus", metavar="NAME", help="Corpus the documents belong to.")],
+    domain: Annotated[Optional[str], typer.Option("--domain", metavar="NAME", help="Domain of every record "
+                                                  "[default: the corpus name].")] = None,
+    domain_field: Annotated[Optional[str], typer.Option("--domain-field", metavar="FIELD", help="Record field "
+                                                        "holding a per-record domain.")] = None,
+    text_field: Annotated[str, typer.Option("--text-field", metavar="FIELD", help="Field or column holding the "
+                                            "text.")] = "text",
+    max_chars: Annotated[int, typer.Option("--max-chars", help="Longer texts are quarantined as "
+                                           "too_long.")] = 1_000_000,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Records per transaction.")] = 1000,
+    license: Annotated[Optional[str], typer.Option("--license", help="Licence of the corpus, recorded in "
+                                                   "`corpora`.")] = None,
+    description: Annotated[Optional[str], typer.Option("--description", help="Free text recorded with the "
+                                                       "corpus.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit with status 2 if any record is quarantined (the "
+                                         "good records are still stored).")] = False,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
     """Read records into the store: normalised, deduplicated by content hash, bad records quarantined."""
-    from datacomp.corpus import IngestConfig, ingest_paths
-    from datacomp.store import open_store
+    from datacomp.api import ingest as ingest_into, open_store
+    from datacomp.corpus import IngestConfig
 
     config = IngestConfig(corpus=corpus, text_field=text_field, domain=domain, domain_field=domain_field,
-                          max_chars=max_chars, batch_size=batch_size, license=license)
+                          max_chars=max_chars, batch_size=batch_size, license=license, description=description)
     from rich.markup import escape
 
     from datacomp.errors import DatacompError
 
     with open_store(db) as store:
-        summary = ingest_paths(store, paths, config)
+        summary = ingest_into(store, paths, config)
     for empty in summary.empty_inputs:
         console_err.print(f"[yellow]warning:[/] {escape(empty)} is empty: no records in it", highlight=False)
     line = summary.quarantine_line()

@@ -7,52 +7,59 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json, print_table
-from datacomp.store import open_store
+from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json,
+                                 print_listing, print_table)
 
 models_app = typer.Typer(help="Register and list causal LMs.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 tokenizer_app = typer.Typer(help="Byte-level BPE tokenizers shared by a model family.", no_args_is_help=True)
 app.add_typer(tokenizer_app, name="tokenizer")
 
-MixtureOption = Annotated[str, typer.Option("--mixture", help="Domain weights, e.g. literature=0.7,code=0.3.")]
+MixtureOption = Annotated[str, typer.Option("--mixture", metavar="DOMAIN=W,...",
+                                            help="Domain weights, e.g. literature=0.7,code=0.3.")]
 
 
 @app.command("pretrain")
 def pretrain_command(
-    name: Annotated[str, typer.Option("--name", help="Model name in the registry (and default folder name).")],
+    model_name: Annotated[str, typer.Option("--model-name", metavar="NAME", help="Model name in the registry "
+                                            "(and the default folder name).")],
     mixture: MixtureOption,
     tokenizer: Annotated[Optional[Path], typer.Option(
-        "--tokenizer", help="Reuse this tokenizer (folder) instead of training one: shares it in a family.")] = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", help="Optimiser steps (default 500).")] = None,
+        "--tokenizer", metavar="DIR", help="Reuse this tokenizer folder instead of training one: shares it in a "
+        "family.")] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", help="Optimiser steps [default: 500, or what "
+                                                 "--minutes allows].")] = None,
     minutes: Annotated[Optional[float], typer.Option(
         "--minutes", help="Time budget for training instead of --steps.")] = None,
-    layers: Annotated[int, typer.Option("--layers")] = 2,
-    hidden: Annotated[int, typer.Option("--hidden")] = 128,
-    heads: Annotated[int, typer.Option("--heads")] = 4,
-    context: Annotated[int, typer.Option("--context")] = 128,
+    layers: Annotated[int, typer.Option("--layers", help="Transformer blocks.")] = 2,
+    hidden: Annotated[int, typer.Option("--hidden", help="Width of the residual stream.")] = 128,
+    heads: Annotated[int, typer.Option("--heads", help="Attention heads.")] = 4,
+    context: Annotated[int, typer.Option("--context", help="Context length in tokens.")] = 128,
     vocab: Annotated[int, typer.Option("--vocab", help="Vocabulary of a newly trained tokenizer.")] = 4096,
-    batch_size: Annotated[int, typer.Option("--batch-size")] = 8,
-    learning_rate: Annotated[float, typer.Option("--lr")] = 1e-2,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Windows per optimiser step.")] = 8,
+    learning_rate: Annotated[float, typer.Option("--learning-rate", metavar="LR", help="Peak learning rate.")] = 1e-2,
     copy_fraction: Annotated[float, typer.Option(
         "--copy-fraction", help="Share of training rows that restate a segment (teaches copying).")] = 0.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    threads: Annotated[Optional[int], typer.Option("--threads", help="Torch threads (default: all cores).")] = None,
-    precision: Annotated[str, typer.Option("--precision", help="auto, bf16 or fp32.")] = "auto",
-    out: Annotated[Optional[Path], typer.Option("--out", help="Model folder (default <db folder>/models/NAME).")] = None,
+    threads: Annotated[Optional[int], typer.Option("--threads", help="Torch threads [default: all cores].")] = None,
+    dtype: Annotated[str, typer.Option("--dtype", metavar="auto|bf16|fp32", help="Training precision (auto: bf16 "
+                                       "on GPUs, fp32 on CPUs).")] = "auto",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR", help="Model folder "
+                                                "[default: <store folder>/models/NAME].")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
     """Pretrain a small Llama from scratch on a domain mixture of the store, save it and register it."""
+    from datacomp.api import pretrain
     from datacomp.models.architecture import ModelShape
-    from datacomp.models.pretrain import PretrainConfig, pretrain
+    from datacomp.models.pretrain import PretrainConfig
 
     config = PretrainConfig(
-        name=name, mixture=mixture, tokenizer=str(tokenizer) if tokenizer else None, steps=steps,
+        name=model_name, mixture=mixture, tokenizer=str(tokenizer) if tokenizer else None, steps=steps,
         minutes=minutes, shape=ModelShape(layers=layers, hidden=hidden, heads=heads, context=context, vocab=vocab),
-        batch_size=batch_size, learning_rate=learning_rate, copy_fraction=copy_fraction, seed=seed, threads=threads, precision=precision,
+        batch_size=batch_size, learning_rate=learning_rate, copy_fraction=copy_fraction, seed=seed, threads=threads, dtype=dtype,
         out=str(out) if out else None)
-    with open_store(db) as store:
+    with existing_store(db, read_only=False) as store:  # pretraining reads the store's documents
         record = pretrain(store, config)
     info = record.train_info or {}
     if as_json:
@@ -76,28 +83,34 @@ def _copy_cell(validation: dict) -> str:
 @tokenizer_app.command("train")
 def tokenizer_train(
     mixture: MixtureOption,
-    out: Annotated[Path, typer.Option("--out", help="Folder to save the tokenizer in.")],
-    vocab: Annotated[int, typer.Option("--vocab")] = 4096,
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Folder to save the tokenizer in.")],
+    vocab: Annotated[int, typer.Option("--vocab", help="Vocabulary size.")] = 4096,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
 ) -> None:
     """Train a byte-level BPE tokenizer on the training split of a mixture (pass it to pretrain --tokenizer)."""
     from datacomp.models.pretrain import train_mixture_tokenizer
 
-    with open_store(db) as store:
+    with existing_store(db, read_only=False) as store:
         tokenizer = train_mixture_tokenizer(store, mixture, out, vocab_size=vocab, seed=seed)
-    console.print(f"tokenizer with {len(tokenizer)} tokens saved to {out}")
+    if as_json:
+        print_json({"out": str(out), "vocab_size": len(tokenizer)})
+        return
+    console.print(f"tokenizer with {len(tokenizer)} tokens saved to {out}", highlight=False)
 
 
 @models_app.command("add")
 def models_add(
     path: Annotated[Optional[str], typer.Argument(
-        help="A model folder, a .gguf file, or `smollm2` (the packaged GGUF); omit with --from-compressor.")] = None,
+        metavar="PATH", help="A model folder, a .gguf file, or `smollm2` (the packaged GGUF); omit with "
+        "--from-compressor.")] = None,
     from_compressor: Annotated[Optional[str], typer.Option(
-        "--from-compressor", help="A trained compressor id: register its encoder LM, LoRA merged into the "
-        "base weights (autoencoder, sac), saved under <db folder>/models/NAME.")] = None,
-    name: Annotated[Optional[str], typer.Option(
-        "--name", help="Registry name (default: folder/file name; <compressor id>-encoder).")] = None,
+        "--from-compressor", metavar="ID", help="A trained compressor id: register its encoder LM, LoRA merged "
+        "into the base weights (autoencoder, sac), saved under <store folder>/models/NAME.")] = None,
+    model_name: Annotated[Optional[str], typer.Option(
+        "--model-name", metavar="NAME", help="Registry name [default: the folder or file name; "
+        "<compressor id>-encoder].")] = None,
     trust_remote_code: Annotated[bool, typer.Option(
         "--trust-remote-code", help="Run the model folder's own Python code (only for folders you trust).")] = False,
     db: DbOption = DEFAULT_DB,
@@ -105,20 +118,11 @@ def models_add(
 ) -> None:
     """Register a model folder, dequantise a GGUF file once into a cached folder and register that, or
     (--from-compressor ID) export and register a trained compressor's encoder."""
-    from datacomp.errors import DatacompError
+    from datacomp.api import add_model, open_store
 
-    if (path is None) == (from_compressor is None):
-        raise DatacompError("models add: give either PATH or --from-compressor ID" +
-                            (", not both" if path is not None else ""))
-    with open_store(db) as store:
-        if from_compressor is not None:
-            from datacomp.models.from_compressor import export_compressor_encoder
-
-            record = export_compressor_encoder(store, from_compressor, name=name)
-        else:
-            from datacomp.models.adding import add_model
-
-            record = add_model(store, path, name=name, trust_remote_code=trust_remote_code)
+    with open_store(db) as store:  # a model can be the first thing a new store holds
+        record = add_model(store, path, from_compressor=from_compressor, model_name=model_name,
+                           trust_remote_code=trust_remote_code)
     if as_json:
         print_json(_model_row(record))
         return
@@ -126,18 +130,51 @@ def models_add(
                   f"tokenizer {record.tokenizer_id}) at {record.path}")
 
 
-@models_app.command("list")
-def models_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
-    """Registered models: name, id, path, parameters, tokenizer id, mixture."""
-    from datacomp.models.registry import list_models
+@models_app.command("copy-test")
+def models_copy_test(
+    model: Annotated[str, typer.Argument(help="A registered model: id, name or path.")],
+    domain: Annotated[Optional[list[str]], typer.Option(
+        "--domain", help="Only these domains (repeatable; default: every domain of the store).")] = None,
+    segments: Annotated[int, typer.Option("--segments", help="Held-out segments per domain.")] = 64,
+    segment_tokens: Annotated[int, typer.Option(
+        "--segment-tokens", help="Tokens per segment (fewer when the model's window is shorter).")] = 64,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """The restated-segment test: NLL of held-out segments read once, then restated right after: does the
+    model read its context? Stored in the copy_tests table; `models list` shows the verdict."""
+    from datacomp import api
+    from datacomp.models.copy_test import CopyTestConfig
 
-    with existing_store(db) as store:
-        rows = [_model_row(record) for record in list_models(store)]
+    config = CopyTestConfig(model=model, domains=domain or None, segments=segments, segment_tokens=segment_tokens)
+    with existing_store(db, read_only=False) as store:
+        results = api.copy_test(store, config)
+    rows = [{"domain": d, **r.as_dict()} for d, r in results.items()]
     if as_json:
         print_json(rows)
         return
-    print_table([{**row, "mixture": _mixture_text(row["mixture"])} for row in rows],
-                columns=["name", "model_id", "path", "n_params", "tokenizer_id", "mixture"])
+    print_table(rows, columns=["domain", "first_nll", "restated_nll", "reads_context", "segments",
+                               "segment_tokens"], title=f"restated-segment test of {model} (nats/token)")
+
+
+@models_app.command("list")
+def models_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """Registered models: name, id, path, parameters, tokenizer id, mixture, and whether the model reads
+    its context (the restated-segment test: mean NLL first -> restated, nats/token)."""
+    from datacomp.models.copy_test import copy_test_rows, verdict_by_model, verdict_text
+    from datacomp.models.registry import list_models
+
+    with existing_store(db) as store:
+        verdicts = verdict_by_model(copy_test_rows(store))
+        rows = [{**_model_row(record), "copy_test": verdicts.get(record.model_id)} for record in list_models(store)]
+    if as_json:
+        print_json(rows)
+        return
+    print_listing([{**row, "mixture": _mixture_text(row["mixture"]), "reads context": verdict_text(row["copy_test"])}
+                   for row in rows], False,
+                  "no models yet: register one with datacomp models add PATH (a folder, a .gguf file or smollm2), "
+                  "or pretrain one with datacomp pretrain --model-name NAME --mixture DOMAIN=W,...",
+                  columns=["name", "model_id", "path", "n_params", "tokenizer_id", "mixture", "reads context"])
 
 
 def _model_row(record) -> dict:

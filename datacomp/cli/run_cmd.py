@@ -6,27 +6,35 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.text import Text
 
-from datacomp.cli.common import JsonOption, app, console, print_json, print_table
+from datacomp.cli.common import JsonOption, app, console, console_err, print_json, print_table
 
 
 @app.command("run")
 def run(
     pipeline_file: Annotated[Path, typer.Argument(metavar="FILE", help="Pipeline file, e.g. pipelines/quickstart.toml.")],
-    db: Annotated[Optional[Path], typer.Option("--db", help="Store file; default: the file's [pipeline] db, "
-                                               "else $DATACOMP_DB, else ./datacomp.duckdb.")] = None,
-    force: Annotated[Optional[list[str]], typer.Option("--force", help="Re-run this stage (and what depends "
-                                                       "on it) even if it is up to date; repeatable.")] = None,
+    db: Annotated[Optional[Path], typer.Option("--db", help="Store file [default: the file's [pipeline] db, "
+                                               "else $DATACOMP_DB, else ./datacomp.duckdb].")] = None,
+    force: Annotated[Optional[list[str]], typer.Option("--force", metavar="STAGE", help="Re-run this stage (and "
+                                                       "what depends on it) even if it is up to date; "
+                                                       "repeatable.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say which stages would run.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Run every stage of a pipeline file in dependency order, skipping stages that are up to date."""
+    from rich.markup import escape
+
+    from datacomp.pipeline.file import load_pipeline
     from datacomp.pipeline.runner import PipelineError, StageOutcome, run_pipeline
 
+    pipeline = load_pipeline(pipeline_file)
+    for warning in pipeline.warnings:
+        console_err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     outcomes: list[StageOutcome] = []
     log = (lambda message: None) if as_json else (lambda message: console.print(f"[bold]>[/] {message}"))
     try:
-        run_pipeline(pipeline_file, db=db, force=force or [], dry_run=dry_run, log=log, outcomes=outcomes)
+        run_pipeline(pipeline, db=db, force=force or [], dry_run=dry_run, log=log, outcomes=outcomes)
     except PipelineError:
         _summary(outcomes, as_json)
         raise
@@ -46,7 +54,7 @@ def _summary(outcomes, as_json: bool) -> None:
     colours = {"ran": "green", "skipped": "dim", "up to date": "dim", "would run": "yellow", "failed": "red",
                "not run": "red"}
     for row in rows:
-        row["status"] = f"[{colours.get(row['status'], 'white')}]{row['status']}[/]"
+        row["status"] = Text(row["status"], style=colours.get(row["status"], "white"))
         row["time"] = f"{row.pop('seconds'):.1f}s"
         row["output"] = _short(row["outputs"])
     total = sum(o.seconds for o in outcomes)

@@ -13,18 +13,26 @@ from datacomp.cli.common import (DEFAULT_DB, AddressOption, DbOption, EngineOpti
 
 @app.command("score")
 def score(
-    corpus: Annotated[Optional[list[str]], typer.Option("--corpus", help="Corpus to score (repeatable).")] = None,
-    encoder: Annotated[Optional[str], typer.Option(help="Encoder model: id, name or folder.")] = None,
-    decoder: Annotated[Optional[str], typer.Option(help="Decoder model: id, name or folder.")] = None,
-    model: Annotated[Optional[str], typer.Option(help="One model alone (instead of --encoder/--decoder).")] = None,
-    window: Annotated[Optional[int], typer.Option(help="Tokens per window [default: model context, <= 2048].")] = None,
-    stride: Annotated[Optional[int], typer.Option(help="New tokens scored per window after the first [default: window/2].")] = None,
-    dtype: Annotated[str, typer.Option(help="float32 / bfloat16 / float16.")] = "float32",
-    token_budget: Annotated[int, typer.Option(help="Rows x padded length per batch.")] = 8192,
-    shard: Annotated[str, typer.Option(help="i/n: score only shard i of n (by doc_id hash).")] = "0/1",
-    limit: Annotated[Optional[int], typer.Option(help="Only the first N documents (by doc_id).")] = None,
-    slice_name: Annotated[Optional[str], typer.Option("--slice", help="Only the members of this slice "
-                                                      "(with no --corpus: of every corpus).")] = None,
+    corpus: Annotated[Optional[list[str]], typer.Option("--corpus", metavar="NAME", help="Corpus to score, "
+                                                        "repeatable.")] = None,
+    encoder: Annotated[Optional[str], typer.Option("--encoder", metavar="MODEL", help="Encoder model: id, name or "
+                                                   "folder.")] = None,
+    decoder: Annotated[Optional[str], typer.Option("--decoder", metavar="MODEL", help="Decoder model: id, name or "
+                                                   "folder.")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", metavar="MODEL", help="One model alone (instead of "
+                                                 "--encoder and --decoder).")] = None,
+    window: Annotated[Optional[int], typer.Option("--window", help="Tokens per window [default: the model's "
+                                                  "context, at most 2048].")] = None,
+    stride: Annotated[Optional[int], typer.Option("--stride", help="New tokens scored per window after the first "
+                                                  "[default: window/2].")] = None,
+    dtype: Annotated[str, typer.Option("--dtype", metavar="float32|bfloat16|float16", help="Precision of the "
+                                       "forward passes.")] = "float32",
+    token_budget: Annotated[int, typer.Option("--token-budget", help="Rows x padded length per batch.")] = 8192,
+    shard: Annotated[str, typer.Option("--shard", metavar="I/N", help="Score only shard I of N (by doc_id "
+                                       "hash).")] = "0/1",
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N documents (by doc_id).")] = None,
+    slice_name: Annotated[Optional[str], typer.Option("--slice", metavar="SLICE", help="Only the members of this "
+                                                      "slice (with no --corpus: of every corpus).")] = None,
     engine: EngineOption = "in-process",
     address: AddressOption = None,
     workers: WorkersOption = 2,
@@ -32,25 +40,22 @@ def score(
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
-    """Score every document of the corpora under one model, or an encoder and a decoder and their gap,
-    in one pass. Every token is scored, the first after a BOS (else EOS) prefix; long documents in
-    rolling windows. Re-running skips documents already scored at the same (model, window, stride, dtype).
-    --engine ray scores on Ray actors (a local instance, or a cluster at --address) with the same rows."""
+    """Score documents under one model, or an encoder, a decoder and their gap.
+
+    One pass per batch scores every token, the first after a BOS (else EOS) prefix; long documents in rolling
+    windows. Re-running skips documents already scored at the same (model, window, stride, dtype). --engine ray
+    scores on Ray workers (a local instance, or a cluster at --address) and stores the same rows."""
     import dataclasses
 
-    from datacomp.scoring import ScoreConfig, score_corpus
-    
+    from datacomp.api import score as score_store
+    from datacomp.scoring import ScoreConfig
+
     config = ScoreConfig(corpora=list(corpus or []), encoder=encoder, decoder=decoder, model=model, window=window,
                          stride=stride, dtype=dtype, token_budget=token_budget, shard=shard, limit=limit,
                          slice=slice_name)
     options = ray_options(engine, address, workers, gpus_per_worker)
     with existing_store(db, read_only=False) as store:
-        if options is not None:
-            from datacomp.scoring.ray_engine import score_corpus_ray
-
-            summary = score_corpus_ray(store, config, options)
-        else:
-            summary = score_corpus(store, config)
+        summary = score_store(store, config, ray=options)
     result = dataclasses.asdict(summary) | {"tokens_per_second": round(summary.tokens_per_second, 1)}
     if as_json:
         print_json(result)

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json, print_table
+from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json,
+                                 print_listing, print_table)
 from datacomp.store.merge import DEFAULT_RTOL
 
 store_app = typer.Typer(help="Inspect, export and merge DuckDB stores.", no_args_is_help=True)
@@ -29,49 +30,55 @@ def info(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
 
 @store_app.command("export")
 def export(
-    table: Annotated[str, typer.Argument(help="Table name, e.g. documents or scores.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="File to write: .parquet, .jsonl or .jsonl.gz.")],
-    format: Annotated[Optional[str], typer.Option("--format", help="parquet | jsonl [default: from the "
+    table: Annotated[str, typer.Argument(metavar="TABLE", help="Table name, e.g. documents or scores.")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="File to write: .parquet, .jsonl or "
+                                      ".jsonl.gz.")],
+    format: Annotated[Optional[str], typer.Option("--format", metavar="parquet|jsonl", help="[default: from the "
                                                   "extension of --out]")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing file.")] = False,
     db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
 ) -> None:
     """Write one table to Parquet or JSON lines (the format follows the extension of --out)."""
     from datacomp.outputs import format_of
 
     with existing_store(db) as store:
         n = store.export_table(table, out, format=format, overwrite=overwrite)
-    console.print(f"wrote {n} rows of {table} to {out} ({format or format_of(out)})")
+    if as_json:
+        print_json({"table": table, "out": str(out), "format": format or format_of(out), "n_rows": n})
+        return
+    console.print(f"wrote {n} rows of {table} to {out} ({format or format_of(out)})", highlight=False, markup=False)
 
 
 @store_app.command("runs")
-def runs(limit: int = 20, db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+def runs(
+    limit: Annotated[int, typer.Option("--limit", help="How many runs to list, newest first.")] = 20,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
     """The most recent runs with their status and counts."""
     with existing_store(db) as store:
         rows = store.rows("runs/list", {"limit": limit})
-    print_json(rows) if as_json else print_table(rows)
+    print_listing(rows, as_json, "no runs yet: ingest, score, train, evaluate, report and run each record one")
 
 
 @store_app.command("results")
 def results(
-    task: Annotated[Optional[str], typer.Option("--task", help="Only this task.")] = None,
+    task: Annotated[Optional[str], typer.Option("--task", metavar="TASK", help="Only this task.")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
     """Every evaluated system side by side: F1 / EM / BLEU (x100), target NLL, NLL reduction, training time."""
-    from datacomp.errors import DatacompError
+    from datacomp.api import results as evaluated_systems
 
     with existing_store(db) as store:
-        if task is not None:
-            tasks = [r["task"] for r in store.rows("evaluation/tasks")]
-            if task not in tasks:
-                raise DatacompError(f"unknown task {task!r}; tasks with evaluations: {', '.join(tasks) or 'none'}")
-        rows = store.rows("evaluation/results", {"task": task})
+        rows = evaluated_systems(store, task)
     if as_json:
         print_json(rows)
         return
     if not rows:
-        console.print("no evaluations in the store: run `datacomp evaluate --compressor C --slice S`")
+        console.print(f"no evaluations{f' of task {task}' if task else ''} yet: run datacomp evaluate --compressor "
+                      "ID --slice SLICE", highlight=False, markup=False)
         return
 
     def cell(value, pattern, scale=1.0):
@@ -104,11 +111,10 @@ def merge(
 ) -> None:
     """Merge other stores into --db: rows it lacks are added, rows it holds are skipped, rows that conflict
     with its own (same key, other values) or lack their document or model are refused, and counted."""
-    from datacomp.store import open_store
-    from datacomp.store.merge import merge_store_files
+    from datacomp.api import merge_stores, open_store
 
     with open_store(db) as store:
-        summary = merge_store_files(store, shards, rtol)
+        summary = merge_stores(store, shards, rtol=rtol)
     _report_merge(summary, as_json, strict)
 
 
@@ -122,11 +128,10 @@ def import_(
     as_json: JsonOption = False,
 ) -> None:
     """Import a folder of Parquet shards into --db, idempotently (the same rules as store merge)."""
-    from datacomp.store import open_store
-    from datacomp.store.merge import import_folder
+    from datacomp.api import import_shards, open_store
 
     with open_store(db) as store:
-        summary = import_folder(store, folder, rtol)
+        summary = import_shards(store, folder, rtol=rtol)
     _report_merge(summary, as_json, strict)
 
 

@@ -73,11 +73,11 @@ def parse_method_config(method: str, pairs: list[str]) -> dict[str, Any]:
     hints = typing.get_type_hints(config_class)
     known = {field.name for field in dataclasses.fields(config_class)} - set(TRAIN_OPTION_KEYS)
     typed: dict[str, Any] = {}
-    for key, text in parse_cli_params(pairs, option="--set").items():
+    for key, text in parse_cli_params(pairs, option="--method-config").items():
         if key in TRAIN_OPTION_KEYS:
-            raise DatacompError(f"--set {key}: set it with {TRAIN_OPTION_KEYS[key]}")
+            raise DatacompError(f"--method-config {key}: set it with {TRAIN_OPTION_KEYS[key]}")
         if key not in known:
-            raise DatacompError(f"--set {key}: unknown {method} config key; known keys: {', '.join(sorted(known))}")
+            raise DatacompError(f"--method-config {key}: unknown {method} config key; known keys: {', '.join(sorted(known))}")
         typed[key] = _typed_value(key, text, hints[key])
     return typed
 
@@ -105,7 +105,7 @@ def _typed_value(key: str, text: str, hint: Any) -> Any:
             return kind(text)
         return text
     except ValueError:
-        raise DatacompError(f"--set {key}={text!r}: expected {getattr(kind, '__name__', kind)}"
+        raise DatacompError(f"--method-config {key}={text!r}: expected {getattr(kind, '__name__', kind)}"
                             + (" or none" if optional else "")) from None
 
 

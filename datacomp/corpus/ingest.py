@@ -51,7 +51,7 @@ class IngestConfig:
         if self.max_chars < 1:
             raise DatacompError(f"--max-chars must be at least 1, got {self.max_chars}")
         if self.batch_size < 1:
-            raise DatacompError(f"batch size must be at least 1, got {self.batch_size}")
+            raise DatacompError(f"--batch-size must be at least 1, got {self.batch_size}")
         if not self.text_field:
             raise DatacompError("--text-field must not be empty")
 

@@ -4,6 +4,7 @@ A header line reads ``-- param: NAME: TYPE [= DEFAULT] [# help]``. Types:
 
 - ``int``, ``float`` (optionally bounded: ``float[0, 1]``, ``int[1, ]``), ``str``, ``bool``
 - ``list[str]``: a list, or on the command line a comma-separated string
+- ``list[corpus]``: the same, each a corpus the store holds (an unknown one is an error listing them)
 - ``enum(a, b, c)``: one of a fixed set of identifiers; the only kind of parameter that may be
   spliced into the SQL text, as ``{{name}}`` (e.g. a column name), after it matched the set
 - ``model``: a registered model by id, name or path; bound as its ``model_id``
@@ -25,7 +26,7 @@ from datacomp.errors import DatacompError
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEADER_PARAM = re.compile(r"^--\s*param:\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?P<rest>.*)$")
 _TYPE = re.compile(
-    r"^(?P<base>int|float|str|bool|model|slice|list\[str\]|enum\((?P<members>[^)]*)\))"
+    r"^(?P<base>int|float|str|bool|model|slice|list\[str\]|list\[corpus\]|enum\((?P<members>[^)]*)\))"
     r"(?:\[(?P<lo>[^,\]]*),(?P<hi>[^\]]*)\])?(?P<optional>\?)?$"
 )
 _TRUE = {"true", "1", "yes", "on"}
@@ -38,7 +39,7 @@ class ParamSpec:
     """One declared parameter: its name, type, bounds, default and help text."""
 
     name: str
-    base: str                       # int / float / str / bool / model / slice / list[str] / enum
+    base: str                       # int / float / str / bool / model / slice / list[str] / list[corpus] / enum
     choices: tuple[str, ...] = ()   # enum members
     lo: float | None = None         # inclusive bounds for int / float
     hi: float | None = None
@@ -124,7 +125,7 @@ def coerce(spec: ParamSpec, value: Any, where: str = "",
     """The value as the declared type, or a DatacompError naming the param and the expected type.
 
     Strings (from ``--param k=v``) are parsed; native values (from a pipeline file) are checked.
-    ``resolve`` turns model / slice references into what the SQL binds (it may raise too).
+    ``resolve`` turns model / slice / corpus references into what the SQL binds (it may raise too).
     """
     prefix = f"{where}: " if where else ""
 
@@ -168,7 +169,7 @@ def coerce(spec: ParamSpec, value: Any, where: str = "",
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
         raise fail()
-    if base == "list[str]":
+    if base in ("list[str]", "list[corpus]"):
         if isinstance(value, str):
             items = [item.strip() for item in value.split(",") if item.strip()]
         elif isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
@@ -177,7 +178,7 @@ def coerce(spec: ParamSpec, value: Any, where: str = "",
             raise fail()
         if not items:
             raise fail("empty list")
-        return items
+        return resolve(spec, items) if base == "list[corpus]" and resolve is not None else items
     if base == "enum":
         if not isinstance(value, str) or value.strip() not in spec.choices:
             raise fail()

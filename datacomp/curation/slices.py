@@ -27,6 +27,17 @@ SLICE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$")
 
 
 @dataclasses.dataclass
+class SliceConfig:
+    """What `datacomp slice create` and ``datacomp.create_slice`` are asked to do."""
+
+    name: str                                   # the new slice
+    definition: str                             # shipped definition (score_quantile, ...) or a .sql path
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)   # typed by the definition's header
+    description: str | None = None              # default: the definition's own
+    replace: bool = False                       # rebuild a slice of this name made differently
+
+
+@dataclasses.dataclass
 class SliceResult:
     """What create/curriculum/split did: ``created`` is False when an identical slice already existed."""
 
@@ -203,8 +214,9 @@ def members_table(doc_ids: list[str], order_keys: list[Any] | None = None,
 
 # ------------------------------------------------------------------------------------------ create
 def resolver(store: Store):
-    """Turns ``model`` params into model ids and checks that ``slice`` params name existing slices."""
-    def resolve(spec: ParamSpec, value: str) -> str:
+    """Turns ``model`` params into model ids and checks that ``slice`` and ``list[corpus]`` params name
+    slices and corpora the store has."""
+    def resolve(spec: ParamSpec, value: Any) -> Any:
         if spec.base == "model":
             from datacomp.models.registry import resolve_model
 
@@ -214,6 +226,13 @@ def resolver(store: Store):
                 raise DatacompError(f"param '{spec.name}': {error}") from error
         if spec.base == "slice":
             require_slice(store, value, what=f"param '{spec.name}': slice")
+        if spec.base == "list[corpus]":
+            from datacomp.corpus.names import require_corpora
+
+            try:
+                require_corpora(store, value)
+            except DatacompError as error:
+                raise DatacompError(f"param '{spec.name}': {error}") from error
         return value
     return resolve
 

@@ -79,13 +79,6 @@ def kept_positions(system: str, n_tokens: int, budget: int, seed_key: str,
     raise ValueError(f"unknown baseline {system!r}; known: {', '.join(BASELINES)}")
 
 
-def start_token_id(tokenizer) -> int:
-    """BOS (the decoder's first input, as in pretraining), else eos."""
-    token = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
-    if token is None:
-        raise ValueError("the tokenizer has neither a bos nor an eos token to start decoding from")
-    return int(token)
-
 
 def embedding_bytes(model, n_tokens: int) -> int:
     """Bytes of ``n_tokens`` input embeddings of ``model``: what a text baseline hands the decoder."""

@@ -22,9 +22,9 @@ from datacomp.evaluation.baselines import (
     budget_tokens,
     embedding_bytes,
     kept_positions,
-    start_token_id,
 )
 from datacomp.evaluation.latency import Stopwatch, to_ms
+from datacomp.models.tokenizer import start_token_id
 
 TUNED_BASELINES = ("full", "none", "truncate")
 

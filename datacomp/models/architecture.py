@@ -22,7 +22,7 @@ class ModelShape:
     def __post_init__(self) -> None:
         for name in ("layers", "hidden", "heads", "context", "vocab"):
             if getattr(self, name) <= 0:
-                raise DatacompError(f"model shape: {name} must be positive, got {getattr(self, name)}")
+                raise DatacompError(f"model shape: --{name} must be positive, got {getattr(self, name)}")
         if self.hidden % self.heads:
             raise DatacompError(f"model shape: hidden {self.hidden} is not divisible by heads {self.heads}")
         if (self.hidden // self.heads) % 2:

@@ -68,7 +68,7 @@ def export_compressor_encoder(store: Store, compressor_id: str, name: str | None
                             f"(supported: {', '.join(ENCODER_ATTRIBUTE)})")
     name = name or default_name(compressor_id)
     if not name.strip() or "/" in name or "\\" in name or name in (".", ".."):
-        raise DatacompError(f"--name {name!r}: a model name must be a non-empty folder name (no slashes)")
+        raise DatacompError(f"--model-name {name!r}: a model name must be a non-empty folder name (no slashes)")
     checkpoint = Path(row["checkpoint"])
     weights = checkpoint / "trainable.safetensors"
     if not weights.is_file():
@@ -84,7 +84,7 @@ def export_compressor_encoder(store: Store, compressor_id: str, name: str | None
     if existing is not None:
         info = existing.train_info or {}
         if existing.source != SOURCE or info.get("from_compressor") != compressor_id:
-            raise DatacompError(f"--name {name}: a model of that name is already registered "
+            raise DatacompError(f"--model-name {name}: a model of that name is already registered "
                                 f"({existing.model_id}, not exported from {compressor_id}); choose another --name")
         if (Path(existing.path).is_dir() and info.get("compressor_weights_sha256") == train_info[
                 "compressor_weights_sha256"] and info.get("base_encoder_id") == row["encoder_id"]):
@@ -152,7 +152,7 @@ def _check_folder(folder: Path, compressor_id: str) -> None:
     except json.JSONDecodeError:
         owner = None
     if owner != compressor_id:
-        raise DatacompError(f"--name: folder {folder} already exists and was not exported from {compressor_id}; "
+        raise DatacompError(f"--model-name: folder {folder} already exists and was not exported from {compressor_id}; "
                             "choose another --name")
 
 

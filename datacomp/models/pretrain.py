@@ -20,6 +20,7 @@ import numpy as np
 
 from datacomp.errors import DatacompError
 from datacomp.models.architecture import ModelShape, llama_config
+from datacomp.models.copy_test import copy_test, restated_rows, segment_length, store_copy_tests
 from datacomp.models.mixture import check_domains, parse_mixture
 from datacomp.models.pretrain_data import (
     MixtureSampler,
@@ -29,7 +30,7 @@ from datacomp.models.pretrain_data import (
     token_stream,
 )
 from datacomp.models.registry import ModelRecord, register_model
-from datacomp.models.tokenizer import encode_documents, load_family_tokenizer, train_tokenizer
+from datacomp.models.tokenizer import encode_documents, load_family_tokenizer, start_token_id, train_tokenizer
 from datacomp.models.unigram import unigram_counts, unigram_perplexity
 from datacomp.progress import progress_bar
 from datacomp.store import Store
@@ -61,21 +62,21 @@ class PretrainConfig:
     eval_tokens: int = 32_768  # per domain: tokens scored for validation perplexity (and unigram)
     eval_domains: list[str] | None = None  # None = every domain in the store with validation documents
     tokenizer_chars: int = 4_000_000  # text the tokenizer is trained on, split by mixture weight
-    precision: str = "auto"  # models/precision.py: auto = bf16 on GPUs, fp32 on CPUs (bf16 measured no faster)
+    dtype: str = "auto"  # models/precision.py: auto = bf16 on GPUs, fp32 on CPUs (bf16 measured no faster)
     threads: int | None = None  # torch threads; None = torch's default (all cores)
     out: str | None = None  # model folder; None = <store folder>/models/<name>
 
     def __post_init__(self) -> None:
         if isinstance(self.shape, dict):
             self.shape = ModelShape(**self.shape)
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise DatacompError(f"precision must be auto, bf16 or fp32, got {self.precision!r}")
+        if self.dtype not in ("auto", "bf16", "fp32"):
+            raise DatacompError(f"--dtype must be auto, bf16 or fp32, got {self.dtype!r}")
         if self.steps is not None and self.steps <= 0:
-            raise DatacompError(f"steps must be positive, got {self.steps}")
+            raise DatacompError(f"--steps must be positive, got {self.steps}")
         if self.minutes is not None and self.minutes <= 0:
-            raise DatacompError(f"minutes must be positive, got {self.minutes}")
+            raise DatacompError(f"--minutes must be positive, got {self.minutes}")
         if not 0 < self.validation_fraction < 1:
-            raise DatacompError(f"validation_fraction must lie in (0, 1), got {self.validation_fraction}")
+            raise DatacompError(f"--validation-fraction must lie in (0, 1), got {self.validation_fraction}")
 
 
 def resolve_precision(precision: str) -> str:
@@ -119,7 +120,7 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
     eval_domains = config.eval_domains or sorted(available)
     check_domains({d: 1.0 for d in eval_domains}, available)
     out = Path(config.out) if config.out else Path(store.path).resolve().parent / "models" / config.name
-    precision = resolve_precision(config.precision)
+    precision = resolve_precision(config.dtype)
     if config.threads:
         torch.set_num_threads(config.threads)
 
@@ -168,6 +169,7 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
         run.count("steps", trained["steps"])
         run.count("tokens_seen", trained["tokens_seen"])
 
+        copy_tests = {}
         with run.phase("evaluate"):
             # A domain whose documents all fell into training still gets a row, saying so (0 tokens).
             validation = {domain: {"perplexity": None, "unigram_perplexity": None, "ratio_to_unigram": None,
@@ -178,7 +180,11 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
                 model_ppl, n_tokens = validation_perplexity(model, windows, precision)
                 targets = np.concatenate([w[1:] for w in windows])
                 baseline = unigram_perplexity(trained["unigram_counts"], targets)
-                first_nll, repeat_nll = copy_nll(model, stream, config.shape.context, precision)
+                copy = copy_test(model, restated_rows(stream, segment_length(config.shape.context), 64,
+                                                      start_token_id(tokenizer)), autocast=_autocast_factory(precision))
+                first_nll, repeat_nll = (copy.first_nll, copy.restated_nll) if copy else (None, None)
+                if copy:
+                    copy_tests[domain] = copy
                 validation[domain] = {"perplexity": model_ppl, "unigram_perplexity": baseline,
                                       "ratio_to_unigram": baseline / model_ppl, "tokens": n_tokens,
                                       "in_mixture": domain in mixture,
@@ -204,6 +210,7 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
         }
         record = register_model(store, out, config.name, source="pretrain", mixture=mixture,
                                 train_info=train_info)
+        store_copy_tests(store, record.model_id, copy_tests, run.run_id)
         run.count("n_params", n_params)
         return record
 
@@ -259,6 +266,10 @@ def _autocast(precision: str):
     from datacomp.models.precision import resolve_precision as resolve
 
     return resolve(precision, "cpu").autocast()
+
+
+def _autocast_factory(precision: str):
+    return lambda: _autocast(precision)
 
 
 def _train(model, sampler: MixtureSampler, config: PretrainConfig, precision: str, vocab_size: int):
@@ -321,34 +332,6 @@ def _train(model, sampler: MixtureSampler, config: PretrainConfig, precision: st
         "loss_curve": [[i, round(float(np.mean(losses[i:i + every])), 4)] for i in range(0, len(losses), every)],
         "tokens_per_domain": {d: int(n) for d, n in zip(sampler.domains, per_domain)},
     }
-
-
-def copy_nll(model, stream: np.ndarray, context: int, precision: str = "fp32", windows: int = 64,
-             batch_size: int = 16) -> tuple[float | None, float | None]:
-    """How well the model copies: mean next-token NLL (nats) on a held-out segment of ``context // 2``
-    tokens read the first time, and on the same segment restated right after it. A model that uses its
-    context predicts the restatement far better; one that does not scores both alike. (None, None) when
-    the stream is shorter than one segment."""
-    import torch
-    import torch.nn.functional as F
-
-    half = context // 2
-    starts = list(range(0, max(len(stream) - half, 0), half))[:windows]
-    if not starts:
-        return None, None
-    first, restated = [], []
-    with torch.no_grad():
-        for begin in range(0, len(starts), batch_size):
-            rows = [np.concatenate([stream[s:s + half]] * 2) for s in starts[begin:begin + batch_size]]
-            batch = torch.from_numpy(np.stack(rows))
-            with _autocast(precision):
-                logits = model(input_ids=batch[:, :-1]).logits.float()
-            nll = F.cross_entropy(logits.transpose(1, 2), batch[:, 1:], reduction="none")
-            # target j is token j + 1: tokens 1..half-1 are the first reading, half+1..2*half-1 the
-            # restatement (token ``half`` starts the restatement, not yet predictable by copying)
-            first.append(nll[:, :half - 1])
-            restated.append(nll[:, half:])
-    return float(torch.cat(first).mean()), float(torch.cat(restated).mean())
 
 
 def validation_perplexity(model, windows: list[np.ndarray], precision: str = "fp32",

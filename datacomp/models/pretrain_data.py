@@ -94,7 +94,7 @@ class MixtureSampler:
         self.batch_size = batch_size
         self.rng = np.random.default_rng(seed)
         if not 0.0 <= copy_fraction < 1.0:
-            raise DatacompError(f"copy_fraction must lie in [0, 1), got {copy_fraction}")
+            raise DatacompError(f"--copy-fraction must lie in [0, 1), got {copy_fraction}")
         self.copy_fraction = copy_fraction
 
     def next_batch(self) -> tuple[np.ndarray, np.ndarray]:

@@ -99,3 +99,11 @@ def encode_documents(tokenizer, texts: list[str], batch_size: int = 256) -> list
     for start in range(0, len(texts), batch_size):
         ids.extend(tokenize_texts(tokenizer, texts[start:start + batch_size]))
     return ids
+
+
+def start_token_id(tokenizer) -> int:
+    """A sequence's first token, as in pretraining: BOS, else eos (the reference models' document boundary)."""
+    token = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+    if token is None:
+        raise ValueError("the tokenizer has neither a bos nor an eos token to start decoding from")
+    return int(token)

@@ -24,13 +24,16 @@ import dataclasses
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from datacomp.errors import DatacompError
 from datacomp.pipeline.registry import StageType, stage_types
 from datacomp.pipeline.typed import REFERENCE as _REFERENCE, build
 
 RESERVED = ("name", "type", "after")
+# Keys renamed so that a key and its flag are one name: the old spelling is read for one release, with a
+# warning naming the new one. stage type -> {old key: new key}
+DEPRECATED_KEYS: dict[str, dict[str, str]] = {"pretrain": {"precision": "dtype"}}
 PIPELINE_KEYS = ("name", "db", "out", "description")
 _STAGE_HEADER = re.compile(r"^\s*\[\[\s*stage\s*\]\]\s*(#.*)?$")
 _TABLE_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
@@ -46,6 +49,7 @@ class StageSpec:
     index: int                    # position in the file
     line: int                     # line of its [[stage]] header
     edge_keys: dict[str, str] = dataclasses.field(default_factory=dict)  # dependency -> key that made it
+    where: Callable[[str], str] | None = None  # key -> "file:line" of that key in this stage (errors)
 
 
 @dataclasses.dataclass
@@ -56,6 +60,7 @@ class Pipeline:
     out: Path | None
     description: str
     stages: list[StageSpec]       # dependencies first
+    warnings: list[str] = dataclasses.field(default_factory=list)  # "file:line: ..." (deprecated keys)
 
     def stage(self, name: str) -> StageSpec:
         return next(s for s in self.stages if s.name == name)
@@ -174,6 +179,7 @@ def load_pipeline(path: str | Path) -> Pipeline:
         names[name] = index
 
     stages: list[StageSpec] = []
+    warnings: list[str] = []
     for index, raw in enumerate(raw_stages):
         name = raw["name"]
         where = lambda key="", i=index: locator.stage_key(i, key)  # noqa: E731
@@ -197,6 +203,14 @@ def load_pipeline(path: str | Path) -> Pipeline:
             after = [raw_stages[index - 1]["name"]] if index > 0 else []
         edge_keys = {dependency: "after" for dependency in after}
         values = {k: v for k, v in raw.items() if k not in RESERVED}
+        for old, new in DEPRECATED_KEYS.get(raw["type"], {}).items():
+            if old not in values:
+                continue
+            if new in values:
+                raise DatacompError(f"{where(old)}: stage '{name}': '{old}' is the old spelling of '{new}': keep one")
+            warnings.append(f"{where(old)}: stage '{name}': key '{old}' is deprecated: use '{new}' (the old "
+                            "spelling goes in the next release)")
+            values[new] = values.pop(old)
         try:
             config_type = stage_type.config_type
         except ImportError as error:
@@ -219,13 +233,13 @@ def load_pipeline(path: str | Path) -> Pipeline:
             stage_type.check(config, problem)
         stages.append(StageSpec(name=name, type=raw["type"], after=list(dict.fromkeys(after)), config=config,
                                 index=index, line=int(locator.stage_key(index).rsplit(":", 1)[1]),
-                                edge_keys=edge_keys))
+                                edge_keys=edge_keys, where=where))
 
     ordered = order_stages(stages, locator)
     return Pipeline(path=path, name=header.get("name") or path.stem,
                     db=Path(header["db"]) if "db" in header else None,
                     out=Path(header["out"]) if "out" in header else None,
-                    description=header.get("description", ""), stages=ordered)
+                    description=header.get("description", ""), stages=ordered, warnings=warnings)
 
 
 def order_stages(stages: list[StageSpec], locator: Locator) -> list[StageSpec]:

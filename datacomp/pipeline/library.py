@@ -18,6 +18,7 @@ from typing import Any, Callable
 from datacomp.errors import DatacompError
 from datacomp.pipeline.file import references
 from datacomp.pipeline.registry import StageContext, StageType
+from datacomp.pipeline.typed import flags_as_keys
 
 Problem = Callable[[str, str], Exception]
 
@@ -80,11 +81,17 @@ def library_stage(target: str, run: Callable[[StageContext, Any, Any], dict[str,
         return run(ctx, to_library(target, config, ctx.stage, rename_items, extra_names), config)
 
     def check(config: Any, problem: Problem) -> None:
+        """The library's own checks, now rather than when the stage is reached: building its config, and
+        its ``validate()`` / ``check()`` if it has one (pure checks of the values, no store)."""
         if references(config):
             return  # values from other stages are known only at run time; the library checks them then
         try:
-            to_library(target, config, "stage", rename_items, extra_names)
+            library_config = to_library(target, config, "stage", rename_items, extra_names)
+            for name in ("validate", "check"):
+                if callable(method := getattr(library_config, name, None)):
+                    method()
         except DatacompError as error:
-            raise problem("", str(error)) from None
+            message, key = flags_as_keys(str(error), type(config))
+            raise problem(key or "", message) from None
 
     return StageType(config_class, run_stage, description, check)

@@ -16,24 +16,23 @@ from datacomp.pipeline.registry import STAGES, StageContext, StageType
 
 
 def run_prepare_corpora(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str, Any]:
-    from datacomp.corpus.demo import prepare_demo_corpora
+    from datacomp.api import prepare_corpora
 
-    results = prepare_demo_corpora(ctx.store, config.cache_dir, config.max_docs_per_domain, config.domains,
-                                   config.seed)
+    results = prepare_corpora(ctx.store, config)
     corpora = [r.corpus for r in results if r.summary is not None]
     return {"ref": corpora, "corpora": corpora, "domains": [r.domain for r in results if r.summary is not None],
             "skipped": [r.name for r in results if r.summary is None]}
 
 
 def run_ingest(ctx: StageContext, config: Any, stage_config: Any) -> dict[str, Any]:
-    from datacomp.corpus import ingest_paths
+    from datacomp.api import ingest
 
-    summary = ingest_paths(ctx.store, list(stage_config.paths), config)
+    summary = ingest(ctx.store, list(stage_config.paths), config)
     return {"ref": [summary.corpus], **summary.as_dict()}
 
 
 def run_pretrain(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str, Any]:
-    from datacomp.models.pretrain import pretrain
+    from datacomp.api import pretrain
 
     record = pretrain(ctx.store, config)
     return {"ref": record.model_id, "model_id": record.model_id, "path": record.path,
@@ -48,32 +47,40 @@ class AddModelStageConfig:
 
 
 def run_add_model(ctx: StageContext, config: AddModelStageConfig) -> dict[str, Any]:
-    from datacomp.models.adding import add_model
+    from datacomp.api import add_model
 
-    record = add_model(ctx.store, config.path, name=config.model_name, trust_remote_code=config.trust_remote_code)
+    record = add_model(ctx.store, config.path, model_name=config.model_name, trust_remote_code=config.trust_remote_code)
     return {"ref": record.model_id, "model_id": record.model_id, "path": record.path,
             "tokenizer_id": record.tokenizer_id, "n_params": record.n_params}
 
 
-def run_score(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str, Any]:
-    from datacomp.scoring import score_corpus
+def run_copy_test(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str, Any]:
+    from datacomp.models.copy_test import run_copy_test as test
 
-    summary = score_corpus(ctx.store, config)
+    results = test(ctx.store, config)
+    return {"ref": config.model, "reads_context": all(r.reads_context for r in results.values()),
+            **{domain: r.as_dict() for domain, r in results.items()}}
+
+
+def run_score(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str, Any]:
+    from datacomp.api import score
+
+    summary = score(ctx.store, config)
     return {"ref": summary.run_id, **{k: v for k, v in dataclasses.asdict(summary).items()
                                       if k in ("run_id", "model_ids", "window", "stride", "dtype", "gap_method",
                                                "docs_selected", "docs_scored", "docs_skipped")}}
 
 
 def run_train(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str, Any]:
-    from datacomp.compressors.training_run import train_on_store
+    from datacomp.api import train
 
-    trained = train_on_store(ctx.store, config)
+    trained = train(ctx.store, config)
     return {"ref": trained.compressor_id, "compressor_id": trained.compressor_id, "checkpoint": trained.checkpoint,
             "method": trained.method, "ratio": trained.ratio}
 
 
 def run_evaluate(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str, Any]:
-    from datacomp.evaluation.runner import evaluate
+    from datacomp.api import evaluate
 
     summary = evaluate(ctx.store, config)
     return {"ref": summary.eval_id, "eval_id": summary.eval_id, "run_id": summary.run_id,
@@ -81,14 +88,13 @@ def run_evaluate(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str
 
 
 def run_report(ctx: StageContext, config: Any, stage_config: Any) -> dict[str, Any]:
-    from datacomp.analysis.report import make_report
+    from datacomp.api import report
 
-    config.validate()
     if stage_config.out:  # relative paths are below the pipeline's out folder
         out = Path(stage_config.out) if Path(stage_config.out).is_absolute() else ctx.out_dir / stage_config.out
     else:
         out = ctx.stage_dir
-    paths = {name: str(path) for name, path in make_report(ctx.store, config, out).items()}
+    paths = {name: str(path) for name, path in report(ctx.store, config, out=out).items()}
     return {"ref": paths.get("html") or next(iter(paths.values()), str(out)), **paths}
 
 
@@ -100,6 +106,8 @@ STAGES["pretrain"] = library_stage("datacomp.models.pretrain:PretrainConfig", ru
                                    "pretrain a small reference LM on a domain mixture",
                                    rename={"name": "model_name"})
 STAGES["add_model"] = StageType(AddModelStageConfig, run_add_model, "register an existing model folder or GGUF file")
+STAGES["copy_test"] = library_stage("datacomp.models.copy_test:CopyTestConfig", run_copy_test,
+                                    "the restated-segment test: does a model read its context?")
 STAGES["score"] = library_stage("datacomp.scoring.config:ScoreConfig", run_score,
                                 "score corpora under a model, or an encoder and a decoder and their gap")
 STAGES["train"] = library_stage("datacomp.compressors.training_run:TrainRunConfig", run_train,

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable
 from datacomp.errors import DatacompError
 from datacomp.pipeline.file import Pipeline, StageSpec, load_pipeline, references
 from datacomp.pipeline.registry import StageContext, stage_types
-from datacomp.pipeline.typed import check_value
+from datacomp.pipeline.typed import check_value, flags_as_keys
 from datacomp.store import Store, open_store
 from datacomp.store.db import default_db_path
 from datacomp.store.runs import config_hash, record_run, to_jsonable
@@ -218,8 +218,10 @@ def run_pipeline(pipeline: Pipeline | str | Path, db: str | Path | None = None, 
                     outcomes.extend(StageOutcome(s.name, s.type, "not run", f"{stage.name} failed")
                                     for s in pipeline.stages[position + 1:])
                     if isinstance(error, DatacompError):
-                        raise PipelineError(f"{pipeline.path}:{stage.line}: stage '{stage.name}' ({stage.type}) "
-                                            f"failed: {error}", outcomes) from error
+                        message, key = flags_as_keys(str(error), type(stage.config))
+                        where = stage.where(key) if key and stage.where else f"{pipeline.path}:{stage.line}"
+                        raise PipelineError(f"{where}: stage '{stage.name}' ({stage.type}) failed: {message}",
+                                            outcomes) from error
                     raise
                 seconds = time.perf_counter() - start
                 store.run("pipeline/stage_finish", {

@@ -25,11 +25,11 @@ class SliceStageConfig:
 
 
 def run_slice(ctx: StageContext, config: SliceStageConfig) -> dict[str, Any]:
-    from datacomp.curation.slices import create_slice
+    from datacomp.api import create_slice
 
     # replace: the stage re-runs only when its config or inputs changed, so the slice must follow.
-    result = create_slice(ctx.store, config.name or ctx.stage, config.definition, config.params, replace=True,
-                          description=config.description)
+    result = create_slice(ctx.store, name=config.name or ctx.stage, definition=config.definition,
+                          params=config.params, replace=True, description=config.description)
     return {"ref": result.name, "n_members": result.n_members}
 
 
@@ -88,9 +88,10 @@ class CurriculumStageConfig:
 
 
 def run_curriculum(ctx: StageContext, config: CurriculumStageConfig) -> dict[str, Any]:
-    from datacomp.curation.curriculum import CurriculumConfig, build_curriculum
+    from datacomp.api import curriculum
+    from datacomp.curation.curriculum import CurriculumConfig
 
-    result = build_curriculum(ctx.store, CurriculumConfig(
+    result = curriculum(ctx.store, CurriculumConfig(
         slice=config.slice, name=config.name or ctx.stage, by=config.by, model=config.model,
         descending=config.descending, buckets=config.buckets, window_len=config.window_len, replace=True))
     return {"ref": result.name, "n_members": result.n_members}
@@ -110,9 +111,10 @@ class SplitStageConfig:
 
 
 def run_split(ctx: StageContext, config: SplitStageConfig) -> dict[str, Any]:
-    from datacomp.curation.splits import SplitConfig, split_slice
+    from datacomp.api import split
+    from datacomp.curation.splits import SplitConfig
 
-    train, held_out = split_slice(ctx.store, SplitConfig(
+    train, held_out = split(ctx.store, SplitConfig(
         slice=config.slice, eval_fraction=config.eval_fraction, seed=config.seed, train_name=config.train_name,
         eval_name=config.eval_name, replace=True))
     return {"train": train.name, "eval": held_out.name, "n_train": train.n_members, "n_eval": held_out.n_members}
@@ -131,14 +133,15 @@ class ExportStageConfig:
 
 
 def run_export(ctx: StageContext, config: ExportStageConfig) -> dict[str, Any]:
-    from datacomp.curation.export import ExportConfig, export_slice
+    from datacomp.api import export
+    from datacomp.curation.export import ExportConfig
 
     if config.out:
         out = Path(config.out) if Path(config.out).is_absolute() else ctx.out_dir / config.out
     else:
         suffix = "" if config.format == "hf" else f".{config.format or 'jsonl'}"
         out = ctx.stage_dir / f"{config.slice.replace('/', '__')}{suffix}"
-    result = export_slice(ctx.store, ExportConfig(slice=config.slice, out=out, format=config.format, overwrite=True))
+    result = export(ctx.store, ExportConfig(slice=config.slice, out=out, format=config.format, overwrite=True))
     return {"ref": str(result.out), "n_rows": result.n_rows}
 
 

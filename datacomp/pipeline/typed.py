@@ -20,6 +20,8 @@ from datacomp.errors import DatacompError
 MISSING = dataclasses.MISSING
 # "@stage" / "@stage.key": another stage's output, accepted for any field and checked once it is known
 REFERENCE = re.compile(r"^@([A-Za-z0-9_][A-Za-z0-9_\-]*)(?:\.([A-Za-z0-9_]+))?$")
+# how library messages name a config field: as its flag, --token-budget for token_budget
+FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)")
 
 
 def type_name(annotation: Any) -> str:
@@ -120,16 +122,58 @@ def build(cls: type, values: dict[str, Any], prefix: str = "",
             close = difflib.get_close_matches(key, list(fields), n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
             raise error(key, f"unknown key '{prefix}{key}' ({hint}known: {', '.join(fields)})")
+    def in_keys(problem: DatacompError, key: str) -> DatacompError:
+        """A check of the dataclass itself (its __post_init__) names flags: the outermost call makes them keys."""
+        if prefix:
+            return problem
+        message, named = flags_as_keys(str(problem), cls)
+        return error(named or key, message)
+
     kwargs = {}
     for name, field in fields.items():
         if name in values:
             try:
                 kwargs[name] = check_value(hints[name], values[name], prefix + name)
             except DatacompError as problem:
-                raise error(name, str(problem)) from None
+                raise in_keys(problem, name) from None
         elif field.default is MISSING and field.default_factory is MISSING:
             raise error("", f"missing required key '{prefix}{name}' ({type_name(hints[name])})")
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except DatacompError as problem:
+        raise in_keys(problem, "") from None
+
+
+def key_paths(cls: type) -> dict[str, str]:
+    """Field name -> its key in a file: ``token_budget`` -> ``token_budget``, and a field of a nested table
+    by its dotted path (``layers`` -> ``shape.layers``) unless a top-level field has that name."""
+    hints = typing.get_type_hints(cls)
+    top = [field.name for field in dataclasses.fields(cls)]
+    paths: dict[str, str] = {}
+    for name in top:
+        if dataclasses.is_dataclass(hints[name]):
+            paths.update({inner.name: f"{name}.{inner.name}" for inner in dataclasses.fields(hints[name])})
+    paths.update({name: name for name in top})
+    return paths
+
+
+def flags_as_keys(message: str, cls: type) -> tuple[str, str | None]:
+    """A library error in the words of a file or a Python call: library messages name a config field as its
+    flag (``--token-budget must be positive``), so every ``--flag`` that is a field of ``cls`` becomes its
+    key (``token_budget must be positive``); a repeatable flag names its list key (``--corpus`` ->
+    ``corpora``). Returns the message and the first key it names (None when it names none)."""
+    paths = key_paths(cls)
+    first: list[str] = []
+
+    def as_key(match: re.Match) -> str:
+        name = match.group(1).replace("-", "_")
+        key = paths.get(name) or paths.get(name + "s") or paths.get(re.sub(r"us$", "ora", name))
+        if key is None:
+            return match.group(0)  # a flag of no field (--db, --json): left as it is
+        first.append(key)
+        return key
+
+    return FLAG.sub(as_key, message), (first[0] if first else None)
 
 
 def describe_fields(cls: type) -> list[dict[str, Any]]:

@@ -52,9 +52,9 @@ class ScoreConfig:
         if self.limit is not None and self.limit < 0:
             raise DatacompError(f"--limit must be >= 0, got {self.limit}")
         if not 0 <= self.padding_slack <= 1:
-            raise DatacompError(f"padding_slack must be between 0 and 1, got {self.padding_slack}")
+            raise DatacompError(f"--padding-slack must be between 0 and 1, got {self.padding_slack}")
         if self.block_docs < 1:
-            raise DatacompError(f"block_docs must be positive, got {self.block_docs}")
+            raise DatacompError(f"--block-docs must be positive, got {self.block_docs}")
         parse_shard(self.shard)
         self.model_refs()
 

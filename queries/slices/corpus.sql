@@ -1,6 +1,6 @@
 -- slice: corpus
 -- description: every document of the given corpora
--- param: corpora: list[str]            # e.g. demo_literature,demo_code
+-- param: corpora: list[corpus]         # e.g. demo_literature,demo_code
 -- param: within: slice? = null         # only the members of this slice
 --
 -- Ordered by corpus, then doc_id.

@@ -67,8 +67,8 @@ def test_set_values_are_typed_by_annotation_and_train_option_keys_are_refused():
         {"decoder_lora": True, "lora_rank": 16, "encoder_training": "full"}
     assert _typed_value("k", "none", Optional[int]) is None and _typed_value("k", "7", int | None) == 7
     assert _typed_value("k", "0.5", float) == 0.5  # a float field takes a fraction whatever its default
-    with pytest.raises(DatacompError, match=r"--set k='x': expected int or none"):
+    with pytest.raises(DatacompError, match=r"--method-config k='x': expected int or none"):
         _typed_value("k", "x", Optional[int])
     for key, option in (("ratio", "--ratio"), ("max_context_tokens", "--context-tokens"), ("seed", "--seed")):
-        with pytest.raises(DatacompError, match=f"--set {key}: set it with {option}"):
+        with pytest.raises(DatacompError, match=f"--method-config {key}: set it with {option}"):
             parse_method_config("sac", [f"{key}=3"])

@@ -266,7 +266,7 @@ def test_unknown_domain(store, tmp_path):
 def test_cli_prepare_json(tmp_path, capsys, fake_stdlib):
     from datacomp.cli import main
 
-    main(["corpora", "prepare", "--domain", "code", "--max-docs-per-domain", "3", "--cache", str(tmp_path / "c"),
+    main(["corpora", "prepare", "--domain", "code", "--max-docs-per-domain", "3", "--cache-dir", str(tmp_path / "c"),
           "--db", str(tmp_path / "s.duckdb"), "--json"])
     [result] = json.loads(capsys.readouterr().out)
     assert (result["corpus"], result["summary"]["ingested"]) == ("cpython", 3)

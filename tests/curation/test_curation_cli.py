@@ -13,13 +13,13 @@ from cli_capture import run_main as run
 def test_slice_commands(scored_store, capsys):
     db = str(scored_store.path)
     scored_store.close()
-    code, out, _ = run(capsys, "slice", "create", "low", "--from", "score_quantile", "-p", "model=enc",
+    code, out, _ = run(capsys, "slice", "create", "low", "--definition", "score_quantile", "-p", "model=enc",
                        "-p", "hi=0.5", "--db", db, "--json")
     assert code == 0 and json.loads(out) == {"name": "low", "n_members": 27, "created": True, "kind": "definition"}
-    code, out, err = run(capsys, "slice", "create", "low", "--from", "score_quantile", "-p", "model=enc",
+    code, out, err = run(capsys, "slice", "create", "low", "--definition", "score_quantile", "-p", "model=enc",
                          "-p", "hi=zero", "--db", db)
     assert code == 2 and "param 'hi': expected float[0, 1], got 'zero'" in err and "Traceback" not in err
-    code, out, err = run(capsys, "slice", "create", "low", "--from", "score_quantile", "-p", "model=enc",
+    code, out, err = run(capsys, "slice", "create", "low", "--definition", "score_quantile", "-p", "model=enc",
                          "-p", "hi=0.4", "--db", db)
     assert code == 2 and "pass --replace" in err
     code, out, _ = run(capsys, "curriculum", "low", "--model", "enc", "--buckets", "4", "--name", "cur",
@@ -38,7 +38,7 @@ def test_slice_commands(scored_store, capsys):
 def test_export_command_writes_jsonl(scored_store, capsys, tmp_path):
     db = str(scored_store.path)
     scored_store.close()
-    assert run(capsys, "slice", "create", "code", "--from", "domain", "-p", "domains=code", "--db", db)[0] == 0
+    assert run(capsys, "slice", "create", "code", "--definition", "domain", "-p", "domains=code", "--db", db)[0] == 0
     code, out, _ = run(capsys, "export", "code", "--out", str(tmp_path / "x.jsonl"), "--db", db)
     assert code == 0 and "wrote 20 documents" in out
     assert len((tmp_path / "x.jsonl").read_text().splitlines()) == 20
@@ -51,7 +51,7 @@ def test_export_format_follows_the_extension_and_one_overwrite_rule(scored_store
 
     db = str(scored_store.path)
     scored_store.close()
-    assert run(capsys, "slice", "create", "code", "--from", "domain", "-p", "domains=code", "--db", db)[0] == 0
+    assert run(capsys, "slice", "create", "code", "--definition", "domain", "-p", "domains=code", "--db", db)[0] == 0
     # no --format: the extension decides (parquet used to get JSON lines)
     code, out, _ = run(capsys, "export", "code", "--out", str(tmp_path / "x.parquet"), "--db", db)
     assert code == 0 and "(parquet)" in out and pq.read_table(tmp_path / "x.parquet").num_rows == 20
@@ -73,7 +73,7 @@ def test_export_format_follows_the_extension_and_one_overwrite_rule(scored_store
 def test_slice_delete(scored_store, capsys):
     db = str(scored_store.path)
     scored_store.close()
-    run(capsys, "slice", "create", "code", "--from", "domain", "-p", "domains=code", "--db", db)
+    run(capsys, "slice", "create", "code", "--definition", "domain", "-p", "domains=code", "--db", db)
     run(capsys, "split", "code", "--db", db)
     code, out, _ = run(capsys, "slice", "delete", "code", "--db", db)
     assert code == 0 and "deleted slice code (20 documents)" in out and "code/eval, code/train" in " ".join(out.split())
@@ -81,3 +81,14 @@ def test_slice_delete(scored_store, capsys):
     assert [r["slice_id"] for r in json.loads(out)] == ["code/eval", "code/train"]
     code, _, err = run(capsys, "slice", "delete", "code", "--db", db)
     assert code == 2 and "slice 'code' not found" in err
+
+
+def test_an_unknown_corpus_in_a_param_is_an_error_listing_the_known(scored_store, capsys):
+    db = str(scored_store.path)
+    known = sorted(row["corpus"] for row in scored_store.rows("corpus/names"))
+    scored_store.close()
+    code, _, err = run(capsys, "slice", "create", "x", "--definition", "corpus", "-p",
+                       f"corpora={known[0]},nosuch", "--db", db)
+    assert (code, err) == (2, f"error: param 'corpora': unknown corpus 'nosuch'; known: {', '.join(known)}")
+    code, out, _ = run(capsys, "slice", "definitions")
+    assert code == 0 and "corpora: list[corpus]" in out   # a table cell is text, not rich markup

@@ -36,7 +36,7 @@ def test_train_then_evaluate_round_trip(capsys, db, tmp_path, tiny_lm_pair, meth
 
     encoder, decoder = tiny_lm_pair
     # the autoencoder is saved where --out says; meanpool beside the store (the default)
-    out_args = ["--out", str(tmp_path / "c"), "--set", "lora_rank=4", "--set", "decoder_lora=yes"] \
+    out_args = ["--out", str(tmp_path / "c"), "--method-config", "lora_rank=4", "--method-config", "decoder_lora=yes"] \
         if method == "autoencoder" else []
     out = cli(capsys, "train", "--method", method, "--ratio", "4", "--train-slice", "web", "--encoder", str(encoder),
               "--decoder", str(decoder), "--steps", "2", "--batch-size", "1", "--context-tokens", "64",
@@ -52,7 +52,7 @@ def test_train_then_evaluate_round_trip(capsys, db, tmp_path, tiny_lm_pair, meth
     assert info["steps"] == 2 and len(info["losses"]) == 2
     config = json.loads(row["config"])
     assert config["max_context_tokens"] == 64
-    if method == "autoencoder":  # --set reached the method config, typed
+    if method == "autoencoder":  # --method-config reached the method config, typed
         assert config["lora_rank"] == 4 and config["decoder_lora"] is True
 
     summary = json.loads(cli(capsys, "evaluate", "--compressor", compressor_id, "--slice", "web", "--task", task,
@@ -103,12 +103,12 @@ def test_train_errors_are_one_line(capsys, db, tmp_path, tiny_lm_pair):
                             "not found: .*x.json"),
                            (["--method", "sac"], "--train-slice is required"),
                            (["--method", "zip", "--train-slice", "web"], "unknown compressor method 'zip'"),
-                           (["--method", "sac", "--train-slice", "web", "--set", "rank=4"],
-                            "--set rank: unknown sac config key; known keys: bidirectional"),
-                           (["--method", "autoencoder", "--train-slice", "web", "--set", "decoder_lora=maybe"],
-                            "--set decoder_lora='maybe': expected bool"),
-                           (["--method", "sac", "--train-slice", "web", "--set", "lora_rank"],
-                            "--set 'lora_rank': expected KEY=VALUE")]:
+                           (["--method", "sac", "--train-slice", "web", "--method-config", "rank=4"],
+                            "--method-config rank: unknown sac config key; known keys: bidirectional"),
+                           (["--method", "autoencoder", "--train-slice", "web", "--method-config", "decoder_lora=maybe"],
+                            "--method-config decoder_lora='maybe': expected bool"),
+                           (["--method", "sac", "--train-slice", "web", "--method-config", "lora_rank"],
+                            "--method-config 'lora_rank': expected KEY=VALUE")]:
         with pytest.raises(SystemExit) as exit_info:
             main(["train", *extra, *common])
         assert exit_info.value.code == 2

@@ -42,7 +42,7 @@ def trained(tmp_path_factory, tiny_lm_pair):
     encoder, decoder = tiny_lm_pair
     main(["train", "--method", "autoencoder", "--ratio", "4", "--train-slice", "web", "--encoder",
           str(encoder), "--decoder", str(decoder), "--steps", "1", "--batch-size", "1",
-          "--context-tokens", "32", "--set", "lora_rank=4", "--db", str(db)])
+          "--context-tokens", "32", "--method-config", "lora_rank=4", "--db", str(db)])
     with open_store(db) as store:
         (row,) = store.rows("compressors/list")
     compressor = load_compressor(row["checkpoint"])
@@ -111,9 +111,9 @@ def test_named_export_and_name_clash(trained, tiny_lm_pair):
         record = export_compressor_encoder(store, compressor_id, name="trained-enc")
         assert record.model_id.startswith("trained-enc-") and record.path.endswith("models/trained-enc")
         register_model(store, tiny_lm_pair[0], "base-enc")
-        with pytest.raises(DatacompError, match="--name base-enc: a model of that name is already registered"):
+        with pytest.raises(DatacompError, match="--model-name base-enc: a model of that name is already registered"):
             export_compressor_encoder(store, compressor_id, name="base-enc")
-        with pytest.raises(DatacompError, match="--name 'a/b': a model name must be"):
+        with pytest.raises(DatacompError, match="--model-name 'a/b': a model name must be"):
             export_compressor_encoder(store, compressor_id, name="a/b")
 
 

@@ -9,10 +9,10 @@ import torch
 from datacomp.errors import DatacompError
 from datacomp.models.architecture import PRESETS
 from datacomp.models.loading import load_causal_lm
-from datacomp.models.pretrain import PretrainConfig, copy_nll, learning_rate, pretrain
+from datacomp.models.pretrain import PretrainConfig, learning_rate, pretrain
 from datacomp.models.registry import list_models
 
-TINY = dict(shape=PRESETS["tiny"], steps=40, batch_size=16, learning_rate=1e-2, threads=1, precision="fp32")
+TINY = dict(shape=PRESETS["tiny"], steps=40, batch_size=16, learning_rate=1e-2, threads=1, dtype="fp32")
 
 
 @pytest.fixture(scope="module")
@@ -129,22 +129,14 @@ def test_a_domain_without_validation_documents_is_reported_empty(store, add_docs
     assert record.train_info["validation"]["code"]["tokens"] > 0
 
 
-def test_copy_nll_splits_first_reading_from_restatement(trained):
-    """copy_nll against a per-row recomputation: rows [s, s] of half = context // 2 tokens; targets 1..half-1
-    are the first reading, half+1..2*half-1 the restatement; and it is recorded per validation domain."""
-    model, _ = load_causal_lm(trained.path)
-    stream = np.arange(5, 205) % 250
-    half = 32
-    first, restated = [], []
-    with torch.no_grad():
-        for start in range(0, len(stream) - half, half)[:3]:
-            row = torch.tensor(np.concatenate([stream[start:start + half]] * 2))[None]
-            logp = torch.log_softmax(model(input_ids=row).logits[0].double(), dim=-1)
-            nll = [-float(logp[j, row[0, j + 1]]) for j in range(2 * half - 1)]
-            first += nll[:half - 1]
-            restated += nll[half:]
-    got = copy_nll(model, stream, context=64, windows=3, batch_size=2)  # two batches: 2 rows, then 1
-    assert got == pytest.approx((np.mean(first), np.mean(restated)), rel=1e-4)
-    assert copy_nll(model, stream[:20], context=64) == (None, None)
-    for result in trained.train_info["validation"].values():
-        assert result["copy_first_nll"] > 0 and result["copy_repeat_nll"] > 0
+def test_pretraining_records_the_copy_test_per_validation_domain(trained, corpus_store):
+    """The restated-segment test of every validation domain: in train_info and in the copy_tests table."""
+    from datacomp.models.copy_test import copy_test_rows
+
+    rows = {r["domain"]: r for r in copy_test_rows(corpus_store) if r["model_id"] == trained.model_id}
+    assert set(rows) == set(trained.train_info["validation"]) == {"literature", "code"}
+    for domain, result in trained.train_info["validation"].items():
+        assert result["copy_first_nll"] == pytest.approx(rows[domain]["first_nll"])
+        assert result["copy_repeat_nll"] == pytest.approx(rows[domain]["restated_nll"])
+        assert rows[domain]["segment_tokens"] == 32  # the tiny preset's window is 64 tokens
+        assert rows[domain]["reads_context"] is False  # 40 steps teach no copying

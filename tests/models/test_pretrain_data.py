@@ -90,5 +90,5 @@ def test_copy_fraction_rows_restate_and_zero_keeps_the_plain_batches():
     restated = ~(np.diff(mixed, axis=1) == 1).all(axis=1)  # a consecutive window never wraps back
     assert 0.2 < restated.mean() < 0.4
     assert np.array_equal(sampler.restated, restated)  # the sampler says which rows restate
-    with pytest.raises(DatacompError, match="copy_fraction must lie in"):
+    with pytest.raises(DatacompError, match="--copy-fraction must lie in"):
         MixtureSampler(streams, {"a": 1.0}, context=16, batch_size=4, seed=0, copy_fraction=1.0)

@@ -41,7 +41,7 @@ def test_add_refuses_missing_paths_and_non_gguf_files(store, tmp_path):
 
 def test_cli_add_and_list(capsys, tmp_path, tiny_lm_dir):
     db = str(tmp_path / "s.duckdb")
-    added = json.loads(cli(capsys, "models", "add", str(tiny_lm_dir), "--name", "tiny", "--db", db, "--json"))
+    added = json.loads(cli(capsys, "models", "add", str(tiny_lm_dir), "--model-name", "tiny", "--db", db, "--json"))
     listed = json.loads(cli(capsys, "models", "list", "--db", db, "--json"))
     assert [row["model_id"] for row in listed] == [added["model_id"]]
     assert listed[0]["n_params"] > 0 and listed[0]["path"] == str(tiny_lm_dir.resolve())
@@ -56,9 +56,9 @@ def test_cli_pretrain_with_a_shared_tokenizer(capsys, tmp_path, corpus_store):
         "--out", str(tmp_path / "tok"), "--db", db)
     common = ["--layers", "1", "--hidden", "32", "--heads", "2", "--context", "32", "--steps", "3",
               "--threads", "1", "--tokenizer", str(tmp_path / "tok"), "--db", db, "--json"]
-    enc = json.loads(cli(capsys, "pretrain", "--name", "enc", "--mixture", "literature=0.5,code=0.5",
+    enc = json.loads(cli(capsys, "pretrain", "--model-name", "enc", "--mixture", "literature=0.5,code=0.5",
                          "--out", str(tmp_path / "enc"), *common))
-    dec = json.loads(cli(capsys, "pretrain", "--name", "dec", "--mixture", "code=1",
+    dec = json.loads(cli(capsys, "pretrain", "--model-name", "dec", "--mixture", "code=1",
                          "--out", str(tmp_path / "dec"), *common))
     assert enc["tokenizer_id"] == dec["tokenizer_id"]
     assert dec["mixture"] == {"code": 1.0}
@@ -68,7 +68,10 @@ def test_cli_pretrain_with_a_shared_tokenizer(capsys, tmp_path, corpus_store):
 
 
 def test_cli_bad_mixture_is_one_line(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "datacomp", "pretrain", "--name", "x", "--mixture",
+    from datacomp.store import open_store
+
+    open_store(tmp_path / "s.duckdb").close()
+    result = subprocess.run([sys.executable, "-m", "datacomp", "pretrain", "--model-name", "x", "--mixture",
                              "literature=lots", "--db", str(tmp_path / "s.duckdb")],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2

@@ -34,7 +34,7 @@ def test_renamed_field_defaults_to_the_stage_name():
 def test_library_validation_runs_when_the_file_is_read(tmp_path):
     path = tmp_path / "p.toml"
     path.write_text('[[stage]]\nname = "enc"\ntype = "pretrain"\nmixture = "literature=1"\nsteps = 0\n')
-    with pytest.raises(DatacompError, match=r"p.toml:1: stage 'enc': steps must be positive, got 0"):
+    with pytest.raises(DatacompError, match=r"p.toml:5: stage 'enc': steps must be positive, got 0"):
         load_pipeline(path)
     path.write_text('[[stage]]\nname = "enc"\ntype = "pretrain"\nmixture = "literature=1"\n'
                     'shape = { layers = 2, hiden = 64 }\n')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from cli_capture import run_main as run
 
@@ -45,3 +46,22 @@ def test_run_failure_and_bad_file_exit_2(tmp_path, capsys, calls):
     code, out, err = run(capsys, "run", str(path), "--db", str(tmp_path / "db.duckdb"))
     assert code == 2 and f"{path}:12: stage 'second': key 'fail': expected bool, got 1" in err
     assert "Traceback" not in err
+
+
+def test_a_stage_whose_output_was_deleted_runs_again(tmp_path, capsys):
+    """The issue's item 4 through the command line: an exported file deleted after the run is not 'unchanged'."""
+    data = tmp_path / "docs.jsonl"
+    data.write_text('{"text": "one"}\n{"text": "two"}\n')
+    path = tmp_path / "p.toml"
+    path.write_text(f'[[stage]]\nname = "docs"\ntype = "ingest"\ncorpus = "web"\npaths = ["{data}"]\n\n'
+                    '[[stage]]\nname = "all"\ntype = "slice"\ndefinition = "corpus"\nparams = { corpora = ["web"] }\n\n'
+                    '[[stage]]\nname = "out"\ntype = "export"\nslice = "@all"\n')
+    db = str(tmp_path / "s.duckdb")
+    code, out, _ = run(capsys, "run", str(path), "--db", db, "--json")
+    exported = json.loads(out)[-1]["outputs"]["ref"]
+    assert code == 0 and Path(exported).is_absolute() and Path(exported).suffix == ".jsonl"
+    Path(exported).unlink()
+    code, out, _ = run(capsys, "run", str(path), "--db", db, "--json")
+    rows = {row["stage"]: row for row in json.loads(out)}
+    assert code == 0 and rows["docs"]["status"] == rows["all"]["status"] == "skipped"
+    assert (rows["out"]["status"], rows["out"]["reason"]) == ("ran", f"its output ref ({exported}) is gone")

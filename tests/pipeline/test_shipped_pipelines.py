@@ -26,3 +26,14 @@ def test_shipped_pipeline_plans_every_stage(path, tmp_path):
     assert len(outcomes) == len(declared) - 1 and set(statuses) == set(declared[1:])
     assert set(statuses.values()) == {"would run"}
     assert outcomes[-1].type == "report"
+
+
+@pytest.mark.parametrize("path", PIPELINES, ids=lambda p: p.stem)
+def test_header_states_no_time_of_its_own(path):
+    """Measured times are stated once, in the README's pipeline table: a header must not contradict it."""
+    import re
+
+    header = path.read_text().split("[pipeline]", 1)[0]
+    assert not re.search(r"\d\s*(s|sec|seconds?|min|minutes?|h|hours?)\b", header), header
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert f"`pipelines/{path.name}`" in readme   # ... which has a row for it
