@@ -115,10 +115,13 @@ def _pooled_vs_within(analysis: dict[str, Any]) -> list[list[Any]]:
     for f in analysis["findings"]:
         if f["role"] in ("primary", "stratum") and f["kind"] in ("correlation", "partial", "stratum") \
                 and f["x"] in ("enc_entropy", "dec_entropy"):
-            scope = {"correlation": "pooled", "partial": "within domains (partial)"}.get(f["kind"], f.get("domain"))
-            rows.append([f["x"], scope, f["method"], f["estimate"], fmt_ci(f["ci_low"], f["ci_high"]),
-                         fmt_p(f["p_adjusted"] if f["role"] == "primary" else f["p_value"]), f["n"]])
-    return rows
+            scope = {"correlation": "pooled", "partial": "within domains (partial)"}.get(f["kind"],
+                                                                                        f"within {f.get('domain')}")
+            order = {"correlation": 0, "partial": 1}.get(f["kind"], 2)
+            p = f"{fmt_p(f['p_adjusted'])} (adjusted)" if f["role"] == "primary" else f"{fmt_p(f['p_value'])} (unadjusted)"
+            rows.append((f["x"], order, [f["x"], scope, f["method"], f["estimate"], fmt_ci(f["ci_low"], f["ci_high"]),
+                                         p, f["n"]]))
+    return [row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))]
 
 
 def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
@@ -153,8 +156,9 @@ def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                                 "the decoder on these documents, not compression."))
         rows = _pooled_vs_within(analysis)
         if rows:
-            blocks.append(("p", "Pooled beside within domains (Spearman; p adjusted for primary tests, unadjusted "
-                                "within one domain)."))
+            blocks.append(("p", "Pooled beside within domains: the pooled Spearman, the partial Spearman on domain "
+                                "and length (both primary, adjusted in the family), and each domain's own Spearman "
+                                "(descriptive)."))
             blocks.append(table(["predictor", "scope", "method", "rho", "CI", "p", "n"], rows))
         for name, ols in analysis["ols"].items():
             _ols_table(ols, scale, blocks, f"One-predictor model ({name})")

@@ -286,6 +286,12 @@ def test_findings_use_the_evaluated_windows_and_an_older_store_says_it_falls_bac
     assert all(a["predictors"]["source"] == "window" for a in planted[2]["findings"]["compressors"])
     assert "Predictors: window scores; length: log tokens of the evaluated window." in markdown
     assert "**Warning:** " not in markdown.split("## 3. Findings")[1].split("## 4.")[0]
+    # the within-domain estimates are printed beside the pooled one
+    analysis = next(a for a in planted[2]["findings"]["compressors"] if a["compressor_id"] == "ae4-dec0")
+    partial = next(f for f in analysis["findings"] if f["kind"] == "partial" and f["x"] == "enc_entropy")
+    assert (f"| enc_entropy | within domains (partial) | partial-spearman | {_fmt(partial['estimate'])} | "
+            f"[{_fmt(partial['ci_low'])}, {_fmt(partial['ci_high'])}] |") in markdown
+    assert "| enc_entropy | within code | spearman |" in markdown
     old = null[1]["markdown"].read_text()
     for analysis in null[2]["findings"]["compressors"]:
         assert analysis["predictors"]["source"] == "document"
