@@ -132,6 +132,7 @@ def paired_within(examples: list[dict[str, Any]], task: str, metric: str, confid
                 context_use.append({"eval_id": eval_id, "compressor_id": compressor, "decoder": c["a"],
                                     "metric": c["metric"], "difference": c["mean"], "ci_low": c["ci_low"],
                                     "ci_high": c["ci_high"], "p_bootstrap": c["p_bootstrap"],
+                                    "p_bootstrap_bound": c["p_bootstrap_bound"],
                                     "p_wilcoxon": c["p_wilcoxon"], "n": c["n"],
                                     "reads_context": c["excludes_zero"] and c["mean"] > 0})
     return paired, context_use

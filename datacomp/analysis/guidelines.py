@@ -9,6 +9,7 @@ Rules every sentence follows:
   compression guideline: the text says so, with that difference and its CI;
 - an entropy effect counts only when it holds within domains (partial Spearman on domain and length) as
   well as pooled: a pooled relation that vanishes within domains is reported as a domain/length confound;
+  an entropy threshold also needs the slope (with domain and length) to exclude 0;
 - "not significant" is printed with its interval and never read as "no effect".
 Method choice (paired comparisons of systems) is in method_choice.py, the paper's claims in claims.py.
 """
@@ -116,6 +117,11 @@ def entropy_threshold(analysis: dict[str, Any], *, metric: str, scale: float, ta
         guideline["text"] = (f"For {label}, higher encoder entropy went with higher {name} within domains "
                              f"({numbers}{effect}): the opposite of the paper's finding 1, so no upper "
                              "entropy threshold applies.")
+        return guideline
+    if slope is not None and not (slope["ci_high"] is not None and slope["ci_high"] < 0):
+        guideline["text"] = (f"For {label}, {name} falls with encoder entropy in rank within domains as well as "
+                             f"pooled ({numbers}{effect}), but the size of the effect on the {name} scale is not "
+                             "established: the slope's interval includes 0, so no entropy threshold is supported.")
         return guideline
     if target is None or slope is None:
         guideline.update(supported=True, text=(

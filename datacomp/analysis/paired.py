@@ -4,7 +4,8 @@ and its agreeing p-value, the Wilcoxon signed-rank p beside it, and the compress
 Systems evaluated on the same examples are compared example by example (their scores are correlated:
 comparing unpaired intervals wastes that and can mislead both ways). The bootstrap (bootstrap.py)
 resamples examples, or whole clusters (documents with several examples) when ``clusters`` is given, and
-recomputes the mean difference. "Excludes 0" is the CI's reading and equals p_bootstrap < 1 - confidence.
+recomputes the mean difference. "Excludes 0" is the CI's reading and equals p_bootstrap < 1 - confidence;
+where 0 lies beyond every resample p_bootstrap is the bound 2 / (n_boot + 1) (``p_bootstrap_bound``).
 The Wilcoxon signed-rank test (scipy, two-sided, zero differences dropped) asks a rank question; when it
 disagrees with the CI (a mean carried by a few examples, as on a floor of zeros) the comparison says so.
 Every difference 0 (identical systems): the CI is [0, 0] and there is no p-value.
@@ -45,6 +46,7 @@ def paired_difference(a: Sequence[float | None], b: Sequence[float | None], n_bo
     (x, y), members = _complete([a, b], clusters)
     n = int(x.size)
     out: dict[str, Any] = {"n": n, "mean": None, "ci_low": None, "ci_high": None, "p_bootstrap": None,
+                           "p_bootstrap_bound": False,
                            "p_wilcoxon": None, "n_clusters": len(members) or None, "excludes_zero": False,
                            "identical": False, "wilcoxon_disagrees": False, "confidence": confidence}
     if n == 0:
@@ -59,7 +61,10 @@ def paired_difference(a: Sequence[float | None], b: Sequence[float | None], n_bo
         sizes = np.array([len(m) for m in members], dtype=float)
         boot = bca(lambda index: sums[index].sum(axis=-1) / sizes[index].sum(axis=-1), len(members),
                    n_boot=n_boot, seed=seed, confidence=confidence)
-        out.update(ci_low=boot.ci_low, ci_high=boot.ci_high, p_bootstrap=boot.p_value)
+        # 0 beyond every resample: the bootstrap can only bound p, by its resolution
+        p_bootstrap = 2.0 / (n_boot + 1) if boot.p_extrapolated else boot.p_value
+        out.update(ci_low=boot.ci_low, ci_high=boot.ci_high, p_bootstrap=p_bootstrap,
+                   p_bootstrap_bound=boot.p_extrapolated)
         out["excludes_zero"] = bool(boot.ci_low is not None and (boot.ci_low > 0 or boot.ci_high < 0))
     out["p_wilcoxon"] = float(sps.wilcoxon(diff, zero_method="wilcox", alternative="two-sided").pvalue)
     out["wilcoxon_disagrees"] = (out["ci_low"] is not None

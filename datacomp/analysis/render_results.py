@@ -27,6 +27,11 @@ def _ci(low: float | None, high: float | None, scale: float = 1.0) -> str:
     return fmt_ci(times(low, scale), times(high, scale))
 
 
+def p_text(c: dict[str, Any], key: str = "p_bootstrap") -> str:
+    """A bootstrap p, or its bound where 0 lay beyond every resample ("<=0.002")."""
+    return f"<={fmt_p(c[key])}" if c.get(f"{key}_bound") else fmt_p(c[key])
+
+
 def comparison_reading(c: dict[str, Any]) -> str:
     if c.get("identical"):
         return "identical on every example"
@@ -68,7 +73,7 @@ def evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
         blocks.append(table(["evaluation", "decoder", "metric", "full - none (points)", "CI", "p", "Wilcoxon p", "n",
                              "verdict"],
                             [[u["eval_id"], u["decoder"], u["metric"], times(u["difference"], scale),
-                              _ci(u["ci_low"], u["ci_high"], scale), fmt_p(u["p_bootstrap"]), fmt_p(u["p_wilcoxon"]),
+                              _ci(u["ci_low"], u["ci_high"], scale), p_text(u), fmt_p(u["p_wilcoxon"]),
                               u["n"], "reads its context" if u["reads_context"]
                               else "does not use its context: not testable"] for u in evaluations["context_use"]]))
     comparisons = [c for c in evaluations.get("paired", []) + evaluations.get("across", []) if c["mean"] is not None]
@@ -77,7 +82,7 @@ def evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                             "documents and its p; Wilcoxon signed-rank p)."))
         blocks.append(table(["A", "B", "metric", "A - B", "CI", "p", "Wilcoxon p", "n", "reading"],
                             [[c["a"], c["b"], c["metric"], times(c["mean"], scale), _ci(c["ci_low"], c["ci_high"], scale),
-                              fmt_p(c["p_bootstrap"]), fmt_p(c["p_wilcoxon"]), c["n"], comparison_reading(c)]
+                              p_text(c), fmt_p(c["p_wilcoxon"]), c["n"], comparison_reading(c)]
                              for c in comparisons]))
     if evaluations.get("gains"):
         blocks.append(("p", "Compression gain (system - none) / (full - none) on the same examples, with a paired "

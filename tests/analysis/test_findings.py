@@ -10,6 +10,7 @@ from scipy import stats as sps
 
 from datacomp.analysis.claims import paper_claims
 from datacomp.analysis.family import correct_findings
+from datacomp.analysis.formatting import fmt
 from datacomp.analysis.findings import AnalysisSettings, compressor_analysis, with_predictors
 from datacomp.analysis.guidelines import decoder_entropy, entropy_threshold
 
@@ -174,3 +175,19 @@ def test_a_decoder_entropy_relation_that_is_only_a_domain_effect_is_not_supporte
     assert not guideline["supported"]
     assert "decoder entropy goes with quality only pooled over domains" in guideline["text"]
     assert "within domains the relation is not significant, so it reflects domain and length" in guideline["text"]
+
+
+def test_a_rank_association_without_an_established_slope_gives_no_threshold():
+    """The quickstart's case: the partial Spearman is significant within domains but the slope with domain and
+    length has an interval including 0; no threshold is supported and the sentence says why."""
+    analysis = analyse(documents(seed=8))
+    correct_findings(analysis["findings"], "holm", 0.05)
+    supported = entropy_threshold(analysis, metric="f1", scale=100, target=None, alpha=0.05, correction="holm")
+    assert supported["supported"] and "within domains as well as pooled" in supported["text"]
+    slope = _find(analysis, "ols", "enc_entropy", role="effect")
+    slope["ci_high"] = 0.004
+    guideline = entropy_threshold(analysis, metric="f1", scale=100, target=None, alpha=0.05, correction="holm")
+    assert not guideline["supported"]
+    assert "but the size of the effect on the F1 scale is not established: the slope's interval includes 0" \
+        in guideline["text"]
+    assert f"[{fmt(slope['ci_low'] * 100)}, {fmt(0.4)}]" in guideline["text"]

@@ -22,6 +22,8 @@ def test_mean_ci_and_wilcoxon_against_independent_computations():
     assert got["p_wilcoxon"] == pytest.approx(sps.wilcoxon(diff).pvalue)
     assert got["excludes_zero"] and got["ci_low"] > 0 and got["p_bootstrap"] < 0.05
     assert not got["wilcoxon_disagrees"] and not got["identical"]
+    # 0 lies beyond every one of the 4000 resamples: the bootstrap can only bound p
+    assert got["p_bootstrap_bound"] and got["p_bootstrap"] == pytest.approx(2 / 4001)
 
 
 def test_missing_values_are_dropped_pairwise_and_identical_systems_read_as_identical():
