@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from datacomp.analysis.stats import Bin  # noqa: E402
+from datacomp.analysis.descriptive import Bin  # noqa: E402
 
 _DPI = 100  # about 700 px wide at the default size: sharp in a page, small as base64
 _SIZE = (7.0, 4.4)

@@ -1,9 +1,17 @@
-"""OLS with HC3 robust standard errors, and inverse prediction (the x at which the fit reaches a target).
+"""OLS with robust standard errors, variance inflation factors, and inverse prediction (the x at which
+the fit reaches a target).
 
-``ols_hc3`` fits ``response ~ numeric predictors + C(categorical)`` with statsmodels, after dropping rows
+``ols`` fits ``response ~ numeric predictors + C(categorical)`` with statsmodels, after dropping rows
 with a missing value and predictors that cannot be estimated (constant, or a category with one level);
-what was dropped is listed in the result, never silent. Inference uses the HC3 covariance and the normal
-distribution, as statsmodels does for robust covariances.
+what was dropped is listed in the result, never silent. Standard errors are HC3 (heteroscedasticity-
+robust), or cluster-robust (CRV1, statsmodels ``cov_type="cluster"``) when ``clusters`` is given: rows
+of one document under several decoders are not independent, and HC3 would count each as new evidence.
+Inference uses t, with n - p degrees of freedom (HC3) or G - 1 for G clusters, so small samples are not
+read with normal quantiles. Intervals and p-values come from the same t, so they agree.
+
+``vifs`` gives each regressor's variance inflation factor (statsmodels): above 5, the coefficients of a
+joint model are not separately identified by these data and a slope's sign can flip against its raw
+correlation, so the report fits one model per predictor and prints a joint model only with its VIFs.
 
 ``inverse_prediction`` solves predicted(x) = target for one predictor, holding every other regressor at
 its sample mean (for a categorical this is the sample's mix of levels). Its interval is Fieller's: the set
@@ -48,6 +56,8 @@ class OlsFit:
     adj_r2: float | None
     confidence: float
     cov_type: str = "HC3"
+    df: float | None = None                # degrees of freedom of the t inference
+    n_clusters: int | None = None          # cluster-robust fits: the number of clusters (documents)
     dropped: tuple[str, ...] = ()          # predictors left out, each with its reason
     note: str | None = None
     # what inverse prediction needs: parameter order, estimates, covariance and regressor means
@@ -61,7 +71,8 @@ class OlsFit:
 
     def to_dict(self) -> dict[str, Any]:
         return {"formula": self.formula, "n": self.n, "r2": self.r2, "adj_r2": self.adj_r2,
-                "confidence": self.confidence, "cov_type": self.cov_type, "dropped": list(self.dropped),
+                "confidence": self.confidence, "cov_type": self.cov_type, "df": self.df,
+                "n_clusters": self.n_clusters, "dropped": list(self.dropped),
                 "note": self.note, "terms": [t.to_dict() for t in self.terms]}
 
 
@@ -71,18 +82,28 @@ def _check_name(name: str) -> str:
     return name
 
 
-def ols_hc3(data: Mapping[str, Sequence[Any]], response: str, predictors: Sequence[str],
-            categorical: Sequence[str] = (), confidence: float = 0.95) -> OlsFit:
-    """Fit response ~ predictors + C(categorical) by OLS with HC3 standard errors."""
+def _frame(data: Mapping[str, Sequence[Any]], response: str, predictors: Sequence[str],
+           categorical: Sequence[str], clusters: Sequence[Any] | None):
     import pandas as pd
-    import statsmodels.formula.api as smf
 
     for name in (response, *predictors, *categorical):
         _check_name(name)
     frame = pd.DataFrame({name: list(data[name]) for name in (response, *predictors, *categorical)})
     for name in (response, *predictors):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
-    frame = frame.replace([np.inf, -np.inf], np.nan).dropna()
+    if clusters is not None:
+        frame["_cluster"] = [str(c) for c in clusters]
+    return frame.replace([np.inf, -np.inf], np.nan).dropna()
+
+
+def ols(data: Mapping[str, Sequence[Any]], response: str, predictors: Sequence[str],
+        categorical: Sequence[str] = (), confidence: float = 0.95,
+        clusters: Sequence[Any] | None = None) -> OlsFit:
+    """Fit response ~ predictors + C(categorical) by OLS; HC3 standard errors, or cluster-robust ones by
+    ``clusters`` (one label per row, e.g. the document); t inference either way."""
+    import statsmodels.formula.api as smf
+
+    frame = _frame(data, response, predictors, categorical, clusters)
     n = len(frame)
     dropped = []
     numeric = []
@@ -100,15 +121,27 @@ def ols_hc3(data: Mapping[str, Sequence[Any]], response: str, predictors: Sequen
     rhs = numeric + [f"C({name})" for name in cats]
     formula = f"{response} ~ " + (" + ".join(rhs) if rhs else "1")
     n_params = 1 + len(numeric) + sum(frame[c].astype(str).nunique() - 1 for c in cats)
+    cov_type = "cluster" if clusters is not None else "HC3"
+    n_clusters = int(frame["_cluster"].nunique()) if clusters is not None else None
+    empty = dict(dropped=tuple(dropped), cov_type=cov_type, n_clusters=n_clusters)
     if n < n_params + 2:
-        return OlsFit(formula, n, (), None, None, confidence, dropped=tuple(dropped),
+        return OlsFit(formula, n, (), None, None, confidence, **empty,
                       note=f"n={n} complete rows is too few for {n_params} parameters")
     if frame[response].nunique() < 2:
-        return OlsFit(formula, n, (), None, None, confidence, dropped=tuple(dropped),
-                      note=f"{response} is constant: nothing to explain")
+        return OlsFit(formula, n, (), None, None, confidence, **empty, note=f"{response} is constant: nothing to explain")
+    if n_clusters is not None and n_clusters < 3:
+        return OlsFit(formula, n, (), None, None, confidence, **empty,
+                      note=f"{n_clusters} clusters are too few for cluster-robust errors")
     for name in cats:
         frame[name] = frame[name].astype(str)
-    result = smf.ols(formula, frame).fit(cov_type="HC3")
+    model = smf.ols(formula, frame)
+    if clusters is not None:
+        codes = frame["_cluster"].astype("category").cat.codes.to_numpy()
+        result = model.fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
+        df = float(n_clusters - 1)
+    else:
+        result = model.fit(cov_type="HC3", use_t=True)
+        df = float(result.df_resid)
     intervals = np.asarray(result.conf_int(alpha=1 - confidence))
     names = list(result.model.exog_names)
     terms = tuple(
@@ -121,9 +154,29 @@ def ols_hc3(data: Mapping[str, Sequence[Any]], response: str, predictors: Sequen
     r2 = float(result.rsquared)
     return OlsFit(formula, n, terms, r2 if math.isfinite(r2) else None,
                   float(result.rsquared_adj) if math.isfinite(result.rsquared_adj) else None, confidence,
-                  dropped=tuple(dropped), exog_names=tuple(names),
-                  params=tuple(float(v) for v in result.params), cov=tuple(tuple(map(float, row)) for row in cov),
-                  exog_means=tuple(float(v) for v in exog_means))
+                  cov_type=cov_type, df=df, n_clusters=n_clusters, dropped=tuple(dropped),
+                  exog_names=tuple(names), params=tuple(float(v) for v in result.params),
+                  cov=tuple(tuple(map(float, row)) for row in cov), exog_means=tuple(float(v) for v in exog_means))
+
+
+def vifs(data: Mapping[str, Sequence[Any]], predictors: Sequence[str],
+         categorical: Sequence[str] = ()) -> dict[str, float]:
+    """Variance inflation factor of every regressor of ``~ predictors + C(categorical)`` (intercept left
+    out), on the rows where all are present: 1 / (1 - R^2 of the regressor on the others)."""
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+    frame = _frame({**data, "_y": np.zeros(len(next(iter(data.values()))))}, "_y", predictors, categorical, None)
+    numeric = [p for p in predictors if frame[p].nunique() > 1]
+    cats = [c for c in categorical if frame[c].astype(str).nunique() > 1]
+    for name in cats:
+        frame[name] = frame[name].astype(str)
+    rhs = numeric + [f"C({name})" for name in cats]
+    if len(rhs) < 2:
+        return {}
+    model = smf.ols("_y ~ " + " + ".join(rhs), frame)
+    return {name: float(variance_inflation_factor(model.exog, i))
+            for i, name in enumerate(model.exog_names) if name != "Intercept"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,7 +218,7 @@ def inverse_prediction(fit: OlsFit, variable: str, target: float) -> InversePred
         return InversePrediction(variable, target, None, None, None, False, slope, "the slope is exactly zero")
     offset = float(g0 @ beta) - target
     x_hat = -offset / slope
-    z = float(sps.norm.ppf(0.5 + fit.confidence / 2))
+    z = critical_value(fit)
     a = float(g0 @ cov @ g0)
     b = float(g0 @ cov[:, k])
     c = float(cov[k, k])
@@ -180,6 +233,12 @@ def inverse_prediction(fit: OlsFit, variable: str, target: float) -> InversePred
     disc = max(disc, 0.0)
     roots = sorted(((-a1 - math.sqrt(disc)) / (2 * a2), (-a1 + math.sqrt(disc)) / (2 * a2)))
     return InversePrediction(variable, target, x_hat, roots[0], roots[1], True, slope)
+
+
+def critical_value(fit: OlsFit) -> float:
+    """The t quantile of the fit's inference at its confidence level (normal when no df is known)."""
+    upper = 0.5 + fit.confidence / 2
+    return float(sps.t.ppf(upper, fit.df) if fit.df else sps.norm.ppf(upper))
 
 
 def predict_mean(fit: OlsFit, variable: str, values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:

@@ -13,17 +13,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p, fmt_pct
+from datacomp.analysis.formatting import fmt
+from datacomp.analysis.render_results import evaluation_blocks, finding_blocks, missing, table
 
 FIGURE_CAPTIONS = {
     "length_hist": "Document length (log10 characters) by domain.",
     "entropy_hist": "Mean predictive entropy per document, by domain, one panel per scoring model.",
     "gap_heatmap": "Mean encoder-decoder gap per model pair, annotated with its value and n.",
-    "quality_vs_ratio": "Mean quality per method against the measured compression ratio (95% t intervals); "
-                        "full and no context as horizontal lines, truncation and token dropping as series.",
-    "scatter": "Quality per document against encoder entropy, with the regression's prediction "
-               "(other covariates at their means) and its 95% confidence band.",
-    "binned": "Mean quality in quantile bins of encoder entropy (left) and decoder entropy (right), 95% t intervals.",
+    "quality_vs_ratio": "Mean quality per method against the measured compression ratio (95% BCa intervals of "
+                        "each system, not comparisons: see the paired table); full and no context as horizontal "
+                        "lines, truncation and token dropping as series.",
+    "scatter": "Quality per document against encoder entropy, with the one-predictor regression's prediction "
+               "(domain and length at their sample mix) and its 95% confidence band (t).",
+    "binned": "Mean quality in quantile bins of encoder entropy (left) and decoder entropy (right), 95% BCa intervals.",
 }
 
 
@@ -34,10 +36,6 @@ def reports_dir() -> Path:
 
 def _caption(name: str) -> str:
     return FIGURE_CAPTIONS.get(name, FIGURE_CAPTIONS.get(name.rsplit("_", 1)[0], name))
-
-
-def _table(headers: list[str], rows: list[list[Any]]) -> tuple:
-    return ("table", headers, [[fmt(c) if not isinstance(c, str) else c for c in row] for row in rows])
 
 
 def _rounded(value: Any) -> Any:
@@ -58,13 +56,6 @@ def _short_json(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _missing(section: dict[str, Any], blocks: list[tuple]) -> bool:
-    if section.get("missing"):
-        blocks.append(("missing", section["missing"]))
-        return True
-    return False
-
-
 # ----------------------------------------------------------------------------- blocks
 def report_blocks(data: dict[str, Any]) -> list[tuple]:
     """Headings, paragraphs, tables, lists and figures, in order."""
@@ -77,25 +68,26 @@ def report_blocks(data: dict[str, Any]) -> list[tuple]:
              + (f", run `{data['run_id']}`" if data.get("run_id") else "") + ". "
              f"Task: {evaluations.get('task') or '–'}; quality metric: {config['quality_metric']}; "
              f"target: {fmt(None if data['target'] is None else data['target'] * scale)} points; "
-             f"alpha {fmt(config['alpha'])} with {config['correction']} correction across all "
-             f"{len(findings['items'])} tests.")
+             f"alpha {fmt(config['alpha'])} with {config['correction']} correction within each compressor's "
+             "family of primary tests.")
     blocks.append(("p", intro))
-    n_significant = sum(1 for f in findings["items"] if f.get("significant"))
+    primary = [f for f in findings["items"] if f["role"] == "primary"]
+    n_significant = sum(1 for f in primary if f.get("significant"))
     guidelines = data["guidelines"]["items"]
-    blocks.append(("p", f"Summary: {n_significant} of {len(findings['items'])} findings significant after "
+    blocks.append(("p", f"Summary: {n_significant} of {len(primary)} primary tests significant after "
                         f"correction; {sum(g['supported'] for g in guidelines)} of {len(guidelines)} guidelines "
                         "supported by the data."))
     claims = data["guidelines"].get("paper_claims") or []
     if claims:
         blocks.append(("p", "The findings of \"Data Distribution Matters\" (arXiv 2602.01778) on these data:"))
-        blocks.append(_table(["claim", "scope", "status", "evidence", "finding"],
+        blocks.append(table(["claim", "scope", "status", "evidence", "finding"],
                              [[c["claim"], c["scope"], c["status"], c["evidence"], c["finding_id"] or "–"]
                               for c in claims]))
     _audit_blocks(data, blocks)
-    _evaluation_blocks(data, blocks)
-    _finding_blocks(data, blocks)
+    evaluation_blocks(data, blocks)
+    finding_blocks(data, blocks)
     blocks.append(("h", 2, "4. Guidelines"))
-    if not _missing(data["guidelines"], blocks):
+    if not missing(data["guidelines"], blocks):
         blocks.append(("ul", [f"**{'Supported' if g['supported'] else 'Not supported'}** "
                               f"({g['topic']}, {g['scope']}): {g['text']}" for g in guidelines]))
     _provenance_blocks(data, blocks)
@@ -107,15 +99,15 @@ def _audit_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
     blocks.append(("h", 2, "1. Data audit"))
     blocks.append(("h", 3, "Corpora"))
     if audit["corpora"]:
-        blocks.append(_table(["corpus", "domains", "documents", "characters", "source", "license"],
+        blocks.append(table(["corpus", "domains", "documents", "characters", "source", "license"],
                              [[c["corpus"], c["domains"] or "–", c["n_docs"], c["n_chars"], c["source"] or "–",
                                c["license"] or "–"] for c in audit["corpora"]]))
         blocks.append(("p", f"Total: {fmt(audit['totals']['n_docs'])} documents, "
                             f"{fmt(audit['totals']['n_chars'])} characters."))
-    _missing(audit, blocks)
+    missing(audit, blocks)
     blocks.append(("h", 3, "Quarantine"))
     if audit["quarantine"]:
-        blocks.append(_table(["corpus", "reason", "records", "example"],
+        blocks.append(table(["corpus", "reason", "records", "example"],
                              [[q["corpus"], q["reason"], q["n"], q["example_detail"] or "–"]
                               for q in audit["quarantine"]]))
         blocks.append(("p", f"Total quarantined: {fmt(audit['quarantine_total'])} records."))
@@ -123,133 +115,29 @@ def _audit_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
         blocks.append(("p", "No quarantined records."))
     if audit["length_by_domain"]:
         blocks.append(("h", 3, "Document length by domain (characters)"))
-        blocks.append(_table(["domain", "documents", "mean", "median", "p10", "p90", "max"],
+        blocks.append(table(["domain", "documents", "mean", "median", "p10", "p90", "max"],
                              [[d["domain"], d["n"], d["mean"], d["median"], d["p10"], d["p90"], d["max"]]
                               for d in audit["length_by_domain"]]))
         blocks.extend(("figure", name) for name in audit.get("figures", []))
     blocks.append(("h", 3, "Entropy and surprisal by domain"))
-    if not _missing(scores, blocks):
-        blocks.append(_table(["model", "window", "stride", "dtype", "documents scored", "null (reason stored)",
+    if not missing(scores, blocks):
+        blocks.append(table(["model", "window", "stride", "dtype", "documents scored", "null (reason stored)",
                               "rows at other settings"],
                              [[m["name"] or m["model_id"], m["window_len"], m["stride"], m["dtype"], m["n_scored"],
                                m["n_null"], m["n_other_settings"]] for m in scores["models"]]))
-        blocks.append(_table(["model", "domain", "documents", "entropy mean (nats/token)", "entropy median",
+        blocks.append(table(["model", "domain", "documents", "entropy mean (nats/token)", "entropy median",
                               "surprisal mean (nats/token)", "bits per byte"],
                              [[r["model"], r["domain"], r["n"], r["entropy_mean"], r["entropy_median"],
                                r["surprisal_mean"], r["bits_per_byte_mean"]] for r in scores["by_domain"]]))
         blocks.extend(("figure", name) for name in scores.get("figures", []))
     blocks.append(("h", 3, "Encoder-decoder knowledge gap"))
-    if not _missing(gaps, blocks):
-        blocks.append(_table(["encoder", "decoder", "method", "documents", "JS (nats/token)", "KL(enc||dec)",
+    if not missing(gaps, blocks):
+        blocks.append(table(["encoder", "decoder", "method", "documents", "JS (nats/token)", "KL(enc||dec)",
                               "KL(dec||enc)", "bpb difference"],
                              [[p["encoder_name"], p["decoder_name"], p["method"], p["n"], p["js_mean"],
                                p["kl_enc_dec_mean"], p["kl_dec_enc_mean"], p["bpb_diff_mean"]]
                               for p in gaps["pairs"]]))
         blocks.extend(("figure", name) for name in gaps.get("figures", []))
-
-
-def _evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
-    evaluations, scale = data["evaluations"], data["scale"]
-    blocks.append(("h", 2, f"2. Compression quality{': ' + evaluations['task'] if evaluations.get('task') else ''}"))
-    if _missing(evaluations, blocks):
-        return
-    metric = evaluations["metric"]
-    blocks.append(("p", f"Quality is {metric} in points (0-100); compression gain = (method - none) / "
-                        "(full - none) on the same examples."))
-    blocks.append(_table(["system", "method", "target ratio", "actual ratio", f"{metric} (points)", "95% CI", "n",
-                          "gain", "compress ms (median)"],
-                         [[m["system"], m["method"], m["ratio_target"], m["ratio_actual"],
-                           None if m["mean"] is None else m["mean"] * scale,
-                           fmt_ci(None if m["ci_low"] is None else m["ci_low"] * scale,
-                                  None if m["ci_high"] is None else m["ci_high"] * scale),
-                           m["n"], fmt_pct(m["gain"]), m["compress_ms"]] for m in evaluations["methods"]]))
-    if evaluations.get("coverage"):
-        blocks.append(("p", "Documents evaluated per domain, beside those the evaluated slice holds."))
-        blocks.append(_table(["evaluation", "domain", "evaluated", "in the slice"],
-                             [[c["eval_id"], c["domain"], c["n_evaluated"], c["n_available"]]
-                              for c in evaluations["coverage"]]))
-        for warning in evaluations.get("coverage_warnings", []):
-            blocks.append(("p", f"**Warning:** {warning}: findings about domains do not cover it."))
-    if evaluations.get("context_use"):
-        blocks.append(("p", "Does the decoder read its context? Full minus no context on the same examples "
-                            "(paired bootstrap CI, Wilcoxon p); where the CI does not exclude 0 the decoder "
-                            "does not use its context here, and compression findings are not testable on it."))
-        blocks.append(_table(["evaluation", "decoder", "metric", "full - none (points)", "CI", "p", "n", "verdict"],
-                             [[u["eval_id"], u["decoder"], u["metric"], u["difference"] * scale,
-                               fmt_ci(_times(u["ci_low"], scale), _times(u["ci_high"], scale)), u["p_wilcoxon"], u["n"],
-                               "reads its context" if u["reads_context"] else "does not use its context: not testable"]
-                              for u in evaluations["context_use"]]))
-    if evaluations.get("paired"):
-        blocks.append(("p", "Paired differences A - B on the same examples (points; paired bootstrap CI at the "
-                            "report's confidence, resampling documents; Wilcoxon signed-rank p)."))
-        blocks.append(_table(["A", "B", "metric", "A - B", "CI", "p", "n", "reading"],
-                             [[c["a"], c["b"], c["metric"], c["mean"] * scale if c["mean"] is not None else None,
-                               fmt_ci(_times(c["ci_low"], scale), _times(c["ci_high"], scale)), c["p_wilcoxon"], c["n"],
-                               (f"{c['a'] if c['mean'] > 0 else c['b']} higher" if c["excludes_zero"]
-                                else "not significant (CI includes 0)")]
-                              for c in evaluations["paired"] if c["mean"] is not None]))
-    blocks.extend(("figure", name) for name in evaluations.get("figures", []))
-
-
-def _times(value, scale):
-    return None if value is None else value * scale
-
-
-def finding_row(f: dict[str, Any]) -> list[str]:
-    """One line of the findings table (also used by tests to check the JSON against the Markdown)."""
-    return [f["id"], f["group"], f["question"], f["method"], f["direction"], fmt(f["estimate"]),
-            fmt_ci(f["ci_low"], f["ci_high"]), fmt_p(f["p_value"]), fmt_p(f["p_adjusted"]), fmt(f["n"]),
-            f["verdict"]]
-
-
-def _finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
-    findings, scale = data["findings"], data["scale"]
-    blocks.append(("h", 2, "3. Findings"))
-    if _missing(findings, blocks) and not findings["items"]:
-        return
-    blocks.append(("p", f"Every test below is one row; p-values are adjusted together ({findings['correction']}), "
-                        f"significant means adjusted p < {fmt(findings['alpha'])}. OLS slopes are in "
-                        f"{findings['metric']} units (0-1) per nat/token; their effect in points is in the "
-                        "regression tables."))
-    blocks.append(("table", ["id", "group", "question", "method", "direction", "statistic", "CI", "p",
-                             "adjusted p", "n", "verdict"], [finding_row(f) for f in findings["items"]]))
-    for analysis in findings["compressors"]:
-        blocks.append(("h", 3, f"Compressor {analysis['label']}"))
-        quality = analysis["quality"]
-        blocks.append(("p", f"{analysis['n_docs']} evaluated documents; mean {findings['metric']} "
-                            f"{fmt(None if quality['mean'] is None else quality['mean'] * scale)} points "
-                            f"(95% CI {fmt_ci(*(None if v is None else v * scale for v in (quality['ci_low'], quality['ci_high'])))})."
-                            + (f" Not measured: {', '.join(analysis['missing_predictors'])}."
-                               if analysis["missing_predictors"] else "")))
-        ols = analysis["ols"]
-        if ols["terms"]:
-            blocks.append(("p", f"OLS `{ols['formula']}`, HC3 standard errors: R² = {fmt(ols['r2'])}, "
-                                f"n = {ols['n']}" + (f"; left out: {', '.join(ols['dropped'])}" if ols["dropped"]
-                                                     else "") + "."))
-            blocks.append(_table(["term", "coefficient", "points per unit", "95% CI (points)", "p"],
-                                 [[t["term"], t["coef"], t["coef"] * scale,
-                                   fmt_ci(t["ci_low"] * scale, t["ci_high"] * scale), fmt_p(t["p_value"])]
-                                  for t in ols["terms"]]))
-        else:
-            blocks.append(("missing", f"regression not fitted: {ols['note']}"))
-        if analysis.get("by_domain"):
-            blocks.append(_table(["domain", f"mean {findings['metric']} (points)", "95% CI (points)", "n"],
-                                 [[d["domain"], None if d["mean"] is None else d["mean"] * scale,
-                                   fmt_ci(*(None if v is None else v * scale for v in (d["ci_low"], d["ci_high"]))),
-                                   d["n"]] for d in analysis["by_domain"]]))
-        blocks.extend(("figure", name) for name in analysis.get("figures", []))
-    if findings["sweeps"]:
-        for sweep in findings["sweeps"]:
-            blocks.append(("h", 3, f"Knowledge-gap sweep: {sweep['label']}"))
-            blocks.append(_table(["compressor", "decoder", "documents", "mean JS gap (nats/token)",
-                                  f"mean {findings['metric']} (points)"],
-                                 [[p["compressor_id"], p["decoder_id"], p["n_docs"], p["gap_js"],
-                                   p["quality"] * scale] for p in sweep["pairs"]]))
-    elif findings.get("sweep_missing"):
-        blocks.append(("missing", findings["sweep_missing"]))
-    if findings["skipped"]:
-        blocks.append(("p", "Not analysed:"))
-        blocks.append(("ul", findings["skipped"]))
 
 
 def _provenance_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
@@ -258,7 +146,7 @@ def _provenance_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
     blocks.append(("ul", methods["statistics"]))
     blocks.append(("h", 3, "Models"))
     if methods["models"]:
-        blocks.append(_table(["name", "model id", "parameters", "architecture", "mixture", "training"],
+        blocks.append(table(["name", "model id", "parameters", "architecture", "mixture", "training"],
                              [[m["name"], m["model_id"], m["n_params"], m["architecture"] or "–",
                                _short_json(m["mixture"]), _short_json(m["train_info"], 120)]
                               for m in methods["models"]]))
@@ -266,7 +154,7 @@ def _provenance_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
         blocks.append(("p", "No models registered."))
     blocks.append(("h", 3, "Compressors"))
     if methods["compressors"]:
-        blocks.append(_table(["compressor", "method", "ratio", "encoder", "decoder", "train slice", "training"],
+        blocks.append(table(["compressor", "method", "ratio", "encoder", "decoder", "train slice", "training"],
                              [[c["compressor_id"], c["method"], c["ratio"], c["encoder_name"], c["decoder_name"],
                                c["train_slice"] or "–", _short_json(c["train_info"], 120)]
                               for c in methods["compressors"]]))
@@ -274,7 +162,7 @@ def _provenance_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
         blocks.append(("p", "No compressors trained."))
     blocks.append(("h", 3, "Runs"))
     if methods["runs"]:
-        blocks.append(_table(["run", "stage", "status", "seed", "started", "config"],
+        blocks.append(table(["run", "stage", "status", "seed", "started", "config"],
                              [[r["run_id"], r["stage"], r["status"], r["seed"], str(r["started_at"]),
                                _short_json(r["config"])] for r in methods["runs"]]))
     else:

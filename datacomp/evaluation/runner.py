@@ -27,6 +27,7 @@ from datacomp.evaluation.baselines import BASELINES, TUNED_SUFFIX
 from datacomp.evaluation.batches import EvalWork, evaluate_here, pending_batches
 from datacomp.evaluation.metrics import compression_gain, corpus_bleu
 from datacomp.evaluation.systems import baseline_systems
+from datacomp.evaluation.window_scores import score_windows
 
 METRICS = ("em", "f1", "bleu", "corpus_bleu", "target_nll")  # gain of target_nll: share of the nats recovered
 # The metrics each task is judged by (all are stored; these are the ones the summary table shows).
@@ -89,6 +90,8 @@ class EvalSetup:
     source_hash: str | None = None     # content hash of the QA file, if any
     precision: Any = None              # models.precision.Precision the systems run in (default fp32 CPU)
     prompt_format: str = "plain"       # how baselines-only runs put the prompt (a compressor uses its own)
+    encoder_id: str | None = None      # the compressor's registered encoder: window scores (window_scores.py)
+    encoder_lm: Any = None             # (model, tokenizer) of that encoder if already loaded; else loaded there
 
     def __post_init__(self):
         if self.precision is None:
@@ -222,6 +225,8 @@ def run_evaluation(store, config: EvalConfig, setup: EvalSetup, engine=None) -> 
             written = engine.evaluate(store, work, batches, run)
         run.count("rows_written", written)
         run.count("rows_already_stored", len(systems) * len(setup.examples) - written)
+        with run.phase("window_scores"):   # the evaluated windows' entropy etc.: the report's predictors
+            run.count("windows_scored", score_windows(store, setup, encoded, eval_id, run.run_id))
         run.count("batch_size", config.batch_size)
         summary = summarize(store, eval_id, run.run_id, config.task, setup, systems, written)
     return summary
@@ -326,6 +331,7 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
     return EvalSetup(decoder=model, tokenizer=tokenizer, decoder_id=decoder.model_id, examples=data.examples,
                      context_tokens=context_tokens, ratio=ratio, eval_slice=eval_slice, compressor=compressor,
                      compressor_id=compressor_id, method=method, skipped=data.skipped,
+                     encoder_id=row["encoder_id"] if compressor is not None else None,
                      source_hash=file_hash(config.qa_file) if config.task == "qa" else None, precision=precision,
                      prompt_format=config.prompt_format)
 

@@ -1,6 +1,8 @@
 -- Per (compressor, document) of one task: quality averaged over the document's examples, beside the
 -- document's domain and length, its scores under the compressor's encoder and decoder, and their gap.
 -- Each model's scores are taken at its most common (window, stride, dtype) setting, as in scored_models.
+-- win_*: the same predictors of the evaluated windows themselves (window_scores, schema 008), averaged over
+-- the document's examples; n_window_scored < n_examples means some windows were never scored.
 WITH score_setting AS (
     SELECT model_id, window_len, stride, dtype,
            row_number() OVER (PARTITION BY model_id
@@ -23,8 +25,15 @@ WITH score_setting AS (
     WHERE st.rank = 1 AND gp.null_reason IS NULL
 ), quality AS (
     SELECT e.compressor_id, e.doc_id, avg(e.f1) AS f1, avg(e.em) AS em, avg(e.bleu) AS bleu,
-           avg(e.nll_reduction) AS nll_reduction, avg(e.ratio_actual) AS ratio_actual, count(*) AS n_examples
+           avg(e.nll_reduction) AS nll_reduction, avg(e.ratio_actual) AS ratio_actual, count(*) AS n_examples,
+           count(w.example_id) AS n_window_scored, avg(w.n_tokens) AS win_n_tokens,
+           avg(w.enc_entropy) AS win_enc_entropy, avg(w.enc_surprisal) AS win_enc_surprisal,
+           avg(w.enc_bits_per_byte) AS win_enc_bits_per_byte,
+           avg(w.dec_entropy) AS win_dec_entropy, avg(w.dec_surprisal) AS win_dec_surprisal,
+           avg(w.dec_bits_per_byte) AS win_dec_bits_per_byte,
+           avg(w.js) AS win_gap_js, avg(w.kl_enc_dec) AS win_gap_kl_enc_dec, avg(w.kl_dec_enc) AS win_gap_kl_dec_enc
     FROM evaluations_scored e
+    LEFT JOIN window_scores w ON w.eval_id = e.eval_id AND w.example_id = e.example_id
     WHERE e.task = $task AND e.system = e.compressor_id AND e.doc_id IS NOT NULL
     GROUP BY e.compressor_id, e.doc_id
 )
@@ -33,7 +42,10 @@ SELECT q.compressor_id, c.method, c.ratio, c.encoder_id, c.decoder_id,
        c.method IN ('comi', 'meanpool') OR coalesce(CAST(json_extract(c.config, '$.decoder_lora') AS BOOLEAN), false)
            AS decoder_tuned,
        q.doc_id, d.domain, d.n_chars,
-       q.f1, q.em, q.bleu, q.nll_reduction, q.ratio_actual, q.n_examples,
+       q.f1, q.em, q.bleu, q.nll_reduction, q.ratio_actual, q.n_examples, q.n_window_scored, q.win_n_tokens,
+       q.win_enc_entropy, q.win_enc_surprisal, q.win_enc_bits_per_byte,
+       q.win_dec_entropy, q.win_dec_surprisal, q.win_dec_bits_per_byte,
+       q.win_gap_js, q.win_gap_kl_enc_dec, q.win_gap_kl_dec_enc,
        se.entropy_mean AS enc_entropy, se.surprisal_mean AS enc_surprisal,
        sd.entropy_mean AS dec_entropy, sd.surprisal_mean AS dec_surprisal,
        g.js AS gap_js, g.kl_enc_dec AS gap_kl_enc_dec, g.bpb_diff AS gap_bpb_diff, g.method AS gap_method

@@ -1,4 +1,4 @@
--- Schema version 8: the restated-segment test (models/copy_test.py) of a model on held-out text of one
+-- Schema version 9: the restated-segment test (models/copy_test.py) of a model on held-out text of one
 -- domain: does the model read its context? One row per (model, domain, segment length, segments scored);
 -- re-running the same test replaces its row.
 CREATE TABLE copy_tests (

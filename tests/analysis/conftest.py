@@ -8,6 +8,8 @@
 - Compressors: autoencoder 4x with each decoder, SAC 4x with D0.
 - Reconstruction F1 = 0.9 + enc_slope * (enc_entropy - 3) + gap_slope * (js - 0.05) + noise (clipped to
   0-1); decoder entropy has no effect. Baselines full ~0.98, none ~0.05, truncate/drop at 4x ~0.3.
+- With ``windows``, every compressor example's evaluated window is scored (window_scores, schema 008) with
+  the same planted values, so the report reads its predictors from the windows; without, from documents.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def _insert(store, table: str, rows: list[dict]) -> None:
 
 
 def populate(store, enc_slope: float = -0.1, gap_slope: float = -0.6, n_per_domain: int = 40,
-             seed: int = 0, noise: float = 0.03) -> dict:
+             seed: int = 0, noise: float = 0.03, windows: bool = False) -> dict:
     rng = np.random.default_rng(seed)
     domains = {"news": "prose", "code": "code", "wiki": "wiki"}
     documents, corpora = [], []
@@ -64,8 +66,10 @@ def populate(store, enc_slope: float = -0.1, gap_slope: float = -0.6, n_per_doma
     enc_entropy = rng.uniform(1.5, 4.5, size=n) + np.array([0.3 if d["domain"] == "code" else 0.0
                                                               for d in documents])
     scores = []
+    entropies = {}
     for model in models:
         entropy = enc_entropy if model["name"] == "enc" else rng.uniform(1.5, 4.5, size=n)
+        entropies[model["model_id"]] = entropy
         for doc, h in zip(documents, entropy):
             scores.append({"doc_id": doc["doc_id"], "model_id": model["model_id"], "window_len": 256,
                            "stride": 128, "dtype": "float32", "n_tokens": doc["n_chars"] // 4,
@@ -92,18 +96,23 @@ def populate(store, enc_slope: float = -0.1, gap_slope: float = -0.6, n_per_doma
     compressors.append({"compressor_id": "sac4-dec0", "method": "sac", "ratio": 4.0, "encoder_id": "enc-abc123",
                         "decoder_id": "dec0-abc123", "train_slice": "train", "train_info": json.dumps({"steps": 50})})
     _insert(store, "compressors", compressors)
-    evaluations = []
+    evaluations, window_rows = [], []
     for c in compressors:
         k = int(c["decoder_id"][3])
         offset = 0.0 if c["method"] == "autoencoder" else -0.15
         eval_id = f"ev-{c['compressor_id']}"
-        for doc, h in zip(documents, enc_entropy):
+        for i, (doc, h) in enumerate(zip(documents, enc_entropy)):
             f1 = 0.9 + offset + enc_slope * (h - 3) + gap_slope * (js[(k, doc["doc_id"])] - 0.05) \
                 + rng.normal(0, noise)
             f1 = float(np.clip(f1, 0, 1))
             common = {"eval_id": eval_id, "run_id": "eval-1", "compressor_id": c["compressor_id"],
                       "decoder_id": c["decoder_id"], "task": "reconstruction", "example_id": doc["doc_id"][:16],
                       "doc_id": doc["doc_id"]}
+            window_rows.append({"eval_id": eval_id, "example_id": common["example_id"], "doc_id": doc["doc_id"],
+                                "encoder_id": "enc-abc123", "decoder_id": c["decoder_id"], "n_tokens": 64,
+                                "n_bytes": 256, "enc_entropy": h, "enc_surprisal": h + 0.4,
+                                "dec_entropy": float(entropies[c["decoder_id"]][i]),
+                                "dec_surprisal": 3.0, "js": js[(k, doc["doc_id"])], "run_id": "eval-1"})
             evaluations.append({**common, "system": c["compressor_id"], "method": c["method"], "ratio_target": 4.0,
                                 "ratio_actual": 4.0 + rng.normal(0, 0.1), "f1": f1, "em": float(f1 > 0.95),
                                 "bleu": f1 * 0.8, "target_nll": 5.0 * (1 - 0.5 * f1), "compress_ms": 5.0,
@@ -116,6 +125,8 @@ def populate(store, enc_slope: float = -0.1, gap_slope: float = -0.6, n_per_doma
                                     "ratio_actual": ratio, "f1": value, "em": 0.0, "bleu": value * 0.8,
                                     "target_nll": 5.0 * (1 - 0.5 * value), "compress_ms": 0.1})
     _insert(store, "evaluations", evaluations)
+    if windows:
+        _insert(store, "window_scores", window_rows)
     with record_run(store, "score", {"corpus": "news", "encoder": "enc", "decoder": "dec0"}, seed=7):
         pass
     return {"n_docs": n, "enc_entropy": enc_entropy}
@@ -139,15 +150,16 @@ def _built(tmp_path_factory, name, figures=True, **planted):
 @pytest.fixture(scope="session")
 def planted(tmp_path_factory):
     """(store, paths, report.json) for planted effects: encoder entropy lowers F1 by 0.1 per nat, the gap
-    by 0.06 per 0.1 nat of JS; decoder entropy does nothing."""
-    store, paths, data = _built(tmp_path_factory, "planted")
+    by 0.06 per 0.1 nat of JS; decoder entropy does nothing. Predictors come from scored windows."""
+    store, paths, data = _built(tmp_path_factory, "planted", windows=True)
     yield store, paths, data
     store.close()
 
 
 @pytest.fixture(scope="session")
 def null(tmp_path_factory):
-    """The same layout with no entropy and no gap effect (quality is noise around 0.9); no figures."""
+    """The same layout with no entropy and no gap effect (quality is noise around 0.9); no figures; no window
+    scores (an older store: predictors from whole documents, with a warning)."""
     store, paths, data = _built(tmp_path_factory, "null", figures=False, enc_slope=0.0, gap_slope=0.0, noise=0.05)
     yield store, paths, data
     store.close()

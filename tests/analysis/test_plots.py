@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from datacomp.analysis import plots
-from datacomp.analysis.stats import binned_means
+from datacomp.analysis.descriptive import binned_means
 
 
 def _image(png: bytes) -> np.ndarray:

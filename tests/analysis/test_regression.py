@@ -1,4 +1,5 @@
-"""OLS with HC3 against a hand computation; inverse prediction against statsmodels' prediction band."""
+"""OLS with HC3 (t inference) against a hand computation; cluster-robust errors on repeated documents; VIFs
+against 1 / (1 - R^2); inverse prediction against statsmodels' prediction band."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from datacomp.analysis.regression import inverse_prediction, ols_hc3, predict_mean
+from datacomp.analysis.regression import inverse_prediction, ols, predict_mean, vifs
 
 
 def planted_frame(n=400, enc_slope=-0.08, seed=0):
@@ -23,7 +24,7 @@ def planted_frame(n=400, enc_slope=-0.08, seed=0):
 
 def test_ols_hc3_matches_a_hand_computation():
     data = planted_frame(seed=1)
-    fit = ols_hc3(data, "f1", ["enc_entropy", "dec_entropy", "log_len"], ["domain"])
+    fit = ols(data, "f1", ["enc_entropy", "dec_entropy", "log_len"], ["domain"])
     levels = sorted(set(data["domain"]))
     X = np.column_stack([np.ones(400)] + [(data["domain"] == lv).astype(float) for lv in levels[1:]]
                         + [data["enc_entropy"], data["dec_entropy"], data["log_len"]])
@@ -39,9 +40,11 @@ def test_ols_hc3_matches_a_hand_computation():
     assert [t.coef for t in fit.terms] == pytest.approx(list(beta), rel=1e-8)
     assert [t.se for t in fit.terms] == pytest.approx(list(se), rel=1e-8)
     enc = fit.term("enc_entropy")
-    z = enc.coef / enc.se
-    assert enc.p_value == pytest.approx(2 * sps.norm.sf(abs(z)), rel=1e-8)
-    assert enc.ci_low == pytest.approx(enc.coef - sps.norm.ppf(0.975) * enc.se, rel=1e-8)
+    t = enc.coef / enc.se
+    df = 400 - X.shape[1]   # HC3 inference with t on the residual degrees of freedom, not the normal
+    assert fit.df == df and fit.cov_type == "HC3"
+    assert enc.p_value == pytest.approx(2 * sps.t.sf(abs(t), df), rel=1e-8)
+    assert enc.ci_low == pytest.approx(enc.coef - sps.t.ppf(0.975, df) * enc.se, rel=1e-8)
     assert enc.ci_low < -0.08 < enc.ci_high  # covers the planted slope
     assert fit.term("dec_entropy").p_value > 0.01  # planted zero
     assert fit.r2 == pytest.approx(1 - resid @ resid / np.sum((y - y.mean()) ** 2), rel=1e-10)
@@ -52,13 +55,13 @@ def test_ols_drops_what_it_cannot_estimate_and_says_so():
     data = planted_frame(n=50)
     data["dec_entropy"] = np.full(50, 2.0)
     data["domain"] = np.array(["prose"] * 50)
-    fit = ols_hc3(data, "f1", ["enc_entropy", "dec_entropy"], ["domain"])
+    fit = ols(data, "f1", ["enc_entropy", "dec_entropy"], ["domain"])
     assert fit.formula == "f1 ~ enc_entropy"
     assert fit.dropped == ("dec_entropy (constant)", "C(domain) (a single level)")
-    few = ols_hc3({k: v[:3] for k, v in planted_frame().items()}, "f1", ["enc_entropy", "dec_entropy"])
+    few = ols({k: v[:3] for k, v in planted_frame().items()}, "f1", ["enc_entropy", "dec_entropy"])
     assert few.terms == () and "n=3 complete rows is too few for 3 parameters" in few.note
     with pytest.raises(ValueError, match="cannot be used in a formula"):
-        ols_hc3({"a b": [1.0]}, "a b", [])
+        ols({"a b": [1.0]}, "a b", [])
 
 
 def test_inverse_prediction_agrees_with_the_prediction_band():
@@ -66,11 +69,11 @@ def test_inverse_prediction_agrees_with_the_prediction_band():
     import statsmodels.formula.api as smf
 
     data = planted_frame(seed=3)
-    fit = ols_hc3(data, "f1", ["enc_entropy", "log_len"])
+    fit = ols(data, "f1", ["enc_entropy", "log_len"])
     target = 0.75
     threshold = inverse_prediction(fit, "enc_entropy", target)
     assert threshold.bounded and threshold.ci_low < threshold.x < threshold.ci_high
-    reference = smf.ols("f1 ~ enc_entropy + log_len", pd.DataFrame(data)).fit(cov_type="HC3")
+    reference = smf.ols("f1 ~ enc_entropy + log_len", pd.DataFrame(data)).fit(cov_type="HC3", use_t=True)
     mean_len = float(np.mean(data["log_len"]))
 
     def band(x):
@@ -88,8 +91,51 @@ def test_inverse_prediction_agrees_with_the_prediction_band():
 def test_inverse_prediction_is_unbounded_without_an_effect():
     data = planted_frame(enc_slope=0.0, seed=4)
     data["f1"] = np.random.default_rng(1).normal(0.8, 0.05, size=400)  # no relation at all
-    fit = ols_hc3(data, "f1", ["enc_entropy"])
+    fit = ols(data, "f1", ["enc_entropy"])
     threshold = inverse_prediction(fit, "enc_entropy", 0.7)
     if fit.term("enc_entropy").p_value < 0.05:
         pytest.skip("the random draw happened to be significant")
     assert not threshold.bounded and threshold.ci_low is None and "not significantly different" in threshold.note
+
+
+def test_cluster_robust_errors_count_a_document_once():
+    """The same 40 documents under 5 decoders (the gap sweep's layout) with a document-level predictor:
+    HC3 treats the 200 rows as independent and shrinks its slope's error about sqrt(5)-fold; clustering
+    by document does not. Checked against statsmodels' cov_type="cluster" directly."""
+    import pandas as pd
+    import statsmodels.formula.api as smf
+
+    rng = np.random.default_rng(0)
+    n_docs, n_decoders = 40, 5
+    entropy = rng.uniform(1, 4, n_docs)
+    doc_effect = rng.normal(0, 0.2, n_docs)
+    rows = {"f1": [], "enc_entropy": [], "doc": []}
+    for _ in range(n_decoders):
+        for d in range(n_docs):
+            rows["f1"].append(0.9 - 0.05 * entropy[d] + doc_effect[d] + rng.normal(0, 0.01))
+            rows["enc_entropy"].append(entropy[d])
+            rows["doc"].append(f"d{d}")
+    clustered = ols(rows, "f1", ["enc_entropy"], clusters=rows["doc"])
+    naive = ols(rows, "f1", ["enc_entropy"])
+    reference = smf.ols("f1 ~ enc_entropy", pd.DataFrame(rows)).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.Categorical(rows["doc"]).codes}, use_t=True)
+    term = clustered.term("enc_entropy")
+    assert term.se == pytest.approx(float(reference.bse["enc_entropy"]), rel=1e-10)
+    assert term.p_value == pytest.approx(float(reference.pvalues["enc_entropy"]), rel=1e-8)
+    assert clustered.n_clusters == 40 and clustered.df == 39 and clustered.cov_type == "cluster"
+    assert clustered.to_dict()["n_clusters"] == 40
+    assert 1.8 < term.se / naive.term("enc_entropy").se < 2.8   # about sqrt(5): each document counted once
+
+
+def test_vifs_are_one_over_one_minus_r_squared_of_each_regressor_on_the_others():
+    rng = np.random.default_rng(2)
+    enc = rng.normal(size=300)
+    dec = enc + rng.normal(scale=0.2, size=300)      # nearly collinear with enc
+    length = rng.normal(size=300)
+    got = vifs({"enc": enc, "dec": dec, "length": length}, ["enc", "dec", "length"])
+    for name, column, others in (("enc", enc, [dec, length]), ("dec", dec, [enc, length])):
+        design = np.column_stack([np.ones(300), *others])
+        resid = column - design @ np.linalg.lstsq(design, column, rcond=None)[0]
+        r2 = 1 - resid @ resid / np.sum((column - column.mean()) ** 2)
+        assert got[name] == pytest.approx(1 / (1 - r2), rel=1e-8)
+    assert got["enc"] > 5 and got["length"] < 1.1

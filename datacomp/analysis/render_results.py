@@ -1,0 +1,195 @@
+"""The report's result blocks (evaluations and findings), built only from report.json's dict with the
+number formats of formatting.py; render.py turns them into Markdown and HTML."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p, fmt_pct
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> tuple:
+    return ("table", headers, [[fmt(c) if not isinstance(c, str) else c for c in row] for row in rows])
+
+
+def missing(section: dict[str, Any], blocks: list[tuple]) -> bool:
+    if section.get("missing"):
+        blocks.append(("missing", section["missing"]))
+        return True
+    return False
+
+
+def times(value: float | None, scale: float) -> float | None:
+    return None if value is None else value * scale
+
+
+def _ci(low: float | None, high: float | None, scale: float = 1.0) -> str:
+    return fmt_ci(times(low, scale), times(high, scale))
+
+
+def p_text(c: dict[str, Any], key: str = "p_bootstrap") -> str:
+    """A bootstrap p, or its bound where 0 lay beyond every resample ("<=0.002")."""
+    return f"<={fmt_p(c[key])}" if c.get(f"{key}_bound") else fmt_p(c[key])
+
+
+def comparison_reading(c: dict[str, Any]) -> str:
+    if c.get("identical"):
+        return "identical on every example"
+    if c["excludes_zero"]:
+        text = f"{c['a'] if c['mean'] > 0 else c['b']} higher"
+    else:
+        text = "not significant (CI includes 0): no difference shown"
+    if c.get("wilcoxon_disagrees"):
+        text += "; Wilcoxon disagrees"
+    return text
+
+
+def evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
+    evaluations, scale = data["evaluations"], data["scale"]
+    blocks.append(("h", 2, f"2. Compression quality{': ' + evaluations['task'] if evaluations.get('task') else ''}"))
+    if missing(evaluations, blocks):
+        return
+    metric = evaluations["metric"]
+    if evaluations.get("coverage"):
+        blocks.append(("p", "Documents evaluated per domain, beside those the evaluated slice holds."))
+        blocks.append(table(["evaluation", "domain", "evaluated", "in the slice"],
+                            [[c["eval_id"], c["domain"], c["n_evaluated"], c["n_available"]]
+                             for c in evaluations["coverage"]]))
+        for warning in evaluations.get("coverage_warnings", []):
+            blocks.append(("p", f"**Warning:** {warning}: findings about domains do not cover it."))
+    blocks.append(("p", f"Quality is {metric} in points (0-100), one row per system over distinct examples (a "
+                        "baseline shared by several evaluations counts once). Each interval describes one system "
+                        "(BCa); systems are compared only by the paired differences below."))
+    blocks.append(table(["system", "method", "target ratio", "actual ratio", f"{metric} (points)", "95% CI", "n",
+                         "share of zeros", "compress ms (median)"],
+                        [[m["system"], m["method"], m["ratio_target"], m["ratio_actual"], times(m["mean"], scale),
+                          _ci(m["ci_low"], m["ci_high"], scale), m["n"], fmt_pct(m["share_zero"]), m["compress_ms"]]
+                         for m in evaluations["methods"]]))
+    if evaluations.get("context_use"):
+        blocks.append(("p", "Does the decoder read its context? Full minus no context on the same examples "
+                            "(paired BCa CI and its p; Wilcoxon p beside it); where the CI does not lie above 0 "
+                            "the decoder does not use its context here, and compression findings are not testable "
+                            "on it."))
+        blocks.append(table(["evaluation", "decoder", "metric", "full - none (points)", "CI", "p", "Wilcoxon p", "n",
+                             "verdict"],
+                            [[u["eval_id"], u["decoder"], u["metric"], times(u["difference"], scale),
+                              _ci(u["ci_low"], u["ci_high"], scale), p_text(u), fmt_p(u["p_wilcoxon"]),
+                              u["n"], "reads its context" if u["reads_context"]
+                              else "does not use its context: not testable"] for u in evaluations["context_use"]]))
+    comparisons = [c for c in evaluations.get("paired", []) + evaluations.get("across", []) if c["mean"] is not None]
+    if comparisons:
+        blocks.append(("p", "Paired differences A - B on the same examples (points; BCa bootstrap CI resampling "
+                            "documents and its p; Wilcoxon signed-rank p)."))
+        blocks.append(table(["A", "B", "metric", "A - B", "CI", "p", "Wilcoxon p", "n", "reading"],
+                            [[c["a"], c["b"], c["metric"], times(c["mean"], scale), _ci(c["ci_low"], c["ci_high"], scale),
+                              p_text(c), fmt_p(c["p_wilcoxon"]), c["n"], comparison_reading(c)]
+                             for c in comparisons]))
+    if evaluations.get("gains"):
+        blocks.append(("p", "Compression gain (system - none) / (full - none) on the same examples, with a paired "
+                            "BCa CI; reported only where full - none is above 0 by its paired CI."))
+        blocks.append(table(["evaluation", "system", "gain", "CI", "n", "full - none (points)", "note"],
+                            [[g["eval_id"], g["system"], fmt_pct(g["gain"]), _ci(g["ci_low"], g["ci_high"], 100) + "%"
+                              if g["gain"] is not None else "–", g["n"],
+                              f"{fmt(times(g['full_minus_none']['mean'], scale))} "
+                              f"{_ci(g['full_minus_none']['ci_low'], g['full_minus_none']['ci_high'], scale)}",
+                              g["reason"] or "–"] for g in evaluations["gains"]]))
+    blocks.extend(("figure", name) for name in evaluations.get("figures", []))
+
+
+def finding_row(f: dict[str, Any]) -> list[str]:
+    """One line of the findings table (also used by tests to check the JSON against the Markdown)."""
+    return [f["id"], f["family"], f["question"], f["role"], f["method"], f["direction"], fmt(f["estimate"]),
+            fmt_ci(f["ci_low"], f["ci_high"]), fmt_p(f["p_value"]), fmt_p(f["p_adjusted"]), fmt(f["n"]),
+            f["verdict"]]
+
+
+def _ols_table(ols: dict[str, Any], scale: float, blocks: list[tuple], title: str) -> None:
+    if not ols["terms"]:
+        blocks.append(("missing", f"{title}: not fitted: {ols['note']}"))
+        return
+    blocks.append(("p", f"{title}: `{ols['formula']}`, {ols['cov_type']} standard errors, t with {fmt(ols['df'])} df: "
+                        f"R² = {fmt(ols['r2'])}, n = {ols['n']}" + (f"; left out: {', '.join(ols['dropped'])}"
+                                                                    if ols["dropped"] else "") + "."))
+    blocks.append(table(["term", "coefficient", "points per unit", "95% CI (points)", "p"],
+                        [[t["term"], t["coef"], t["coef"] * scale, _ci(t["ci_low"], t["ci_high"], scale),
+                          fmt_p(t["p_value"])] for t in ols["terms"]]))
+
+
+def _pooled_vs_within(analysis: dict[str, Any]) -> list[list[Any]]:
+    rows = []
+    for f in analysis["findings"]:
+        if f["role"] in ("primary", "stratum") and f["kind"] in ("correlation", "partial", "stratum") \
+                and f["x"] in ("enc_entropy", "dec_entropy"):
+            scope = {"correlation": "pooled", "partial": "within domains (partial)"}.get(f["kind"],
+                                                                                        f"within {f.get('domain')}")
+            order = {"correlation": 0, "partial": 1}.get(f["kind"], 2)
+            p = f"{fmt_p(f['p_adjusted'])} (adjusted)" if f["role"] == "primary" else f"{fmt_p(f['p_value'])} (unadjusted)"
+            rows.append((f["x"], order, [f["x"], scope, f["method"], f["estimate"], fmt_ci(f["ci_low"], f["ci_high"]),
+                                         p, f["n"]]))
+    return [row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))]
+
+
+def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
+    findings, scale = data["findings"], data["scale"]
+    blocks.append(("h", 2, "3. Findings"))
+    if missing(findings, blocks) and not findings["items"]:
+        return
+    for warning in findings.get("warnings", []):
+        blocks.append(("p", f"**Warning:** {warning}."))
+    blocks.append(("p", f"One row per test. Primary tests (one per question) are adjusted ({findings['correction']}) "
+                        f"within their family (one compressor, or one gap sweep); significant means adjusted p < "
+                        f"{fmt(findings['alpha'])}. Sensitivity, stratum and effect rows are outside the families "
+                        f"(unadjusted p). OLS slopes are in {findings['metric']} units (0-1) per unit of the "
+                        "predictor; their effect in points is in the regression tables."))
+    blocks.append(("table", ["id", "family", "question", "role", "method", "direction", "statistic", "CI", "p",
+                             "adjusted p", "n", "verdict"], [finding_row(f) for f in findings["items"]]))
+    for analysis in findings["compressors"]:
+        blocks.append(("h", 3, f"Compressor {analysis['label']}"))
+        quality, zeros = analysis["quality"], analysis["zeros"]
+        source = analysis["predictors"]
+        blocks.append(("p", f"{analysis['n_docs']} evaluated documents; mean {findings['metric']} "
+                            f"{fmt(times(quality['mean'], scale))} points (95% BCa CI "
+                            f"{_ci(quality['ci_low'], quality['ci_high'], scale)}); {fmt_pct(zeros['share_zero'])} "
+                            f"of the documents score exactly 0. Predictors: {source['source']} scores; length: "
+                            f"{source['length']}." + (f" Not measured: {', '.join(analysis['missing_predictors'])}."
+                                                      if analysis["missing_predictors"] else "")))
+        context = analysis.get("context")
+        if context is not None and not context["reads_context"]:
+            blocks.append(("p", f"**Not testable:** the decoder does not use its context here (full - none "
+                                f"{fmt(times(context['difference'], scale))} points, CI "
+                                f"{_ci(context['ci_low'], context['ci_high'], scale)}): the tests below describe "
+                                "the decoder on these documents, not compression."))
+        rows = _pooled_vs_within(analysis)
+        if rows:
+            blocks.append(("p", "Pooled beside within domains: the pooled Spearman, the partial Spearman on domain "
+                                "and length (both primary, adjusted in the family), and each domain's own Spearman "
+                                "(descriptive)."))
+            blocks.append(table(["predictor", "scope", "method", "rho", "CI", "p", "n"], rows))
+        for name, ols in analysis["ols"].items():
+            _ols_table(ols, scale, blocks, f"One-predictor model ({name})")
+        joint = analysis.get("joint")
+        if joint:
+            _ols_table(joint["ols"], scale, blocks, "Joint model (collinear predictors: read with its VIFs)")
+            blocks.append(table(["term", "VIF"], [[k, v] for k, v in joint["vifs"].items()]))
+            if joint["warning"]:
+                blocks.append(("p", f"**Warning:** {joint['warning']}."))
+        if analysis.get("by_domain"):
+            blocks.append(table(["domain", f"mean {findings['metric']} (points)", "95% CI (points)", "n",
+                                 "share of zeros"],
+                                [[d["domain"], times(d["mean"], scale), _ci(d["ci_low"], d["ci_high"], scale), d["n"],
+                                  fmt_pct(d["share_zero"])] for d in analysis["by_domain"]]))
+        blocks.extend(("figure", name) for name in analysis.get("figures", []))
+    for sweep in findings["sweeps"]:
+        blocks.append(("h", 3, f"Knowledge-gap sweep: {sweep['label']}"))
+        blocks.append(("p", f"Predictors: {sweep['predictors']['source']} scores. The pooled model's errors are "
+                            f"clustered by document: {fmt(sweep['n_clusters'])} clusters."))
+        blocks.append(table(["compressor", "decoder", "documents", "mean JS gap (nats/token)",
+                             f"mean {findings['metric']} (points)"],
+                            [[p["compressor_id"], p["decoder_id"], p["n_docs"], p["gap_js"], p["quality"] * scale]
+                             for p in sweep["pairs"]]))
+        _ols_table(sweep["ols"], scale, blocks, "Pooled model")
+    if not findings["sweeps"] and findings.get("sweep_missing"):
+        blocks.append(("missing", findings["sweep_missing"]))
+    if findings["skipped"]:
+        blocks.append(("p", "Not analysed:"))
+        blocks.append(("ul", findings["skipped"]))
