@@ -27,6 +27,9 @@ def pretrain_command(
     tokenizer: Annotated[Optional[Path], typer.Option(
         "--tokenizer", metavar="DIR", help="Reuse this tokenizer folder instead of training one: shares it in a "
         "family.")] = None,
+    init_from: Annotated[Optional[str], typer.Option(
+        "--init-from", metavar="MODEL", help="Continue pretraining this registered model (its weights, tokenizer "
+        "and shape) on the mixture, instead of starting from scratch.")] = None,
     steps: Annotated[Optional[int], typer.Option("--steps", help="Optimiser steps [default: 500, or what "
                                                  "--minutes allows].")] = None,
     minutes: Annotated[Optional[float], typer.Option(
@@ -38,6 +41,8 @@ def pretrain_command(
     vocab: Annotated[int, typer.Option("--vocab", help="Vocabulary of a newly trained tokenizer.")] = 4096,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Windows per optimiser step.")] = 8,
     learning_rate: Annotated[float, typer.Option("--learning-rate", metavar="LR", help="Peak learning rate.")] = 1e-2,
+    min_lr_ratio: Annotated[float, typer.Option(
+        "--min-lr-ratio", metavar="R", help="Where the cosine ends, as a share of the peak (1 = constant).")] = 0.1,
     copy_fraction: Annotated[float, typer.Option(
         "--copy-fraction", help="Share of training rows that restate a segment (teaches copying).")] = 0.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
@@ -49,13 +54,15 @@ def pretrain_command(
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
-    """Pretrain a small Llama from scratch on a domain mixture of the store, save it and register it."""
+    """Pretrain a small Llama on a domain mixture of the store (from scratch, or continuing --init-from), save it
+    and register it."""
     from datacomp.api import pretrain
     from datacomp.models.architecture import ModelShape
     from datacomp.models.pretrain import PretrainConfig
 
     config = PretrainConfig(
-        name=model_name, mixture=mixture, tokenizer=str(tokenizer) if tokenizer else None, steps=steps,
+        name=model_name, mixture=mixture, tokenizer=str(tokenizer) if tokenizer else None, init_from=init_from,
+        steps=steps, min_lr_ratio=min_lr_ratio,
         minutes=minutes, shape=ModelShape(layers=layers, hidden=hidden, heads=heads, context=context, vocab=vocab),
         batch_size=batch_size, learning_rate=learning_rate, copy_fraction=copy_fraction, seed=seed, threads=threads, dtype=dtype,
         out=str(out) if out else None)

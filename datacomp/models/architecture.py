@@ -59,3 +59,14 @@ def llama_config(shape: ModelShape, tokenizer):
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id, architectures=["LlamaForCausalLM"],
     )
+
+
+def shape_of(config) -> ModelShape:
+    """The ``ModelShape`` of a Llama config (the inverse of ``llama_config`` up to the tokenizer's ids); fields
+    at their derived defaults stay None, as in the shape that made the config."""
+    shape = ModelShape(layers=config.num_hidden_layers, hidden=config.hidden_size, heads=config.num_attention_heads,
+                       context=config.max_position_embeddings, vocab=config.vocab_size,
+                       tie_embeddings=bool(config.tie_word_embeddings))
+    kv_heads = config.num_key_value_heads
+    return dataclasses.replace(shape, kv_heads=None if kv_heads == shape.heads else kv_heads,
+                               intermediate=None if config.intermediate_size == shape.ffn else config.intermediate_size)

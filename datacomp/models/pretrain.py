@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from datacomp.errors import DatacompError
-from datacomp.models.architecture import ModelShape, llama_config
+from datacomp.models.architecture import ModelShape, llama_config, shape_of
 from datacomp.models.copy_test import copy_test, restated_rows, segment_length, store_copy_tests
 from datacomp.models.mixture import check_domains, parse_mixture
 from datacomp.models.pretrain_data import (
@@ -29,7 +29,7 @@ from datacomp.models.pretrain_data import (
     load_domain_texts,
     token_stream,
 )
-from datacomp.models.registry import ModelRecord, register_model
+from datacomp.models.registry import ModelRecord, register_model, resolve_model
 from datacomp.models.tokenizer import encode_documents, load_family_tokenizer, start_token_id, train_tokenizer
 from datacomp.models.unigram import unigram_counts, unigram_perplexity
 from datacomp.progress import progress_bar
@@ -45,6 +45,9 @@ class PretrainConfig:
     mixture: dict[str, float] | str  # "literature=0.7,code=0.3" or {"literature": 0.7, "code": 0.3}
     shape: ModelShape = dataclasses.field(default_factory=ModelShape)
     tokenizer: str | None = None  # folder of a family tokenizer to reuse; None = train one (shape.vocab)
+    init_from: str | None = None  # a registered model (id, name or path) to continue pretraining: its weights,
+    # tokenizer and shape (``shape`` is then ignored; ``tokenizer`` must be unset). How a family of decoders is
+    # specialised per mixture from one copy-capable base, as code models are made from general ones.
     steps: int | None = None  # optimiser steps; None = from `minutes`, else DEFAULT_STEPS
     minutes: float | None = None  # time budget for training when `steps` is None
     batch_size: int = 8  # 8 x 128 = 1k tokens a step: in a 3-minute budget more, smaller steps win (measured)
@@ -69,6 +72,9 @@ class PretrainConfig:
     def __post_init__(self) -> None:
         if isinstance(self.shape, dict):
             self.shape = ModelShape(**self.shape)
+        if self.init_from and self.tokenizer:
+            raise DatacompError("--tokenizer and --init-from exclude each other: a continued model keeps its own "
+                                "tokenizer")
         if self.dtype not in ("auto", "bf16", "fp32"):
             raise DatacompError(f"--dtype must be auto, bf16 or fp32, got {self.dtype!r}")
         if self.steps is not None and self.steps <= 0:
@@ -134,8 +140,14 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
                 run.count(f"train_docs.{domain}", len(texts[domain].train))
                 run.count(f"validation_docs.{domain}", len(texts[domain].validation))
 
+        base = shape = None
+        if config.init_from:
+            base = resolve_model(store, config.init_from)
         with run.phase("tokenizer"):
-            if config.tokenizer:
+            if base is not None:
+                tokenizer = load_family_tokenizer(base.path)
+                tokenizer_source = str(Path(base.path).resolve())
+            elif config.tokenizer:
                 tokenizer = load_family_tokenizer(config.tokenizer)
                 tokenizer_source = str(Path(config.tokenizer).resolve())
             else:
@@ -155,15 +167,19 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
             for domain, stream in train_streams.items():
                 run.count(f"train_tokens_available.{domain}", int(len(stream)))
 
-        model_config = llama_config(config.shape, tokenizer)
         torch.manual_seed(config.seed)
         from transformers import LlamaForCausalLM
 
-        model = LlamaForCausalLM(model_config)
+        if base is not None:
+            model = LlamaForCausalLM.from_pretrained(base.path, dtype=torch.float32)
+            shape = shape_of(model.config)
+        else:
+            shape = config.shape
+            model = LlamaForCausalLM(llama_config(shape, tokenizer))
         n_params = sum(p.numel() for p in model.parameters())
 
         with run.phase("train"):
-            sampler = MixtureSampler(train_streams, mixture, config.shape.context, config.batch_size, config.seed,
+            sampler = MixtureSampler(train_streams, mixture, shape.context, config.batch_size, config.seed,
                                      copy_fraction=config.copy_fraction)
             trained = _train(model, sampler, config, precision, len(tokenizer))
         run.count("steps", trained["steps"])
@@ -176,11 +192,11 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
                                    "tokens": 0, "in_mixture": domain in mixture}
                           for domain in eval_domains if domain not in validation_streams}
             for domain, stream in validation_streams.items():
-                windows = evaluation_windows(stream, config.shape.context)
+                windows = evaluation_windows(stream, shape.context)
                 model_ppl, n_tokens = validation_perplexity(model, windows, precision)
                 targets = np.concatenate([w[1:] for w in windows])
                 baseline = unigram_perplexity(trained["unigram_counts"], targets)
-                copy = copy_test(model, restated_rows(stream, segment_length(config.shape.context), 64,
+                copy = copy_test(model, restated_rows(stream, segment_length(shape.context), 64,
                                                       start_token_id(tokenizer)), autocast=_autocast_factory(precision))
                 first_nll, repeat_nll = (copy.first_nll, copy.restated_nll) if copy else (None, None)
                 if copy:
@@ -201,7 +217,8 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
             "seconds": round(trained["seconds"], 2), "seed": config.seed, "precision": precision,
             "threads": torch.get_num_threads(), "batch_size": config.batch_size,
             "learning_rate": config.learning_rate, "n_params": n_params,
-            "shape": dataclasses.asdict(dataclasses.replace(config.shape, vocab=len(tokenizer))),
+            "shape": dataclasses.asdict(dataclasses.replace(shape, vocab=len(tokenizer))),
+            "init_from": base.model_id if base is not None else None,
             "tokenizer": tokenizer_source,
             "final_loss": trained["final_loss"], "loss_curve": trained["loss_curve"],
             "tokens_seen_per_domain": trained["tokens_per_domain"],

@@ -140,3 +140,23 @@ def test_pretraining_records_the_copy_test_per_validation_domain(trained, corpus
         assert result["copy_repeat_nll"] == pytest.approx(rows[domain]["restated_nll"])
         assert rows[domain]["segment_tokens"] == 32  # the tiny preset's window is 64 tokens
         assert rows[domain]["reads_context"] is False  # 40 steps teach no copying
+
+
+def test_init_from_continues_a_registered_model_with_its_tokenizer_and_shape(trained, corpus_store, tmp_path):
+    """Continued pretraining starts from the base's weights (its first loss is the base's loss, far below a
+    fresh model's), keeps its tokenizer and shape, and records where it came from."""
+    config = PretrainConfig(name="tiny-code", mixture="code=1", out=str(tmp_path / "tiny-code"), init_from=trained.model_id,
+                            **{**TINY, "steps": 5, "shape": PRESETS["default"]})  # shape is ignored
+    record = pretrain(corpus_store, config)
+    info = record.train_info
+    assert info["init_from"] == trained.model_id and trained.train_info["init_from"] is None
+    assert record.tokenizer_id == trained.tokenizer_id
+    assert info["shape"] == trained.train_info["shape"]
+    base_first, fresh_first = trained.train_info["loss_curve"][0][1], info["loss_curve"][0][1]
+    assert fresh_first < base_first - 2.0  # the base started from random weights (~log vocab)
+    base_model, _ = load_causal_lm(trained.path)
+    continued, _ = load_causal_lm(record.path)
+    assert not torch.equal(base_model.model.layers[0].self_attn.q_proj.weight,
+                           continued.model.layers[0].self_attn.q_proj.weight)
+    with pytest.raises(DatacompError, match="--tokenizer and --init-from exclude each other"):
+        PretrainConfig(name="x", mixture="code=1", init_from="tiny-a", tokenizer=str(tmp_path))
