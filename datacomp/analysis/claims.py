@@ -76,6 +76,11 @@ def paper_claims(analyses: Sequence[dict[str, Any]], sweeps: Sequence[dict[str, 
         within = find(findings, "partial", "enc_entropy")
         row("1: encoder entropy correlates negatively with quality", label,
             gate or _encoder_status(pooled, within), [pooled, within])
+        pooled = find(findings, "correlation", "trained_enc_entropy", "spearman")
+        if pooled is not None:
+            within = find(findings, "partial", "trained_enc_entropy")
+            row("1: encoder entropy correlates negatively with quality (under the trained encoder)", label,
+                gate or _encoder_status(pooled, within), [pooled, within])
         pooled = find(findings, "correlation", "dec_entropy", "spearman")
         within = find(findings, "partial", "dec_entropy")
         if analysis.get("same_model"):

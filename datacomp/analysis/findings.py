@@ -6,7 +6,8 @@ and the window's length in tokens is the length covariate; an older store withou
 whole documents' scores and says so (``predictors``). Questions, each with one primary test in the
 compressor's family (family.py):
 
-- quality vs X, pooled over documents (X = encoder/decoder entropy and surprisal, the JS gap): Spearman;
+- quality vs X, pooled over documents (X = encoder/decoder entropy and surprisal, the JS gap; the encoder's
+  both before training and after, where the evaluated windows were scored under the trained encoder): Spearman;
   for the entropies Pearson and Kendall as sensitivity, and Spearman within each domain as strata;
 - quality vs X within domains: partial Spearman on domain and log length (X = the entropies);
 - quality differs between domains: Kruskal-Wallis.
@@ -37,12 +38,14 @@ from datacomp.analysis.regression import OlsFit, inverse_prediction, ols, vifs
 
 PREDICTORS = {
     "enc_entropy": "encoder predictive entropy",
+    "trained_enc_entropy": "trained encoder predictive entropy",
+    "trained_enc_surprisal": "trained encoder surprisal",
     "dec_entropy": "decoder predictive entropy",
     "enc_surprisal": "encoder surprisal",
     "dec_surprisal": "decoder surprisal",
     "gap_js": "encoder-decoder gap (Jensen-Shannon)",
 }
-ENTROPIES = ("enc_entropy", "dec_entropy")
+ENTROPIES = ("enc_entropy", "trained_enc_entropy", "dec_entropy")
 UNITS = "nats/token"
 VIF_LIMIT = 5.0   # above it a coefficient is not separately identified (the common rule of thumb)
 
@@ -144,7 +147,7 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
     data = {metric: y, "log_len": log_len, "domain": np.array(domain)}
     data.update({p: column(rows, p) for p in available})
     fits = {}
-    for x_name in (p for p in ("enc_entropy", "dec_entropy", "gap_js") if p in available):
+    for x_name in (p for p in ("enc_entropy", "trained_enc_entropy", "dec_entropy", "gap_js") if p in available):
         fits[x_name] = ols(data, metric, [x_name, "log_len"], ["domain"], confidence=settings.confidence)
         slope = _slope(label, fits[x_name], x_name, metric)
         if slope is not None:

@@ -98,6 +98,9 @@ class Autoencoder(Compressor):
     def n_slots(self, n_tokens: int) -> int:
         return sum(math.ceil(length / self.config.ratio) for length in segment_lengths(n_tokens, self.segment_tokens))
 
+    def trained_encoder_lm(self):
+        return self.encoder
+
     def compress(self, batch: Sequence[EncodedExample]) -> Memory:
         """Every segment of every row in one encoder forward (right-padded: the causal mask keeps real
         tokens from seeing padding), memories regrouped per row."""

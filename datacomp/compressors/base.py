@@ -192,6 +192,11 @@ class Compressor(torch.nn.Module):
                            target_ids=list(batch[row].target_ids))
                 for row in range(rows)]
 
+    def trained_encoder_lm(self):
+        """The trained encoder as a causal LM (adapters on), for methods whose encoder is one (the autoencoder,
+        SAC): evaluation scores the windows under it (window_scores.tenc_*). None for the others."""
+        return None
+
     def trainable_state_dict(self) -> dict[str, torch.Tensor]:
         """The parameters training changes (what checkpoints and saved compressors hold)."""
         return {name: p.detach().clone() for name, p in self.named_parameters() if p.requires_grad}

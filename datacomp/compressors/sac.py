@@ -169,6 +169,11 @@ class SAC(Compressor):
             head = [int(bos)] + head
         return head + list(example.context_ids)
 
+    def trained_encoder_lm(self):
+        """The LoRA'd compressor LM read as a plain causal LM (no anchor embeddings, causal attention), as
+        ``models add --from-compressor`` exports it."""
+        return self.compressor
+
     def compress(self, batch: Sequence[EncodedExample]) -> Memory:
         """Every chunk of every row in one compressor forward; per row, every layer's K/V at its anchors."""
         embed = self.compressor.get_input_embeddings()

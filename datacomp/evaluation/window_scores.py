@@ -9,6 +9,10 @@ the scoring layer (scoring/forward.py's ``score_batch`` over scoring/metrics.py)
 per example, in token-budget batches (scoring/batching.py), encoder and decoder on the same batch when
 they share a tokenizer so the gap (KL both ways, JS) costs no extra pass.
 
+The trained encoder (``Compressor.trained_encoder_lm``: the autoencoder's and SAC's encoder LM after training,
+adapters on) scores the windows too, into the ``tenc_*`` columns (schema 010), when it reads the decoder's
+tokens: Finding 1 is about entropy under the encoder, and training moves the encoder.
+
 Which models: the decoder with its adapters off (the plain decoder the baselines use); the encoder is the
 compressor's registered encoder model: the decoder itself when they are one model (SAC), else loaded once
 from its path. An encoder with another tokenizer scores the window's text in its own tokens (no gap).
@@ -85,6 +89,17 @@ def _models(store, setup):
     return decoder, ScoringModel(model, "encoder"), tokenizer, shared
 
 
+def _trained_encoder_rows(setup, windows, same_tokens: bool) -> list[dict[str, Any]] | None:
+    """The windows under the compressor's trained encoder LM (adapters on), when it has one that reads the
+    decoder's tokens; else None (the tenc_* columns stay NULL)."""
+    from datacomp.scoring.forward import ScoringModel
+
+    lm = setup.compressor.trained_encoder_lm() if setup.compressor is not None else None
+    if lm is None or not same_tokens:
+        return None
+    return _score_rows([ScoringModel(lm, "trained encoder")], windows, setup.tokenizer, setup.precision)
+
+
 def score_windows(store, setup, encoded: Sequence[EncodedExample], eval_id: str, run_id: str) -> int:
     """Score the windows of the examples this evaluation has not scored yet; returns how many were written."""
     from datacomp.compressors.lora import adapters_enabled
@@ -113,6 +128,7 @@ def score_windows(store, setup, encoded: Sequence[EncodedExample], eval_id: str,
             enc_rows = _score_rows([encoder], tokenize_texts(encoder_tokenizer, texts), encoder_tokenizer,
                                    setup.precision)
             pair_rows = None
+        trained_rows = _trained_encoder_rows(setup, windows, encoder is decoder or shared)
         bar.advance(len(todo))
     rows = []
     for k, i in enumerate(todo):
@@ -135,6 +151,11 @@ def score_windows(store, setup, encoded: Sequence[EncodedExample], eval_id: str,
             row[f"{side}_surprisal"] = values.get(f"surprisal{index}")
             sums = values.get("surprisal_sums")
             row[f"{side}_bits_per_byte"] = bits_per_byte(sums[index], n_bytes) if sums else None
+        trained = trained_rows[k] if trained_rows is not None else {}
+        row["tenc_entropy"] = trained.get("entropy0")
+        row["tenc_surprisal"] = trained.get("surprisal0")
+        row["tenc_bits_per_byte"] = (bits_per_byte(trained["surprisal_sums"][0], n_bytes)
+                                     if trained.get("surprisal_sums") else None)
         rows.append(_finite(row))
     with store.transaction():
         for row in rows:

@@ -2,7 +2,8 @@
 -- document's domain and length, its scores under the compressor's encoder and decoder, and their gap.
 -- Each model's scores are taken at its most common (window, stride, dtype) setting, as in scored_models.
 -- win_*: the same predictors of the evaluated windows themselves (window_scores, schema 008), averaged over
--- the document's examples; n_window_scored < n_examples means some windows were never scored.
+-- the document's examples; n_window_scored < n_examples means some windows were never scored. win_trained_enc_*:
+-- under the trained encoder (schema 010; no document-level counterpart).
 WITH score_setting AS (
     SELECT model_id, window_len, stride, dtype,
            row_number() OVER (PARTITION BY model_id
@@ -29,6 +30,7 @@ WITH score_setting AS (
            count(w.example_id) AS n_window_scored, avg(w.n_tokens) AS win_n_tokens,
            avg(w.enc_entropy) AS win_enc_entropy, avg(w.enc_surprisal) AS win_enc_surprisal,
            avg(w.enc_bits_per_byte) AS win_enc_bits_per_byte,
+           avg(w.tenc_entropy) AS win_trained_enc_entropy, avg(w.tenc_surprisal) AS win_trained_enc_surprisal,
            avg(w.dec_entropy) AS win_dec_entropy, avg(w.dec_surprisal) AS win_dec_surprisal,
            avg(w.dec_bits_per_byte) AS win_dec_bits_per_byte,
            avg(w.js) AS win_gap_js, avg(w.kl_enc_dec) AS win_gap_kl_enc_dec, avg(w.kl_dec_enc) AS win_gap_kl_dec_enc
@@ -45,6 +47,7 @@ SELECT q.compressor_id, c.method, c.ratio, c.encoder_id, c.decoder_id,
        q.f1, q.em, q.bleu, q.nll_reduction, q.ratio_actual, q.n_examples, q.n_window_scored, q.win_n_tokens,
        q.win_enc_entropy, q.win_enc_surprisal, q.win_enc_bits_per_byte,
        q.win_dec_entropy, q.win_dec_surprisal, q.win_dec_bits_per_byte,
+       q.win_trained_enc_entropy, q.win_trained_enc_surprisal,
        q.win_gap_js, q.win_gap_kl_enc_dec, q.win_gap_kl_dec_enc,
        se.entropy_mean AS enc_entropy, se.surprisal_mean AS enc_surprisal,
        sd.entropy_mean AS dec_entropy, sd.surprisal_mean AS dec_surprisal,

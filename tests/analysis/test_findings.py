@@ -191,3 +191,26 @@ def test_a_rank_association_without_an_established_slope_gives_no_threshold():
     assert "but the size of the effect on the F1 scale is not established: the slope's interval includes 0" \
         in guideline["text"]
     assert f"[{fmt(slope['ci_low'] * 100)}, {fmt(0.4)}]" in guideline["text"]
+
+
+def test_entropy_under_the_trained_encoder_is_its_own_question_and_claim():
+    """Windows scored under the trained encoder (tenc_*) give their own primary test, within-domain partial and
+    paper-claim row; the quality here follows the trained encoder's entropy only."""
+    rng = np.random.default_rng(5)
+    rows = documents(enc_slope=0.0)
+    for row in rows:
+        row["win_trained_enc_entropy"] = float(rng.uniform(1, 4))
+        row["f1"] = float(np.clip(0.8 - 0.15 * row["win_trained_enc_entropy"] + rng.normal(0, 0.03), 0, 1))
+    analysis = analyse(rows)
+    pooled = _find(analysis, "correlation", "trained_enc_entropy", "spearman")
+    expected = sps.spearmanr([r["win_trained_enc_entropy"] for r in rows], [r["f1"] for r in rows])
+    assert pooled["estimate"] == pytest.approx(expected.statistic) and pooled["estimate"] < -0.8
+    assert _find(analysis, "partial", "trained_enc_entropy")["estimate"] < -0.8
+    assert abs(_find(analysis, "correlation", "enc_entropy", "spearman")["estimate"]) < 0.4
+    correct_findings(analysis["findings"], "holm", 0.05)
+    claims = {c["claim"]: c["status"] for c in paper_claims([analysis], [], "holm")}
+    assert claims["1: encoder entropy correlates negatively with quality (under the trained encoder)"].startswith(
+        "reproduced")
+    assert not claims["1: encoder entropy correlates negatively with quality"].startswith("reproduced")
+    untrained = {c["claim"] for c in paper_claims([analyse(documents())], [], "holm")}
+    assert not any("trained encoder" in claim for claim in untrained)  # no windows scored under it: no row

@@ -96,3 +96,41 @@ def test_encoder_and_decoder_with_one_tokenizer_give_the_gap_by_hand(store, tiny
         assert row["kl_dec_enc"] == pytest.approx(kl_qp.mean().item(), rel=1e-4)
         assert row["js"] == pytest.approx(js.mean().item(), rel=1e-4)
         assert row["enc_entropy"] != row["dec_entropy"]
+
+
+def test_windows_under_the_trained_encoder_match_a_hand_computation(store, tiny_lm_pair):
+    """A compressor with a trained encoder LM: its windows are scored under it too (tenc_*, schema 010);
+    one without (the plain fake) leaves those columns NULL."""
+    from datacomp.models.loading import load_causal_lm
+
+    _encoder_dir, decoder_dir = tiny_lm_pair
+    decoder, tokenizer = load_causal_lm(decoder_dir)
+    trained, _ = load_causal_lm(_encoder_dir)   # stands in for an encoder after training: sharper than the
+    with torch.no_grad():                        # near-uniform random decoder
+        trained.get_output_embeddings().weight.mul_(20.0)
+    decoder.requires_grad_(False)
+    setup = _setup(decoder, tokenizer, "dec", "dec")
+    setup.compressor.trained_encoder_lm = lambda: trained
+    run_evaluation(store, EvalConfig(compressor="every-rth-4x", task="continuation", max_new_tokens=2,
+                                     baselines=("full", "none")), setup)
+    rows = _rows(store)
+    for example in setup.examples:
+        ids = encode(tokenizer, example.context)[:24]
+        entropy, surprisal, _ = _by_hand(trained, tokenizer.bos_token_id, ids)
+        row = rows[example.example_id]
+        n_bytes = len(tokenizer.decode(ids).encode("utf-8"))
+        assert row["tenc_entropy"] == pytest.approx(entropy.mean().item(), rel=1e-5)
+        assert row["tenc_surprisal"] == pytest.approx(surprisal.mean().item(), rel=1e-5)
+        assert row["tenc_bits_per_byte"] == pytest.approx(surprisal.sum().item() / math.log(2) / n_bytes, rel=1e-5)
+        assert row["tenc_entropy"] < row["enc_entropy"] - 0.1  # not the base encoder's (here the decoder)
+
+
+def test_a_compressor_without_a_trained_encoder_lm_leaves_its_columns_empty(store, tiny_lm_dir):
+    from datacomp.models.loading import load_causal_lm
+
+    model, tokenizer = load_causal_lm(tiny_lm_dir)
+    model.requires_grad_(False)
+    setup = _setup(model, tokenizer, "tiny", "tiny")
+    run_evaluation(store, EvalConfig(compressor="every-rth-4x", task="continuation", max_new_tokens=2,
+                                     baselines=("full", "none")), setup)
+    assert all(r["tenc_entropy"] is None or math.isnan(r["tenc_entropy"]) for r in _rows(store).values())
