@@ -20,7 +20,8 @@ import numpy as np
 
 from datacomp.errors import DatacompError
 from datacomp.models.architecture import ModelShape, llama_config, shape_of
-from datacomp.models.copy_test import copy_test, restated_rows, segment_length, store_copy_tests
+from datacomp.models.copy_test import CopyTest, copy_test, restated_rows, segment_length, store_copy_tests
+from datacomp.models.pretrain_cache import cached_folder, load_cached, recipe_key, save_cached
 from datacomp.models.mixture import check_domains, parse_mixture
 from datacomp.models.pretrain_data import (
     MixtureSampler,
@@ -68,6 +69,8 @@ class PretrainConfig:
     dtype: str = "auto"  # models/precision.py: auto = bf16 on GPUs, fp32 on CPUs (bf16 measured no faster)
     threads: int | None = None  # torch threads; None = torch's default (all cores)
     out: str | None = None  # model folder; None = <store folder>/models/<name>
+    reuse_cached: bool = False  # reuse a model pretrained by the same recipe on the same texts, from
+    # $DATACOMP_CACHE/pretrained (models/pretrain_cache.py): a base model is pretrained once for every study
 
     def __post_init__(self) -> None:
         if isinstance(self.shape, dict):
@@ -143,6 +146,17 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
         base = shape = None
         if config.init_from:
             base = resolve_model(store, config.init_from)
+        key = recipe_key(config, texts, base.model_id if base else None) if config.reuse_cached else None
+        if key is not None:
+            cached = load_cached(config.name, key, out)
+            if cached is not None:
+                run.count("reused_cached", 1)
+                record = register_model(store, out, config.name, source="pretrain", mixture=mixture,
+                                        train_info={**cached, "reused_from": str(cached_folder(config.name, key)),
+                                                    "run_id": run.run_id})
+                store_copy_tests(store, record.model_id, {d: CopyTest(**t) for d, t in cached["copy_tests"].items()},
+                                 run.run_id)
+                return record
         with run.phase("tokenizer"):
             if base is not None:
                 tokenizer = load_family_tokenizer(base.path)
@@ -223,8 +237,11 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
             "final_loss": trained["final_loss"], "loss_curve": trained["loss_curve"],
             "tokens_seen_per_domain": trained["tokens_per_domain"],
             "validation_fraction": config.validation_fraction, "validation": dict(sorted(validation.items())),
+            "copy_tests": {d: dataclasses.asdict(t) for d, t in sorted(copy_tests.items())},
             "run_id": run.run_id,
         }
+        if key is not None:
+            save_cached(config.name, key, out, train_info)
         record = register_model(store, out, config.name, source="pretrain", mixture=mixture,
                                 train_info=train_info)
         store_copy_tests(store, record.model_id, copy_tests, run.run_id)

@@ -160,3 +160,30 @@ def test_init_from_continues_a_registered_model_with_its_tokenizer_and_shape(tra
                            continued.model.layers[0].self_attn.q_proj.weight)
     with pytest.raises(DatacompError, match="--tokenizer and --init-from exclude each other"):
         PretrainConfig(name="x", mixture="code=1", init_from="tiny-a", tokenizer=str(tmp_path))
+
+
+def test_a_cached_recipe_is_pretrained_once_and_reused_in_another_store(corpus_store, tmp_path, monkeypatch):
+    """reuse_cached: the second run of the same recipe on the same texts (here in a fresh store) trains
+    nothing and registers the same weights with the same copy tests; another seed is another recipe."""
+    from datacomp.models.copy_test import copy_test_rows
+    from datacomp.store import open_store
+    from tests.models.conftest import add_two_domains
+
+    monkeypatch.setenv("DATACOMP_CACHE", str(tmp_path / "cache"))
+    config = PretrainConfig(name="base", mixture="code=1", out=str(tmp_path / "first"), reuse_cached=True,
+                            **{**TINY, "steps": 3})
+    first = pretrain(corpus_store, config)
+    assert (tmp_path / "cache" / "pretrained").is_dir()
+    with open_store(tmp_path / "other.duckdb") as other:
+        add_two_domains(other)   # the same fixture texts
+        again = pretrain(other, PretrainConfig(**{**config.__dict__, "out": str(tmp_path / "second"), "threads": 2}))
+        assert again.model_id == first.model_id  # same weights: the model id hashes them
+        assert again.train_info["reused_from"].startswith(str(tmp_path / "cache" / "pretrained" / "base-"))
+        assert again.train_info["loss_curve"] == first.train_info["loss_curve"]
+        runs = other.con.execute("SELECT counts FROM runs WHERE stage = 'pretrain'").fetchall()
+        assert '"reused_cached": 1' in runs[0][0]
+        tests = [(r["domain"], r["first_nll"]) for r in copy_test_rows(other) if r["model_id"] == again.model_id]
+        assert tests == [(r["domain"], r["first_nll"]) for r in copy_test_rows(corpus_store)
+                         if r["model_id"] == first.model_id]
+        other_seed = pretrain(other, PretrainConfig(**{**config.__dict__, "out": str(tmp_path / "third"), "seed": 7}))
+        assert "reused_from" not in other_seed.train_info and other_seed.model_id != first.model_id
