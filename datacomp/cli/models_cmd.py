@@ -45,6 +45,11 @@ def pretrain_command(
         "--min-lr-ratio", metavar="R", help="Where the cosine ends, as a share of the peak (1 = constant).")] = 0.1,
     copy_fraction: Annotated[float, typer.Option(
         "--copy-fraction", help="Share of training rows that restate a segment (teaches copying).")] = 0.0,
+    induction_warmup_steps: Annotated[int, typer.Option(
+        "--induction-warmup-steps", help="First steps on synthetic rows (a random segment repeated at a random "
+        "period): they form the induction circuit that reading context needs.")] = 0,
+    induction_alphabet: Annotated[int, typer.Option(
+        "--induction-alphabet", help="Token ids the synthetic rows draw from.")] = 512,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     threads: Annotated[Optional[int], typer.Option("--threads", help="Torch threads [default: all cores].")] = None,
     dtype: Annotated[str, typer.Option("--dtype", metavar="auto|bf16|fp32", help="Training precision (auto: bf16 "
@@ -64,7 +69,8 @@ def pretrain_command(
         name=model_name, mixture=mixture, tokenizer=str(tokenizer) if tokenizer else None, init_from=init_from,
         steps=steps, min_lr_ratio=min_lr_ratio,
         minutes=minutes, shape=ModelShape(layers=layers, hidden=hidden, heads=heads, context=context, vocab=vocab),
-        batch_size=batch_size, learning_rate=learning_rate, copy_fraction=copy_fraction, seed=seed, threads=threads, dtype=dtype,
+        batch_size=batch_size, learning_rate=learning_rate, copy_fraction=copy_fraction,
+        induction_warmup_steps=induction_warmup_steps, induction_alphabet=induction_alphabet, seed=seed, threads=threads, dtype=dtype,
         out=str(out) if out else None)
     with existing_store(db, read_only=False) as store:  # pretraining reads the store's documents
         record = pretrain(store, config)

@@ -97,8 +97,13 @@ class MixtureSampler:
             raise DatacompError(f"--copy-fraction must lie in [0, 1), got {copy_fraction}")
         self.copy_fraction = copy_fraction
 
-    def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
-        """(windows [batch, context + 1] of token ids, domain index of each row)."""
+    def next_batch(self, alphabet: np.ndarray | None = None, start_token: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(windows [batch, context + 1] of token ids, domain index of each row). With ``alphabet`` every row
+        is synthetic instead (``synthetic_row``; its domain index is -1)."""
+        if alphabet is not None:
+            self.restated = np.ones(self.batch_size, dtype=bool)
+            rows = [synthetic_row(alphabet, self.context + 1, start_token, self.rng) for _ in range(self.batch_size)]
+            return np.stack(rows), np.full(self.batch_size, -1)
         rows = self.rng.choice(len(self.domains), size=self.batch_size, p=self.probabilities)
         batch = np.empty((self.batch_size, self.context + 1), dtype=np.int64)
         self.restated = np.zeros(self.batch_size, dtype=bool)  # which rows of this batch restate a segment
@@ -120,6 +125,23 @@ def restated_row(stream: np.ndarray, length: int, rng: np.random.Generator) -> n
     start = int(rng.integers(0, len(stream) - segment_length + 1))
     segment = stream[start:start + segment_length]
     return np.tile(segment, -(-length // segment_length))[:length]
+
+
+def synthetic_row(alphabet: np.ndarray, length: int, start_token: int, rng: np.random.Generator) -> np.ndarray:
+    """``length`` tokens: the start token, then a segment of 8 to length // 2 tokens drawn independently and
+    uniformly from ``alphabet``, repeated until the row is full. Nothing but looking back predicts a repeat
+    (no n-gram shortcut, no fixed offset: the period varies), so these rows teach the induction circuit."""
+    segment = alphabet[rng.integers(0, len(alphabet), size=int(rng.integers(8, max(length // 2, 8) + 1)))]
+    row = np.empty(length, dtype=np.int64)
+    row[0] = start_token
+    row[1:] = np.tile(segment, -(-(length - 1) // len(segment)))[:length - 1]
+    return row
+
+
+def induction_alphabet(vocab_size: int, size: int, special_ids: set[int], seed: int) -> np.ndarray:
+    """``size`` distinct token ids (no special token), drawn with ``seed``: the synthetic rows' alphabet."""
+    candidates = np.array([i for i in range(vocab_size) if i not in special_ids])
+    return np.random.default_rng(seed).choice(candidates, size=min(size, len(candidates)), replace=False)
 
 
 def _at_least(stream: np.ndarray, length: int) -> np.ndarray:

@@ -92,3 +92,32 @@ def test_copy_fraction_rows_restate_and_zero_keeps_the_plain_batches():
     assert np.array_equal(sampler.restated, restated)  # the sampler says which rows restate
     with pytest.raises(DatacompError, match="--copy-fraction must lie in"):
         MixtureSampler(streams, {"a": 1.0}, context=16, batch_size=4, seed=0, copy_fraction=1.0)
+
+
+def test_synthetic_rows_repeat_a_random_segment_of_the_alphabet_at_a_random_period():
+    from datacomp.models.pretrain_data import induction_alphabet, synthetic_row
+
+    alphabet = induction_alphabet(300, 20, {0, 5}, seed=0)
+    assert len(set(alphabet.tolist())) == 20 and not {0, 5} & set(alphabet.tolist())
+    assert induction_alphabet(300, 20, {0, 5}, seed=0).tolist() == alphabet.tolist()
+    rng = np.random.default_rng(1)
+    periods = set()
+    for _ in range(50):
+        row = synthetic_row(alphabet, 65, 0, rng)
+        assert row[0] == 0 and set(row[1:].tolist()) <= set(alphabet.tolist())
+        body = row[1:]
+        period = next(p for p in range(8, 33) if all(body[i] == body[i - p] for i in range(p, len(body))))
+        periods.add(period)
+    assert len(periods) > 10   # the offset varies: no fixed-position shortcut
+
+
+def test_an_induction_warmup_counts_its_tokens_apart_from_the_domains(corpus_store, tmp_path):
+    from datacomp.models.architecture import PRESETS
+    from datacomp.models.pretrain import PretrainConfig, pretrain
+
+    record = pretrain(corpus_store, PretrainConfig(
+        name="warm", mixture="code=1", out=str(tmp_path / "warm"), shape=PRESETS["tiny"], steps=5, batch_size=4,
+        threads=1, induction_warmup_steps=2, induction_alphabet=50))
+    per_domain = record.train_info["tokens_seen_per_domain"]
+    assert per_domain == {"code": 3 * 4 * 64, "(synthetic)": 2 * 4 * 64}
+    assert sum(per_domain.values()) == record.train_info["tokens_seen"]
