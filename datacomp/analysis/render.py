@@ -15,6 +15,7 @@ from typing import Any
 
 from datacomp.analysis.formatting import fmt
 from datacomp.analysis.render_results import evaluation_blocks, finding_blocks, missing, table
+from datacomp.models.copy_test import verdict_text
 
 FIGURE_CAPTIONS = {
     "length_hist": "Document length (log10 characters) by domain.",
@@ -146,10 +147,15 @@ def _provenance_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
     blocks.append(("ul", methods["statistics"]))
     blocks.append(("h", 3, "Models"))
     if methods["models"]:
-        blocks.append(table(["name", "model id", "parameters", "architecture", "mixture", "training"],
-                             [[m["name"], m["model_id"], m["n_params"], m["architecture"] or "–",
-                               _short_json(m["mixture"]), _short_json(m["train_info"], 120)]
-                              for m in methods["models"]]))
+        blocks.append(("p", "Reads its context: the restated-segment test (`datacomp models copy-test`): the mean "
+                            "NLL (nats/token) of held-out 64-token segments read once -> restated right after; "
+                            "a model reads its context when the restatement costs <= 1.5 and at least 1 less. "
+                            "Compression through a decoder that does not is not testable."))
+        blocks.append(table(["name", "model id", "parameters", "reads its context", "architecture", "mixture",
+                             "training"],
+                            [[m["name"], m["model_id"], m["n_params"], verdict_text(m.get("copy_test")),
+                              m["architecture"] or "–", _short_json(m["mixture"]), _short_json(m["train_info"], 120)]
+                             for m in methods["models"]]))
     else:
         blocks.append(("p", "No models registered."))
     blocks.append(("h", 3, "Compressors"))

@@ -278,7 +278,12 @@ def _provenance(store: Store, config: ReportConfig) -> dict[str, Any]:
         for key in ("config", "environment", "timings", "counts"):
             if isinstance(run.get(key), str):
                 run[key] = json.loads(run[key])
+    from datacomp.models.copy_test import copy_test_rows, verdict_by_model
+
     models = store.rows("analysis/models")
+    verdicts = verdict_by_model(copy_test_rows(store))
+    for model in models:
+        model["copy_test"] = verdicts.get(model["model_id"])   # does it read its context?
     compressors = store.rows("analysis/compressors")
     for row in models + compressors:
         for key in ("mixture", "train_info", "config"):

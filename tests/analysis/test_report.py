@@ -16,7 +16,7 @@ from datacomp.analysis.render_results import finding_row
 from datacomp.analysis.report import ReportConfig, build_report
 from datacomp.store import open_store
 
-from conftest import FAST, populate
+from conftest import FAST, _insert, populate
 
 def _find(data, group_part, x, method):
     return next(f for f in data["findings"]["items"]
@@ -297,3 +297,21 @@ def test_findings_use_the_evaluated_windows_and_an_older_store_says_it_falls_bac
         assert analysis["predictors"]["source"] == "document"
         assert (f"**Warning:** {analysis['label']}: predictors describe whole documents, not the evaluated windows"
                 in old)
+
+
+def test_the_models_table_says_which_models_read_their_context(store):
+    """The restated-segment verdict of each model (the newest test per domain, averaged) beside its name;
+    "not tested" for a model without one."""
+    models = [{"model_id": f"{name}-1", "name": name, "path": f"/m/{name}", "n_params": 1000, "source": "folder"}
+              for name in ("reader", "skimmer", "untested")]
+    _insert(store, "models", models)
+    tests = [("reader", "code", 4.2, 0.9), ("reader", "literature", 4.6, 1.1), ("skimmer", "code", 5.3, 5.1)]
+    _insert(store, "copy_tests", [{"model_id": f"{m}-1", "domain": d, "segment_tokens": 64, "segments": 64,
+                                   "first_nll": f, "restated_nll": r, "reads_context": r <= 1.5}
+                                  for m, d, f, r in tests])
+    report = build_report(store, ReportConfig(**FAST))
+    verdicts = {m["name"]: m["copy_test"] for m in report.data["methods"]["models"]}
+    assert verdicts["reader"]["first_nll"] == pytest.approx(4.4) and verdicts["reader"]["reads_context"] is True
+    assert verdicts["skimmer"]["reads_context"] is False and verdicts["untested"] is None
+    rows = {r[0]: r[3] for r in _markdown_table(render_markdown(report.data), "name | model id")}
+    assert rows == {"reader": "yes (4.40 -> 1.00)", "skimmer": "no (5.30 -> 5.10)", "untested": "not tested"}
