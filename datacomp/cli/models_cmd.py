@@ -50,6 +50,9 @@ def pretrain_command(
         "period): they form the induction circuit that reading context needs.")] = 0,
     induction_alphabet: Annotated[int, typer.Option(
         "--induction-alphabet", help="Token ids the synthetic rows draw from.")] = 512,
+    copy_test_every: Annotated[int, typer.Option(
+        "--copy-test-every", help="Run the restated-segment test every N steps (the copy curve in train_info; "
+        "0 = at the end only).")] = 0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     threads: Annotated[Optional[int], typer.Option("--threads", help="Torch threads [default: all cores].")] = None,
     dtype: Annotated[str, typer.Option("--dtype", metavar="auto|bf16|fp32", help="Training precision (auto: bf16 "
@@ -70,7 +73,8 @@ def pretrain_command(
         steps=steps, min_lr_ratio=min_lr_ratio,
         minutes=minutes, shape=ModelShape(layers=layers, hidden=hidden, heads=heads, context=context, vocab=vocab),
         batch_size=batch_size, learning_rate=learning_rate, copy_fraction=copy_fraction,
-        induction_warmup_steps=induction_warmup_steps, induction_alphabet=induction_alphabet, seed=seed, threads=threads, dtype=dtype,
+        induction_warmup_steps=induction_warmup_steps, induction_alphabet=induction_alphabet,
+        copy_test_every=copy_test_every, seed=seed, threads=threads, dtype=dtype,
         out=str(out) if out else None)
     with existing_store(db, read_only=False) as store:  # pretraining reads the store's documents
         record = pretrain(store, config)

@@ -64,6 +64,8 @@ class PretrainConfig:
     # of a small alphabet repeated at a random period. Measured (issue 10): 1000 of them, then natural text with
     # copy_fraction 0.5, batch 16, a constant 3e-3, pass the restated-segment test after ~5000 steps in all
     induction_alphabet: int = 512  # token ids in the synthetic rows: few enough that each recurs often
+    copy_test_every: int = 0  # run the restated-segment test on held-out text every N steps (train_info's
+    # copy_curve: when copying forms); 0 = only at the end
     seed: int = 0
     validation_fraction: float = 0.1  # share of documents (by doc_id hash) held out of training
     max_train_chars: int = 8_000_000  # per domain: more text than a 3-minute run can read (~2.5M tokens)
@@ -202,7 +204,13 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
                                      copy_fraction=config.copy_fraction)
             alphabet = induction_alphabet(len(tokenizer), config.induction_alphabet, set(tokenizer.all_special_ids),
                                           config.seed)
-            trained = _train(model, sampler, config, precision, len(tokenizer), alphabet, start_token_id(tokenizer))
+            copy_rows = None
+            if config.copy_test_every and validation_streams:   # held-out text of every validation domain
+                copy_rows = np.concatenate([restated_rows(stream, segment_length(shape.context), 16,
+                                                          start_token_id(tokenizer))
+                                            for stream in validation_streams.values()])
+            trained = _train(model, sampler, config, precision, len(tokenizer), alphabet, start_token_id(tokenizer),
+                             copy_rows)
         run.count("steps", trained["steps"])
         run.count("tokens_seen", trained["tokens_seen"])
 
@@ -242,6 +250,7 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
             "init_from": base.model_id if base is not None else None,
             "tokenizer": tokenizer_source,
             "final_loss": trained["final_loss"], "loss_curve": trained["loss_curve"],
+            "copy_curve": trained["copy_curve"],
             "tokens_seen_per_domain": trained["tokens_per_domain"],
             "validation_fraction": config.validation_fraction, "validation": dict(sorted(validation.items())),
             "copy_tests": {d: dataclasses.asdict(t) for d, t in sorted(copy_tests.items())},
@@ -314,7 +323,7 @@ def _autocast_factory(precision: str):
 
 
 def _train(model, sampler: MixtureSampler, config: PretrainConfig, precision: str, vocab_size: int,
-           alphabet: np.ndarray, start_token: int):
+           alphabet: np.ndarray, start_token: int, copy_rows: np.ndarray | None = None):
     import torch
     import torch.nn.functional as F
 
@@ -328,6 +337,7 @@ def _train(model, sampler: MixtureSampler, config: PretrainConfig, precision: st
     counts = np.zeros(vocab_size, dtype=np.int64)
     per_domain = np.zeros(len(sampler.domains), dtype=np.int64)
     synthetic_tokens = 0
+    copy_curve: list[list[float]] = []  # [step, first NLL, restated NLL]
     losses: list[float] = []
     model.train()
     step = 0
@@ -370,6 +380,9 @@ def _train(model, sampler: MixtureSampler, config: PretrainConfig, precision: st
             smoothed = value if smoothed is None else 0.95 * smoothed + 0.05 * value
             step += 1
             bar.advance(1, loss=smoothed, lr=lr)
+            if config.copy_test_every and copy_rows is not None and step % config.copy_test_every == 0:
+                tested = copy_test(model, copy_rows, autocast=_autocast_factory(precision))
+                copy_curve.append([step, round(tested.first_nll, 4), round(tested.restated_nll, 4)])
     model.eval()
     every = max(len(losses) // 50, 1)  # keep ~50 points of the curve for the record
     return {
@@ -377,6 +390,7 @@ def _train(model, sampler: MixtureSampler, config: PretrainConfig, precision: st
         "seconds": time.perf_counter() - start, "unigram_counts": counts,
         "final_loss": float(np.mean(losses[-10:])), "losses": losses,
         "loss_curve": [[i, round(float(np.mean(losses[i:i + every])), 4)] for i in range(0, len(losses), every)],
+        "copy_curve": copy_curve,
         "tokens_per_domain": {d: int(n) for d, n in zip(sampler.domains, per_domain)}
                              | ({"(synthetic)": synthetic_tokens} if synthetic_tokens else {}),
     }

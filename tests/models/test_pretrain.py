@@ -187,3 +187,12 @@ def test_a_cached_recipe_is_pretrained_once_and_reused_in_another_store(corpus_s
                          if r["model_id"] == first.model_id]
         other_seed = pretrain(other, PretrainConfig(**{**config.__dict__, "out": str(tmp_path / "third"), "seed": 7}))
         assert "reused_from" not in other_seed.train_info and other_seed.model_id != first.model_id
+
+
+def test_copy_test_every_records_the_curve_of_the_restated_segment_test(corpus_store, tmp_path):
+    record = pretrain(corpus_store, PretrainConfig(name="curve", mixture="code=1", out=str(tmp_path / "curve"),
+                                                   copy_test_every=2, **{**TINY, "steps": 5}))
+    curve = record.train_info["copy_curve"]
+    assert [point[0] for point in curve] == [2, 4]
+    assert all(first > 0 and restated > 0 for _, first, restated in curve)
+    assert curve[0] != curve[1]   # measured on the model as it trains
