@@ -92,7 +92,9 @@ def paper_claims(analyses: Sequence[dict[str, Any]], sweeps: Sequence[dict[str, 
         row("1: decoder entropy shows no significant relation (frozen decoder)", label, status, [pooled, within])
     for sweep in sweeps:
         slope = find(sweep["findings"], "ols", "gap_js")
-        if slope is None or slope["estimate"] is None:
+        if sweep.get("context_gate"):
+            status = f"not testable ({sweep['context_gate']})"
+        elif slope is None or slope["estimate"] is None:
             status = "not testable"
         elif slope["significant"]:
             status = "reproduced" if slope["direction"] == "negative" else "opposite"

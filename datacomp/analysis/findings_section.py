@@ -9,18 +9,11 @@ from typing import Any
 import numpy as np
 
 from datacomp.analysis import findings as fnd
+from datacomp.analysis.context_use import context_of, sweep_context_gate
 from datacomp.analysis.descriptive import Bin
 from datacomp.analysis.family import correct_findings
 from datacomp.analysis.guidelines import METRIC_NAMES
 from datacomp.analysis.sweeps import gap_sweep_analysis
-
-
-def context_of(compressor_id: str, context_use: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """full - none on the decoder a compressor used (full@tuned for a decoder-tuning one), pooled over its
-    evaluations by taking the first; None when no evaluation ran both baselines."""
-    own = [u for u in context_use if u["compressor_id"] == compressor_id and u["difference"] is not None]
-    own.sort(key=lambda u: (u["decoder"] != "full@tuned", u["eval_id"]))
-    return own[0] if own else None
 
 
 def _skip_reason(compressor_id: str, docs: list[dict[str, Any]], min_n: int) -> str | None:
@@ -66,6 +59,8 @@ def findings_section(store, config, task: str | None, figures, context_use: list
                 section["warnings"].append(f"{analysis['label']}: {predictors['warning']}")
             analyses.append(analysis)
     sweeps = gap_sweep_analysis(rows, settings)
+    for sweep in sweeps:
+        sweep["context_gate"] = sweep_context_gate(sweep, context_use)
     items = [f for a in analyses for f in a["findings"]] + [f for s in sweeps for f in s["findings"]]
     correct_findings(items, config.correction, config.alpha)
     for i, finding in enumerate(items, start=1):

@@ -101,6 +101,12 @@ def entropy_threshold(analysis: dict[str, Any], *, metric: str, scale: float, ta
         guideline["text"] = f"No encoder-entropy guideline for {label}: {gate}."
         return guideline
     held_within = within is not None and within["significant"]
+    if held_within and not (pooled["significant"] and pooled["direction"] == within["direction"]):
+        guideline["text"] = (
+            f"No encoder-entropy threshold for {label}: the relation holds within domains but not pooled "
+            f"({numbers}{effect}); a finding needs both (the paper's claim is about documents of every domain "
+            "together), so these data support no filtering or ordering by encoder entropy.")
+        return guideline
     if not held_within:
         if pooled["significant"]:
             guideline["text"] = (
@@ -268,6 +274,9 @@ def knowledge_gap(sweep: dict[str, Any], *, metric: str, scale: float, correctio
         f"; across decoders {stat_text(pair_test, 'Kendall tau', correction)}"
     guideline = {"topic": "knowledge gap", "scope": sweep["label"], "supported": False,
                  "basis": {"pairs": pairs, "slope": slope, "pair_test": pair_test}}
+    if sweep.get("context_gate"):
+        guideline["text"] = f"No gap guideline for {sweep['label']}: {sweep['context_gate']} ({sweep_text})."
+        return guideline
     if slope is None:
         guideline["text"] = (f"For {sweep['label']}: {sweep_text}{pair_text}; the pooled regression could not be "
                              f"fitted ({sweep['ols'].get('note')}).")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from datacomp.analysis.context_use import context_of
 from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p
 from datacomp.analysis.guidelines import METRIC_NAMES, scaled
 from datacomp.evaluation.baselines import is_budgeted, is_tuned
@@ -38,12 +39,6 @@ def difference_text(c: dict[str, Any], scale: float) -> str:
     return text
 
 
-def _own_context(compressor: str, context_use: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    """full - none on the decoder the compressor used (full@tuned for a decoder-tuning compressor)."""
-    own = [u for u in context_use if u["compressor_id"] == compressor and u["difference"] is not None]
-    return sorted(own, key=lambda u: u["decoder"] != "full@tuned")[0] if own else None
-
-
 def _standing(compressor: str, paired: Sequence[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
     """The compressor against no context and each cheap baseline of its own evaluation."""
     return [c for c in paired if c["a"] == compressor and c["metric"] == metric and c["mean"] is not None
@@ -66,7 +61,7 @@ def compressor_clause(compressor: str, method: str, *, paired: Sequence[dict[str
     """One compressor's sentence part and whether it passes the bar (reads context, above no context and
     every cheap baseline)."""
     clause = f"{method} ({compressor})"
-    context = _own_context(compressor, context_use)
+    context = context_of(compressor, context_use)
     ok = True
     if context is None:
         ok = False

@@ -50,6 +50,12 @@ def pretrain_command(
         "period): they form the induction circuit that reading context needs.")] = 0,
     induction_alphabet: Annotated[int, typer.Option(
         "--induction-alphabet", help="Token ids the synthetic rows draw from.")] = 512,
+    held_out_slice: Annotated[Optional[str], typer.Option(
+        "--held-out-slice", metavar="SLICE", help="Never train on this slice's documents (e.g. an evaluation "
+        "split): they are held out with the validation documents.")] = None,
+    reuse_cached: Annotated[bool, typer.Option(
+        "--reuse-cached", help="Reuse a model pretrained by the same recipe on the same texts from "
+        "$DATACOMP_CACHE/pretrained, and keep this one there.")] = False,
     copy_test_every: Annotated[int, typer.Option(
         "--copy-test-every", help="Run the restated-segment test every N steps (the copy curve in train_info; "
         "0 = at the end only).")] = 0,
@@ -74,7 +80,7 @@ def pretrain_command(
         minutes=minutes, shape=ModelShape(layers=layers, hidden=hidden, heads=heads, context=context, vocab=vocab),
         batch_size=batch_size, learning_rate=learning_rate, copy_fraction=copy_fraction,
         induction_warmup_steps=induction_warmup_steps, induction_alphabet=induction_alphabet,
-        copy_test_every=copy_test_every, seed=seed, threads=threads, dtype=dtype,
+        copy_test_every=copy_test_every, held_out_slice=held_out_slice, reuse_cached=reuse_cached, seed=seed, threads=threads, dtype=dtype,
         out=str(out) if out else None)
     with existing_store(db, read_only=False) as store:  # pretraining reads the store's documents
         record = pretrain(store, config)

@@ -21,7 +21,7 @@ import numpy as np
 from datacomp.errors import DatacompError
 from datacomp.models.architecture import ModelShape, llama_config, shape_of
 from datacomp.models.copy_test import CopyTest, copy_test, restated_rows, segment_length, store_copy_tests
-from datacomp.models.pretrain_cache import cached_folder, load_cached, recipe_key, save_cached
+from datacomp.models.pretrain_cache import cached_folder, init_weights, load_cached, recipe_key, save_cached
 from datacomp.models.mixture import check_domains, parse_mixture
 from datacomp.models.pretrain_data import (
     MixtureSampler,
@@ -29,6 +29,7 @@ from datacomp.models.pretrain_data import (
     domain_counts,
     evaluation_windows,
     load_domain_texts,
+    slice_documents,
     token_stream,
 )
 from datacomp.models.registry import ModelRecord, register_model, resolve_model
@@ -68,6 +69,8 @@ class PretrainConfig:
     # copy_curve: when copying forms); 0 = only at the end
     seed: int = 0
     validation_fraction: float = 0.1  # share of documents (by doc_id hash) held out of training
+    held_out_slice: str | None = None  # a slice never trained on (a study's evaluation split), held out too:
+    # the models are then measured, and the compressors evaluated, on text they did not memorise
     max_train_chars: int = 8_000_000  # per domain: more text than a 3-minute run can read (~2.5M tokens)
     max_validation_chars: int = 200_000  # per domain: ~50k validation tokens, evaluated in seconds
     eval_tokens: int = 32_768  # per domain: tokens scored for validation perplexity (and unigram)
@@ -142,18 +145,23 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
 
     with record_run(store, "pretrain", config, seed=config.seed) as run:
         with run.phase("load_data"):
+            held_out = slice_documents(store, config.held_out_slice) if config.held_out_slice else frozenset()
+            run.count("held_out_slice_docs", len(held_out))
             texts = {}
             for domain in sorted(set(mixture) | set(eval_domains)):
                 texts[domain] = load_domain_texts(
                     store, domain, config.validation_fraction,
-                    config.max_train_chars if domain in mixture else 0, config.max_validation_chars)
+                    config.max_train_chars if domain in mixture else 0, config.max_validation_chars, held_out)
                 run.count(f"train_docs.{domain}", len(texts[domain].train))
                 run.count(f"validation_docs.{domain}", len(texts[domain].validation))
 
         base = shape = None
         if config.init_from:
             base = resolve_model(store, config.init_from)
-        key = recipe_key(config, texts, base.model_id if base else None) if config.reuse_cached else None
+        key = None
+        if config.reuse_cached:
+            key = recipe_key(config, texts, init_weights(base) if base else None,
+                             config.steps or (None if config.minutes else DEFAULT_STEPS))
         if key is not None:
             cached = load_cached(config.name, key, out)
             if cached is not None:
@@ -256,11 +264,11 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
             "copy_tests": {d: dataclasses.asdict(t) for d, t in sorted(copy_tests.items())},
             "run_id": run.run_id,
         }
-        if key is not None:
-            save_cached(config.name, key, out, train_info)
         record = register_model(store, out, config.name, source="pretrain", mixture=mixture,
                                 train_info=train_info)
         store_copy_tests(store, record.model_id, copy_tests, run.run_id)
+        if key is not None:   # after registering: a cache failure must not lose the trained model
+            save_cached(config.name, key, out, train_info)
         run.count("n_params", n_params)
         return record
 

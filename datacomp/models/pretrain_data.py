@@ -24,6 +24,15 @@ def is_validation(doc_id: str, fraction: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2.0**64 < fraction
 
 
+def slice_documents(store: Store, name: str) -> frozenset[str]:
+    """The doc_ids of slice ``name``; an unknown slice is an error naming the known ones."""
+    ids = frozenset(row["doc_id"] for row in store.rows("models/slice_doc_ids", {"name": name}))
+    if not ids and not store.rows("compressors/slice_exists", {"slice": name}):
+        known = sorted({row["slice_id"] for row in store.rows("models/slice_names")})
+        raise DatacompError(f"--held-out-slice {name!r}: no such slice (known: {', '.join(known) or 'none'})")
+    return ids
+
+
 def domain_counts(store: Store) -> dict[str, int]:
     """Documents per domain in the store."""
     return {row["domain"]: row["n_docs"] for row in store.rows("models/domain_counts")}
@@ -37,8 +46,9 @@ class DomainTexts:
 
 
 def load_domain_texts(store: Store, domain: str, validation_fraction: float, max_train_chars: int,
-                      max_validation_chars: int) -> DomainTexts:
-    """Train and validation texts of one domain, in doc_id order, each list stopping at its character budget."""
+                      max_validation_chars: int, held_out: frozenset[str] = frozenset()) -> DomainTexts:
+    """Train and validation texts of one domain, in doc_id order, each list stopping at its character budget.
+    Documents in ``held_out`` (e.g. a study's evaluation split) are validation documents too: never trained on."""
     texts = DomainTexts(domain, [], [])
     train_chars = validation_chars = 0
     cursor = store.run("models/domain_documents", {"domain": domain})
@@ -47,7 +57,7 @@ def load_domain_texts(store: Store, domain: str, validation_fraction: float, max
         if not rows:
             break
         for doc_id, text in rows:
-            if is_validation(doc_id, validation_fraction):
+            if doc_id in held_out or is_validation(doc_id, validation_fraction):
                 if validation_chars < max_validation_chars:
                     texts.validation.append(text)
                     validation_chars += len(text)

@@ -58,6 +58,11 @@ def run_copy_test(ctx: StageContext, config: Any, _stage_config: Any) -> dict[st
     from datacomp.models.copy_test import run_copy_test as test
 
     results = test(ctx.store, config)
+    if not results:
+        from datacomp.errors import DatacompError
+
+        raise DatacompError(f"copy_test of {config.model}: no domain has held-out text for one segment of "
+                            f"{config.segment_tokens} tokens; ingest more documents or lower segment_tokens")
     return {"ref": config.model, "reads_context": all(r.reads_context for r in results.values()),
             **{domain: r.as_dict() for domain, r in results.items()}}
 

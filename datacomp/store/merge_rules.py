@@ -38,13 +38,17 @@ RULES: dict[str, TableRule] = {
                              references=(("encoder_id", "models"), ("decoder_id", "models"))),
     "scores": TableRule(references=(("doc_id", "documents"), ("model_id", "models"))),
     "gaps": TableRule(references=(("doc_id", "documents"), ("encoder_id", "models"), ("decoder_id", "models"))),
-    "evaluations": TableRule(references=(("doc_id", "documents"), ("decoder_id", "models"))),
+    "evaluations": TableRule(references=(("doc_id", "documents"), ("decoder_id", "models"),
+                                         ("compressor_id", "compressors"))),
+    "window_scores": TableRule(references=(("doc_id", "documents"), ("encoder_id", "models"),
+                                           ("decoder_id", "models"))),
+    "copy_tests": TableRule(references=(("model_id", "models"),)),
 }
 
 # Parents before children, so a row's document or model is in the store by the time the row is classified;
 # tables not named here (added by later migrations) come after, in name order.
 ORDER = ("corpora", "models", "documents", "runs", "slices", "slice_members", "compressors", "scores", "gaps",
-         "evaluations")
+         "evaluations", "window_scores", "copy_tests")
 
 NOT_MERGED = {
     "schema_version": "the store's own migration record",

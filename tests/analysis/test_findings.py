@@ -193,6 +193,21 @@ def test_a_rank_association_without_an_established_slope_gives_no_threshold():
     assert f"[{fmt(slope['ci_low'] * 100)}, {fmt(0.4)}]" in guideline["text"]
 
 
+def test_a_relation_within_domains_but_not_pooled_gives_no_threshold_and_agrees_with_the_claim():
+    """Guideline and paper claim read the same two tests: within-domain significance alone supports neither."""
+    analysis = analyse(documents(seed=8))
+    correct_findings(analysis["findings"], "holm", 0.05)
+    pooled = _find(analysis, "correlation", "enc_entropy", "spearman")
+    assert _find(analysis, "partial", "enc_entropy")["significant"]
+    pooled.update(significant=False, p_adjusted=0.4, estimate=-0.1)
+    guideline = entropy_threshold(analysis, metric="f1", scale=100, target=None, alpha=0.05, correction="holm")
+    assert not guideline["supported"]
+    assert guideline["text"].startswith(f"No encoder-entropy threshold for {analysis['label']}: the relation holds "
+                                        "within domains but not pooled")
+    claim = {c["claim"]: c["status"] for c in paper_claims([analysis], [], "holm")}
+    assert not claim["1: encoder entropy correlates negatively with quality"].startswith("reproduced")
+
+
 def test_entropy_under_the_trained_encoder_is_its_own_question_and_claim():
     """Windows scored under the trained encoder (tenc_*) give their own primary test, within-domain partial and
     paper-claim row; the quality here follows the trained encoder's entropy only."""

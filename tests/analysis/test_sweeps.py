@@ -50,3 +50,26 @@ def test_the_pooled_slope_is_clustered_by_document_and_says_how_many_clusters():
     assert kendall["n"] == 4 and kendall["ci_low"] is None and kendall["p_adjusted"] is None
     text = knowledge_gap(sweep, metric="f1", scale=100, correction="holm")["text"]
     assert "n = 120 document evaluations in 30 documents, errors clustered by document" in text
+
+
+def test_a_sweep_with_a_decoder_that_ignores_its_context_is_not_testable():
+    """Every decoder of the sweep must read its context (full - none above 0 by its CI): otherwise the claim is
+    'not testable' and the guideline says why, naming the decoder; with all of them reading it, neither gate."""
+    from datacomp.analysis.claims import paper_claims
+    from datacomp.analysis.context_use import sweep_context_gate
+
+    [sweep] = gap_sweep_analysis(sweep_rows(), AnalysisSettings(n_boot=100, min_n=10))
+    correct_findings(sweep["findings"], "holm", 0.05)
+    use = [{"eval_id": f"e{k}", "compressor_id": f"ae-dec{k}", "decoder": "full", "difference": 0.2,
+            "reads_context": k != 2} for k in range(4)]
+    sweep["context_gate"] = sweep_context_gate(sweep, use)
+    assert "dec2 (full - none not above 0 by its CI)" in sweep["context_gate"]
+    [claim] = paper_claims([], [sweep], "holm")
+    assert claim["status"].startswith("not testable (not every decoder of the sweep is shown to read its context")
+    guideline = knowledge_gap(sweep, metric="f1", scale=100, correction="holm")
+    assert not guideline["supported"] and guideline["text"].startswith("No gap guideline for")
+    use[2]["reads_context"] = True
+    sweep["context_gate"] = sweep_context_gate(sweep, use)
+    assert sweep["context_gate"] is None
+    assert paper_claims([], [sweep], "holm")[0]["status"] == "reproduced"
+    assert sweep_context_gate(sweep, use[:3]).endswith("dec3 (full and none not both evaluated)")

@@ -196,3 +196,26 @@ def test_copy_test_every_records_the_curve_of_the_restated_segment_test(corpus_s
     assert [point[0] for point in curve] == [2, 4]
     assert all(first > 0 and restated > 0 for _, first, restated in curve)
     assert curve[0] != curve[1]   # measured on the model as it trains
+
+
+def test_a_held_out_slice_is_never_trained_on(corpus_store, tmp_path):
+    """Every document of --held-out-slice is a validation document (the run's counts), whatever its hash."""
+    from datacomp.curation.slices import create_slice
+    from datacomp.models.pretrain_data import is_validation
+
+    create_slice(corpus_store, "evalset", "domain", {"domains": ["code"]}, replace=True)
+    code_ids = [r["doc_id"] for r in corpus_store.rows("models/slice_doc_ids", {"name": "evalset"})]
+    assert len(code_ids) > 100 and sum(is_validation(d, 0.1) for d in code_ids) < 30
+    record = pretrain(corpus_store, PretrainConfig(name="held", mixture="literature=1",
+                                                   out=str(tmp_path / "held"), held_out_slice="evalset",
+                                                   **{**TINY, "steps": 2}))
+    counts = json.loads(corpus_store.con.execute(
+        "SELECT counts FROM runs WHERE run_id = ?", [record.train_info["run_id"]]).fetchone()[0])
+    assert counts["validation_docs.code"] == len(code_ids) and counts.get("train_docs.code", 0) == 0
+    assert counts["held_out_slice_docs"] == len(code_ids) and counts["train_docs.literature"] > 90
+    with pytest.raises(DatacompError, match="mixture domain 'code' has no training tokens"):
+        pretrain(corpus_store, PretrainConfig(name="y", mixture="literature=0.5,code=0.5", held_out_slice="evalset",
+                                              out=str(tmp_path / "y"), **{**TINY, "steps": 1}))
+    with pytest.raises(DatacompError, match=r"--held-out-slice 'nosuch': no such slice \(known: evalset\)"):
+        pretrain(corpus_store, PretrainConfig(name="x", mixture="code=1", held_out_slice="nosuch",
+                                              out=str(tmp_path / "x"), **{**TINY, "steps": 1}))

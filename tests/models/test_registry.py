@@ -99,3 +99,39 @@ def test_smollm2_gguf_is_dequantised_once_into_a_cached_folder(store, tmp_path, 
     with torch.no_grad():
         next_token = model(input_ids=ids).logits[0, -1].argmax()
     assert tokenizer.decode(next_token).strip() == "Paris"
+
+
+def test_registering_again_makes_a_model_the_newest_under_its_name(store, tmp_path):
+    """A name resolves to its newest registration; re-registering older weights makes them the newest again."""
+    import time
+
+    from datacomp.models.registry import register_model, resolve_model
+    from tests.conftest import build_tiny_lm
+
+    build_tiny_lm(tmp_path / "a", seed=0)
+    build_tiny_lm(tmp_path / "b", seed=1)
+    first = register_model(store, tmp_path / "a", "m")
+    time.sleep(0.01)
+    second = register_model(store, tmp_path / "b", "m")
+    assert resolve_model(store, "m").model_id == second.model_id != first.model_id
+    time.sleep(0.01)
+    register_model(store, tmp_path / "a", "m")
+    assert resolve_model(store, "m").model_id == first.model_id
+
+
+def test_continuing_from_a_folder_overwritten_since_registration_is_an_error(store, tmp_path):
+    import shutil
+
+    from datacomp.errors import DatacompError
+    from datacomp.models.pretrain_cache import init_weights
+    from datacomp.models.registry import register_model, weights_hash
+    from tests.conftest import build_tiny_lm
+
+    build_tiny_lm(tmp_path / "a", seed=0)
+    build_tiny_lm(tmp_path / "b", seed=1)
+    record = register_model(store, tmp_path / "a", "m")
+    assert init_weights(record) == weights_hash(tmp_path / "a")
+    for weights in (tmp_path / "b").glob("*.safetensors"):
+        shutil.copy(weights, tmp_path / "a" / weights.name)
+    with pytest.raises(DatacompError, match=r"--init-from m: the weights in .* changed since it was registered"):
+        init_weights(record)

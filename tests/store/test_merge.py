@@ -192,3 +192,22 @@ def test_a_shard_column_the_store_does_not_have_is_an_error(store):
         shard_table({"scores": [{"doc_id": "d", "surprisal_max": 1.0}]}, schema)
     with pytest.raises(DatacompError, match="rows for table.s. nosuch, which the shard schema does not have"):
         shard_table({"nosuch": [{}]}, schema)
+
+
+def test_copy_tests_and_window_scores_without_their_model_are_refused(store, tmp_path):
+    """Tables added this release reference their model (and document): an orphan row is refused, not added."""
+    with open_store(tmp_path / "shard.duckdb") as shard:
+        shard.run("models/copy_test_upsert", {"model_id": "ghost-1", "domain": "code", "segment_tokens": 64,
+                                               "segments": 8, "first_nll": 5.0, "restated_nll": 1.0,
+                                               "reads_context": True, "run_id": None})
+        shard.run("evaluation/window_scores_insert", {
+            "eval_id": "e", "example_id": "x", "doc_id": None, "encoder_id": None, "decoder_id": "ghost-1",
+            "n_tokens": 4, "n_bytes": 10, **dict.fromkeys(
+                ["enc_entropy", "enc_surprisal", "enc_bits_per_byte", "dec_entropy", "dec_surprisal",
+                 "dec_bits_per_byte", "kl_enc_dec", "kl_dec_enc", "js", "tenc_entropy", "tenc_surprisal",
+                 "tenc_bits_per_byte", "run_id"])})
+    summary = merge_stores(store, [tmp_path / "shard.duckdb"])
+    for table in ("copy_tests", "window_scores"):
+        assert (summary.tables[table].added, summary.tables[table].refused) == (0, 1), table
+        assert summary.tables[table].reasons == {"refused: no models row for its model_id" if table == "copy_tests"
+                                                 else "refused: no models row for its decoder_id": 1}
