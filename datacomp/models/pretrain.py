@@ -11,8 +11,6 @@ exception: its cosine runs on wall-clock time, so the step count depends on the 
 from __future__ import annotations
 
 import dataclasses
-import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import numpy as np
 from datacomp.errors import DatacompError
 from datacomp.models.architecture import ModelShape, llama_config, shape_of
 from datacomp.models.copy_test import CopyTest, copy_test, restated_rows, segment_length, store_copy_tests
+from datacomp.models.pretrain_loop import DEFAULT_STEPS, _autocast_factory, train_steps, validation_perplexity
 from datacomp.models.pretrain_cache import cached_folder, init_weights, load_cached, recipe_key, save_cached
 from datacomp.models.mixture import check_domains, parse_mixture
 from datacomp.models.pretrain_data import (
@@ -34,12 +33,10 @@ from datacomp.models.pretrain_data import (
 )
 from datacomp.models.registry import ModelRecord, register_model, resolve_model
 from datacomp.models.tokenizer import encode_documents, load_family_tokenizer, start_token_id, train_tokenizer
-from datacomp.models.unigram import unigram_counts, unigram_perplexity
-from datacomp.progress import progress_bar
+from datacomp.models.unigram import unigram_perplexity
 from datacomp.store import Store
 from datacomp.store.runs import record_run
 
-DEFAULT_STEPS = 500  # ~3 minutes of the default shape on a busy 2-core CPU; --minutes sets a time budget
 
 
 @dataclasses.dataclass
@@ -104,19 +101,6 @@ def resolve_precision(precision: str) -> str:
     from datacomp.models.precision import resolve_precision as resolve
 
     return resolve(precision, "cpu").name
-
-
-def learning_rate(step: int, total: int | None, config: PretrainConfig, progress: float | None = None) -> float:
-    """Linear warm-up to the peak, then cosine decay to ``min_lr_ratio`` of it at ``total`` steps, or, under
-    a time budget (``total`` None), at ``progress`` = 1, the share of the post-warm-up time used."""
-    warmup = config.warmup_steps if total is None else min(config.warmup_steps, max(total // 10, 1))
-    if step < warmup:
-        return config.learning_rate * (step + 1) / warmup
-    if progress is None:
-        progress = 0.0 if total is None else (step - warmup) / max(total - warmup, 1)
-    progress = min(max(progress, 0.0), 1.0)
-    floor = config.learning_rate * config.min_lr_ratio
-    return floor + 0.5 * (config.learning_rate - floor) * (1 + math.cos(math.pi * progress))
 
 
 def pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
@@ -217,7 +201,7 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
                 copy_rows = np.concatenate([restated_rows(stream, segment_length(shape.context), 16,
                                                           start_token_id(tokenizer))
                                             for stream in validation_streams.values()])
-            trained = _train(model, sampler, config, precision, len(tokenizer), alphabet, start_token_id(tokenizer),
+            trained = train_steps(model, sampler, config, precision, len(tokenizer), alphabet, start_token_id(tokenizer),
                              copy_rows)
         run.count("steps", trained["steps"])
         run.count("tokens_seen", trained["tokens_seen"])
@@ -318,113 +302,3 @@ def _tokenizer_texts(texts, mixture: dict[str, float], budget: int) -> list[str]
             chosen.append(text[:remaining])
             remaining -= len(text)
     return chosen
-
-
-def _autocast(precision: str):
-    from datacomp.models.precision import resolve_precision as resolve
-
-    return resolve(precision, "cpu").autocast()
-
-
-def _autocast_factory(precision: str):
-    return lambda: _autocast(precision)
-
-
-def _train(model, sampler: MixtureSampler, config: PretrainConfig, precision: str, vocab_size: int,
-           alphabet: np.ndarray, start_token: int, copy_rows: np.ndarray | None = None):
-    import torch
-    import torch.nn.functional as F
-
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=config.learning_rate, betas=(0.9, 0.95), eps=1e-8)
-    total = config.steps or (None if config.minutes else DEFAULT_STEPS)
-    budget = None if total else config.minutes * 60  # seconds; the run stops once they are used
-    counts = np.zeros(vocab_size, dtype=np.int64)
-    per_domain = np.zeros(len(sampler.domains), dtype=np.int64)
-    synthetic_tokens = 0
-    copy_curve: list[list[float]] = []  # [step, first NLL, restated NLL]
-    losses: list[float] = []
-    model.train()
-    step = 0
-    smoothed = progress = None
-    with progress_bar(f"pretrain {config.name}", total=total, unit="steps") as bar:
-        start = warmed_up = time.perf_counter()
-        while total is None or step < total:
-            if budget is not None:
-                # Under a time budget the cosine runs on wall-clock time, so it ends when the budget does
-                # whatever the machine's load; the step count is whatever fitted in.
-                now = time.perf_counter()
-                if step > 0 and now - start >= budget:
-                    break
-                if step <= config.warmup_steps:
-                    warmed_up = now
-                else:
-                    progress = (now - warmed_up) / max(budget - (warmed_up - start), 1e-9)
-                    bar.set_total(int(step / max((now - start) / budget, 1e-9)))
-            lr = learning_rate(step, total, config, progress)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            synthetic = step < config.induction_warmup_steps
-            batch, rows = sampler.next_batch(alphabet if synthetic else None, start_token)
-            batch_t = torch.from_numpy(batch)
-            inputs, targets = batch_t[:, :-1], batch_t[:, 1:]
-            with _autocast(precision):
-                logits = model(input_ids=inputs).logits
-            loss = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), targets.reshape(-1))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            counts += unigram_counts(batch[~sampler.restated, 1:], vocab_size)  # natural text only
-            if synthetic:
-                synthetic_tokens += batch.shape[0] * (batch.shape[1] - 1)
-            else:
-                per_domain += np.bincount(rows, minlength=len(sampler.domains)) * (batch.shape[1] - 1)
-            value = float(loss.detach())
-            losses.append(value)
-            smoothed = value if smoothed is None else 0.95 * smoothed + 0.05 * value
-            step += 1
-            bar.advance(1, loss=smoothed, lr=lr)
-            if config.copy_test_every and copy_rows is not None and step % config.copy_test_every == 0:
-                tested = copy_test(model, copy_rows, autocast=_autocast_factory(precision))
-                copy_curve.append([step, round(tested.first_nll, 4), round(tested.restated_nll, 4)])
-    model.eval()
-    every = max(len(losses) // 50, 1)  # keep ~50 points of the curve for the record
-    return {
-        "steps": step, "tokens_seen": int(step * sampler.batch_size * sampler.context),
-        "seconds": time.perf_counter() - start, "unigram_counts": counts,
-        "final_loss": float(np.mean(losses[-10:])), "losses": losses,
-        "loss_curve": [[i, round(float(np.mean(losses[i:i + every])), 4)] for i in range(0, len(losses), every)],
-        "copy_curve": copy_curve,
-        "tokens_per_domain": {d: int(n) for d, n in zip(sampler.domains, per_domain)}
-                             | ({"(synthetic)": synthetic_tokens} if synthetic_tokens else {}),
-    }
-
-
-def validation_perplexity(model, windows: list[np.ndarray], precision: str = "fp32",
-                          batch_size: int = 32) -> tuple[float, int]:
-    """exp(mean next-token NLL) of ``model`` over the windows' targets (every token but each window's first)."""
-    import torch
-    import torch.nn.functional as F
-
-    total_nll, total_tokens = 0.0, 0
-    model.eval()
-    by_length: dict[int, list[np.ndarray]] = {}
-    for window in windows:
-        by_length.setdefault(len(window), []).append(window)
-    with torch.no_grad():
-        for group in by_length.values():
-            for start in range(0, len(group), batch_size):
-                batch = torch.from_numpy(np.stack(group[start:start + batch_size]))
-                with _autocast(precision):
-                    logits = model(input_ids=batch[:, :-1]).logits
-                nll = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), batch[:, 1:].reshape(-1),
-                                      reduction="sum")
-                total_nll += float(nll)
-                total_tokens += batch[:, 1:].numel()
-    if total_tokens == 0:
-        return float("nan"), 0
-    return math.exp(total_nll / total_tokens), total_tokens

@@ -9,7 +9,8 @@ import torch
 from datacomp.errors import DatacompError
 from datacomp.models.architecture import PRESETS
 from datacomp.models.loading import load_causal_lm
-from datacomp.models.pretrain import PretrainConfig, learning_rate, pretrain
+from datacomp.models.pretrain import PretrainConfig, pretrain
+from datacomp.models.pretrain_loop import learning_rate
 from datacomp.models.registry import list_models
 
 TINY = dict(shape=PRESETS["tiny"], steps=40, batch_size=16, learning_rate=1e-2, threads=1, dtype="fp32")
