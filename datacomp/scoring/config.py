@@ -13,6 +13,10 @@ from datacomp.scoring.forward import DEFAULT_CHUNK_ELEMENTS
 MAX_DEFAULT_WINDOW = 2048
 
 
+DTYPE_NAMES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16",
+               "float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
+
+
 @dataclasses.dataclass
 class ScoreConfig:
     corpora: list[str]
@@ -31,6 +35,11 @@ class ScoreConfig:
     block_docs: int = 2048           # documents tokenised and length-sorted together; bounds RAM
     chunk_elements: int = DEFAULT_CHUNK_ELEMENTS  # positions x vocabulary per logits chunk
 
+    def __post_init__(self) -> None:
+        # train and evaluate spell precisions fp32 / bf16 / fp16: the same words here, stored by their torch
+        # names (part of a score row's identity, as before)
+        self.dtype = DTYPE_NAMES.get(self.dtype, self.dtype)
+
     def model_refs(self) -> tuple[list[str], bool]:
         """The model references in order (encoder first) and whether a gap is wanted."""
         if self.model and (self.encoder or self.decoder):
@@ -45,6 +54,9 @@ class ScoreConfig:
         raise DatacompError("no model to score with: pass --model, or --encoder and --decoder")
 
     def validate(self) -> None:
+        if self.dtype not in DTYPE_NAMES.values():
+            raise DatacompError(f"--dtype must be one of fp32, bf16, fp16 (or float32, bfloat16, float16), "
+                                f"got {self.dtype!r}")
         if not self.corpora and not self.slice:
             raise DatacompError("no corpus to score: pass --corpus NAME (repeatable) or --slice NAME")
         if self.token_budget < 1:
