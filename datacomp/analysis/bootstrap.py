@@ -14,9 +14,10 @@ the same generator, so the interval equals scipy's BCa interval on the same data
   ch. 15.4): the smallest 1 - confidence at which the BCa interval excludes the null value. So "the CI
   excludes 0" and "p < 1 - confidence" are the same statement, by construction. When the null lies beyond
   every draw, the resamples cannot place it; its share of the bootstrap distribution is then read from a
-  normal fitted to the draws (mean, sd) and put through the same BCa map, and the result is flagged
-  ``p_extrapolated`` (a p-value of 2 / (n_boot + 1) instead would make every strong effect "not
-  significant" after a family correction).
+  normal fitted to the draws (mean, sd) and put through the same BCa map, capped at the bootstrap's
+  resolution 2 / (n_boot + 1) (the interval excludes the null, so p must fall below every level it excludes
+  it at), and flagged ``p_extrapolated``: a strong effect keeps its small p (2 / (n_boot + 1) alone would
+  make every strong effect "not significant" after a family correction).
 - Resamples whose statistic is undefined (NaN: a resample where a variable is constant) are dropped and
   counted; the interval and p come from the rest.
 """
@@ -98,6 +99,8 @@ def bca(statistic: Statistic, n_units: int, *, n_boot: int = 2000, seed: int = 0
     tail = (1 - confidence) / 2
     low, high = _percentiles(finite, np.array([level(float(ndtri(tail))), level(float(ndtri(1 - tail)))]))
     p_value, extrapolated = _achieved_significance(finite, null, z0, acceleration)
+    if extrapolated:   # the null is beyond every draw, so the interval excludes it: p below the resolution
+        p_value = min(p_value, 2.0 / (n_boot + 1))
     return Bootstrap(estimate, float(low), float(high), p_value, n_boot, dropped, extrapolated)
 
 
