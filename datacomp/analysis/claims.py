@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from datacomp.analysis.formatting import fmt, fmt_ci
-from datacomp.analysis.guidelines import find, scaled, stat_text
+from datacomp.analysis.context_use import ignored_context
+from datacomp.analysis.formatting import fmt_ci
+from datacomp.analysis.guidelines import find, stat_text
 
 
 def _evidence(findings: list[dict[str, Any] | None], correction: str) -> str:
@@ -28,12 +29,8 @@ def _evidence(findings: list[dict[str, Any] | None], correction: str) -> str:
 
 
 def _not_testable(analysis: dict[str, Any], scale: float) -> str | None:
-    context = analysis.get("context")
-    if context is not None and not context.get("reads_context"):
-        return (f"not testable (the decoder does not use its context here: full - none "
-                f"{fmt(scaled(context['difference'], scale))} points, CI "
-                f"{fmt_ci(scaled(context['ci_low'], scale), scaled(context['ci_high'], scale))})")
-    return None
+    gap = ignored_context(analysis.get("context"), scale)
+    return None if gap is None else f"not testable (the decoder does not use its context here: {gap})"
 
 
 def _encoder_status(pooled: dict | None, within: dict | None) -> str:

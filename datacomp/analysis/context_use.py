@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from datacomp.analysis.formatting import fmt, fmt_ci
+
 
 def context_of(compressor_id: str, context_use: list[dict[str, Any]]) -> dict[str, Any] | None:
     """full - none on the decoder a compressor used (full@tuned for a decoder-tuning one). Its findings pool
@@ -34,3 +36,13 @@ def sweep_context_gate(sweep: dict[str, Any], context_use: list[dict[str, Any]])
         return None
     return ("not every decoder of the sweep is shown to read its context, so quality differences between them "
             "are not compression findings: " + "; ".join(failing))
+
+
+def ignored_context(context: dict[str, Any] | None, scale: float) -> str | None:
+    """'full - none 0.77 points, CI [-0.6, 2.1] on the same examples' when the decoder does not read its
+    context (``context_of``'s row), else None: the one wording of the gate that claims and guidelines cite."""
+    if context is None or context.get("reads_context"):
+        return None
+    low, high = (None if v is None else v * scale for v in (context["ci_low"], context["ci_high"]))
+    difference = None if context["difference"] is None else context["difference"] * scale
+    return f"{context.get('decoder', 'full')} - none {fmt(difference)} points, CI {fmt_ci(low, high)} on the same examples"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from datacomp.analysis.context_use import ignored_context
 from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p, fmt_pct
 
 METRIC_NAMES = {"f1": "F1", "em": "exact match", "bleu": "BLEU", "nll_reduction": "NLL reduction"}
@@ -50,12 +51,11 @@ def scaled(value: float | None, scale: float) -> float | None:
 def context_gate(analysis: dict[str, Any], scale: float) -> str | None:
     """Why compression findings are not testable on this compressor (its decoder ignores its context), or
     None when the decoder reads its context or nothing is known (then the text says unknown itself)."""
-    context = analysis.get("context")
-    if context is None or context.get("reads_context"):
+    gap = ignored_context(analysis.get("context"), scale)
+    if gap is None:
         return None
-    return (f"its decoder does not use its context here (full - none {fmt(scaled(context['difference'], scale))} "
-            f"points, {fmt_ci(scaled(context['ci_low'], scale), scaled(context['ci_high'], scale))} on the same "
-            "examples), so quality vs the document's predictors is not a compression finding and is not testable on it")
+    return (f"its decoder does not use its context here ({gap}), so quality vs the document's predictors is "
+            "not a compression finding and is not testable on it")
 
 
 def within_domains(analysis: dict[str, Any], x: str, correction: str) -> str:

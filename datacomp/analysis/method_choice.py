@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from datacomp.analysis.context_use import context_of
+from datacomp.analysis.context_use import context_of, ignored_context
 from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p
 from datacomp.analysis.guidelines import METRIC_NAMES, scaled
 from datacomp.evaluation.baselines import is_budgeted, is_tuned
@@ -69,10 +69,8 @@ def compressor_clause(compressor: str, method: str, *, paired: Sequence[dict[str
                    "examples), so compression is not testable on it")
     elif not context["reads_context"]:
         ok = False
-        clause += (f": its decoder does not use its context here ({context['decoder']} - none "
-                   f"{fmt(scaled(context['difference'], scale))} points, "
-                   f"{fmt_ci(scaled(context['ci_low'], scale), scaled(context['ci_high'], scale))}), so compression "
-                   "is not testable on it")
+        clause += (f": its decoder does not use its context here ({ignored_context(context, scale)}), so "
+                   "compression is not testable on it")
     else:
         gain = next((g for g in gains if g["system"] == compressor and g["gain"] is not None), None)
         clause += (f": its decoder reads its context ({context['decoder']} - none "
@@ -88,7 +86,7 @@ def compressor_clause(compressor: str, method: str, *, paired: Sequence[dict[str
         return clause, ok
     below_all = all(reading(c) == "below" for c in standing)
     if below_all and len(standing) > 1:
-        clause += (f"; on the same examples it is below every baseline it ran beside: "
+        clause += ("; on the same examples it is below every baseline it ran beside: "
                    + ", ".join(f"{c['b']} ({difference_text(c, scale)})" for c in standing))
     else:
         clause += "; on the same examples it is " + _grouped(standing, scale)

@@ -121,10 +121,10 @@ def test_nothing_is_testable_on_a_decoder_that_ignores_its_context():
     correct_findings(analysis["findings"], "holm", 0.05)
     claims = paper_claims([analysis], [], "holm")
     assert claims[0]["status"] == "not testable (the decoder does not use its context here: full - none 0.77 " \
-                                  "points, CI [-0.6, 2.1])"
+                                  "points, CI [-0.6, 2.1] on the same examples)"
     guideline = entropy_threshold(analysis, metric="f1", scale=100, target=0.5, alpha=0.05, correction="holm")
     assert not guideline["supported"] and "its decoder does not use its context here (full - none 0.77 points, " \
-                                          "[-0.6, 2.1] on the same examples)" in guideline["text"]
+                                          "CI [-0.6, 2.1] on the same examples)" in guideline["text"]
     assert "not testable" in decoder_entropy(analysis, alpha=0.05, correction="holm")["text"]
 
 

@@ -71,7 +71,8 @@ def test_a_decoder_that_ignores_its_context_makes_compression_not_testable():
     [use] = parts["context_use"]
     assert not guideline["supported"]
     assert (f"its decoder does not use its context here (full - none {fmt(use['difference'] * 100)} points, "
-            f"{fmt_ci(use['ci_low'] * 100, use['ci_high'] * 100)}), so compression is not testable on it") \
+            f"CI {fmt_ci(use['ci_low'] * 100, use['ci_high'] * 100)} on the same examples), so compression is not "
+            "testable on it") \
         in guideline["text"]
     assert "gain" not in guideline["text"]   # no gain where full - none is not significant
 
