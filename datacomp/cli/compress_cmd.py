@@ -124,9 +124,10 @@ def evaluate(
                                             "depend on it).")] = 8,
     dtype: Annotated[str, typer.Option("--dtype", metavar="auto|bf16|fp16|fp32", help="Precision of the "
                                        "models.")] = "auto",
-    prompt_format: Annotated[str, typer.Option("--prompt-format", metavar="auto|plain|chat", help="For "
-                                               "--compressor none (a compressor uses its own); auto = chat for qa "
-                                               "and span-recall when the tokenizer has a chat template.")] = "auto",
+    prompt_format: Annotated[str, typer.Option("--prompt-format", metavar="auto|plain|fewshot|chat",
+                                               help="For --compressor none (a compressor uses its own); auto = "
+                                               "fewshot for qa, chat for span-recall when the tokenizer has a chat "
+                                               "template.")] = "auto",
     baselines: Annotated[str, typer.Option(
         "--baselines", metavar="NAME,...", help="Baselines to run beside the compressor, a subset of "
         "full,none,truncate,drop,selective ('' = none); gains need full and none.")] = "full,none,truncate,drop,selective",

@@ -12,8 +12,8 @@ a text holding a special-token string is the same ids everywhere). Every method 
   LM objective: the text goes on, it does not end);
 - ``loss_start``: the first target token that carries loss (ICAE leaves the first 8 tokens of a
   continuation without loss: they depend on the cut more than on the memory);
-- ``preamble_ids``: what the decoder reads before the context or memory (the chat template's head in the
-  ``chat`` prompt format, prompts.py; empty in ``plain``).
+- ``preamble_ids``: what the decoder reads before the context or memory (the worked examples in the
+  ``fewshot`` prompt format, the chat template's head in ``chat``, prompts.py; empty in ``plain``).
 """
 
 from __future__ import annotations
@@ -45,15 +45,19 @@ class EncodedExample:
 def encode_example(example, tokenizer, max_context_tokens: int, max_target_tokens: int,
                    continuation_eos: bool = True, continuation_loss_skip: int = 0,
                    prompt_format: str = "plain") -> EncodedExample:
-    from datacomp.compressors.prompts import chat_parts, chat_question, resolve_format
+    from datacomp.compressors.prompts import (chat_parts, chat_question, fewshot_head, fewshot_question,
+                                              resolve_format)
     from datacomp.models.tokenizer import tokenize_texts
 
-    chat = resolve_format(prompt_format, tokenizer, example.task) == "chat"
-    prompt_text = chat_question(example.question) if chat else example.prompt
-    context_all, prompt, question, target = tokenize_texts(
-        tokenizer, [example.context, prompt_text, example.question, example.target])
-    preamble: list[int] = []
-    if chat:
+    layout = resolve_format(prompt_format, tokenizer, example.task)
+    prompt_text, target_text, head_text = example.prompt, example.target, ""
+    if layout == "chat":
+        prompt_text = chat_question(example.question)
+    elif layout == "fewshot":
+        prompt_text, target_text, head_text = fewshot_question(example.question), " " + example.target, fewshot_head()
+    context_all, prompt, question, target, preamble = tokenize_texts(
+        tokenizer, [example.context, prompt_text, example.question, target_text, head_text])
+    if layout == "chat":
         preamble, tail = chat_parts(tokenizer)
         prompt = prompt + tail
     context = context_all[:max_context_tokens]

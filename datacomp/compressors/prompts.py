@@ -1,27 +1,35 @@
-"""How a question is put to the decoder: the plain layout, or an instruct model's chat template.
+"""How a question is put to the decoder: plain, few-shot, or an instruct model's chat template.
 
 ``plain`` (SAC's QA layout): the decoder reads ``[BOS, context or memory, "\\n### Question:\\n{q}\\n### Answer:\\n"]``.
 A base LM continues that with the answer; an instruct LM (SmolLM2-Instruct) answers in a sentence, which
 the first-line extraction scores as is (EM 0 even with the full context).
 
+``fewshot``: the decoder reads ``[BOS, head, context or memory, "\\nQuestion: {q}\\nAnswer:"]`` where ``head``
+is worked examples in the same layout (``"Text:\\n{c}\\nQuestion: {q}\\nAnswer: {a}\\n\\n"`` for each of
+``FEWSHOT``, then ``"Text:\\n"``), and the target is ``" {answer}"`` then eos. The worked examples show the
+answer's form (a short span), and the model ends its answer with a newline, which is where the first-line
+extraction cuts. Measured on 48 SQuAD questions (256-token contexts, frozen SmolLM2-135M-Instruct, full
+context): EM 27.1 / F1 36.4 in this layout, against EM 4.2 / F1 19.1 in ``chat`` with two worked examples
+and 4.2 / 19.0 with four and a system prompt (scratch measurement; the toolkit's own run is in the notes).
+
 ``chat``: the decoder reads the tokenizer's chat template around one user turn,
 ``[head, context or memory, "\\n\\nQuestion: {q}\\n" + SHORT_ANSWER, tail]`` where ``head`` is the template up
 to the user content (system prompt, two worked examples as user/assistant turns in the same layout, the
-user role header) and ``tail`` closes the turn and opens the assistant's. The worked examples (``SHOTS``,
-written for this toolkit, not taken from any benchmark) show the answer format: with the instruction
-alone SmolLM2-135M-Instruct still answered in sentences ("The answer is: ...", EM 0.0 with the full
-context on 48 SQuAD questions). ``head`` and ``tail`` are tokenized with their control tokens (they are the template's own),
-the question as data (``tokenize_text``: a special-token string inside a question is text). The answer
-target ends with eos, which for a chat model is its end-of-turn token.
+user role header) and ``tail`` closes the turn and opens the assistant's. ``head`` and ``tail`` are
+tokenized with their control tokens (they are the template's own), the question as data (``tokenize_text``:
+a special-token string inside a question is text). The answer target ends with eos, which for a chat model
+is its end-of-turn token.
 
-``auto`` (the default) is ``chat`` for qa and span-recall when the tokenizer has a chat template, else
-``plain``; other tasks are always plain. The resolved format is part of the compressor's config (training
-and evaluation encode the same way) and of every evaluation's config.
+``auto`` (the default) is ``fewshot`` for qa (base and instruct decoders alike), ``chat`` for span-recall
+when the tokenizer has a chat template, else ``plain``; other tasks are always plain. The worked examples
+(``SHOTS``, ``FEWSHOT``) were written for this toolkit, not taken from any benchmark. The resolved format
+(with a hash of its fixed tokens) is part of the compressor's config (training and evaluation encode the
+same way) and of every evaluation's config.
 """
 
 from __future__ import annotations
 
-PROMPT_FORMATS = ("auto", "plain", "chat")
+PROMPT_FORMATS = ("auto", "plain", "fewshot", "chat")
 QA_TASKS = ("qa", "span-recall")
 SHORT_ANSWER = "Answer with a few words copied from the text, nothing else."
 SHOTS = (  # (context, question, answer): the answer format by example
@@ -29,6 +37,12 @@ SHOTS = (  # (context, question, answer): the answer format by example
      "When was the Eiffel Tower completed?", "1889"),
     ("Marie Curie shared the Nobel Prize in Physics in 1903 and won the Nobel Prize in Chemistry in 1911.",
      "Which prize did Marie Curie win in 1911?", "the Nobel Prize in Chemistry"),
+)
+FEWSHOT = SHOTS + (
+    ("The Amazon River flows through Brazil, Peru and Colombia before it reaches the Atlantic Ocean.",
+     "Which ocean does the Amazon River reach?", "the Atlantic Ocean"),
+    ("In 1969 Neil Armstrong became the first person to walk on the Moon during the Apollo 11 mission.",
+     "Who was the first person to walk on the Moon?", "Neil Armstrong"),
 )
 _PLACEHOLDER = "\u2063CONTEXT\u2063"  # invisible separators: no template or text contains this
 
@@ -42,6 +56,8 @@ def resolve_format(prompt_format: str, tokenizer, task: str) -> str:
     if task not in QA_TASKS:
         return "plain"
     if prompt_format == "auto":
+        if task == "qa":
+            return "fewshot"
         return "chat" if getattr(tokenizer, "chat_template", None) else "plain"
     if prompt_format == "chat" and not getattr(tokenizer, "chat_template", None):
         raise DatacompError("prompt_format 'chat': the tokenizer has no chat template")
@@ -66,20 +82,34 @@ def chat_parts(tokenizer) -> tuple[list[int], list[int]]:
     return parts
 
 
+def fewshot_head() -> str:
+    """What the decoder reads before the context in the ``fewshot`` layout (tokenized as text)."""
+    return "".join(f"Text:\n{c}{fewshot_question(q)} {a}\n\n" for c, q, a in FEWSHOT) + "Text:\n"
+
+
+def fewshot_question(question: str) -> str:
+    """What the decoder reads after the context in the ``fewshot`` layout; the answer follows a space."""
+    return f"\nQuestion: {question}\nAnswer:"
+
+
 def chat_question(question: str) -> str:
     """The data part of the chat prompt after the context (tokenized as text)."""
     return f"\n\nQuestion: {question}\n{SHORT_ANSWER}"
 
 
 def prompt_signature(prompt_format: str, tokenizer, task: str) -> str:
-    """What decides the prompt tokens, for run identities: the resolved format and, for chat, a hash of the
-    template's head and tail ids and of the question wording (so editing the shots gives new ids)."""
+    """What decides the prompt tokens, for run identities: the resolved format and, for fewshot and chat, a
+    hash of the fixed text or of the template's head and tail ids and of the question wording (so editing the
+    shots gives new ids)."""
     import hashlib
     import json
 
     resolved = resolve_format(prompt_format, tokenizer, task)
     if resolved == "plain":
         return "plain"
+    if resolved == "fewshot":
+        payload = json.dumps([fewshot_head(), fewshot_question("{q}")]).encode()
+        return "fewshot:" + hashlib.sha256(payload).hexdigest()[:12]
     head, tail = chat_parts(tokenizer)
     payload = json.dumps([head, tail, chat_question("{q}")]).encode()
     return "chat:" + hashlib.sha256(payload).hexdigest()[:12]

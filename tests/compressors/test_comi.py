@@ -161,7 +161,8 @@ def qa(question: str, template: str = "\n### Question:\n{q}\n### Answer:\n") -> 
 
 @torch.no_grad()
 def test_query_is_the_question_tokens_only(tiny_lm_pair):
-    comi = build_compressor("comi", *tiny_lm_pair, {"ratio": 4, "max_context_tokens": 48})
+    comi = build_compressor("comi", *tiny_lm_pair, {"ratio": 4, "max_context_tokens": 48,
+                                                   "prompt_format": "plain"})
     base, retemplated, other = comi.encode([qa("Where is Paris?"), qa("Where is Paris?", "Q: {q} A:"),
                                             qa("What jumps?")])
     assert base.prompt_ids != retemplated.prompt_ids and base.query_ids == retemplated.query_ids

@@ -6,7 +6,9 @@ import torch
 
 from datacomp.compressors.batch import encode_example
 from datacomp.compressors.example import TaskExample
-from datacomp.compressors.prompts import SHORT_ANSWER, SHOTS, chat_parts, chat_question, prompt_signature, resolve_format
+from datacomp.compressors.prompts import (FEWSHOT, SHORT_ANSWER, SHOTS, chat_parts, chat_question, prompt_signature,
+                                          resolve_format)
+from datacomp.compressors.tasks import extract_answer
 from datacomp.errors import DatacompError
 
 TEMPLATE = ("{% for m in messages %}<|endoftext|>{{ m['role'] }}\n{{ m['content'] }}<|endoftext|>\n{% endfor %}"
@@ -31,13 +33,15 @@ def test_resolution(chat_tokenizer, tiny_lm_dir):
     from transformers import AutoTokenizer
 
     plain = AutoTokenizer.from_pretrained(str(tiny_lm_dir))
-    assert resolve_format("auto", chat_tokenizer, "qa") == "chat"
+    assert resolve_format("auto", chat_tokenizer, "qa") == "fewshot"       # worked examples beat the template
+    assert resolve_format("auto", plain, "qa") == "fewshot"
     assert resolve_format("auto", chat_tokenizer, "span-recall") == "chat"
+    assert resolve_format("auto", plain, "span-recall") == "plain"
     assert resolve_format("auto", chat_tokenizer, "reconstruction") == "plain"   # only question tasks
-    assert resolve_format("auto", plain, "qa") == "plain"
+    assert resolve_format("fewshot", chat_tokenizer, "reconstruction") == "plain"
     with pytest.raises(DatacompError, match="the tokenizer has no chat template"):
         resolve_format("chat", plain, "qa")
-    with pytest.raises(DatacompError, match="prompt_format 'fancy': choose one of auto, plain, chat"):
+    with pytest.raises(DatacompError, match="prompt_format 'fancy': choose one of auto, plain, fewshot, chat"):
         resolve_format("fancy", plain, "qa")
 
 
@@ -75,8 +79,25 @@ def test_prompt_signature_changes_with_the_prompt_tokens(chat_tokenizer, monkeyp
     import datacomp.compressors.prompts as prompts
 
     assert prompt_signature("auto", chat_tokenizer, "reconstruction") == "plain"
-    before = prompt_signature("auto", chat_tokenizer, "qa")
-    assert before.startswith("chat:")
+    before = prompt_signature("chat", chat_tokenizer, "qa")
+    fewshot = prompt_signature("auto", chat_tokenizer, "qa")
+    assert before.startswith("chat:") and fewshot.startswith("fewshot:")
     monkeypatch.setattr(prompts, "SHOTS", SHOTS[:1])
+    monkeypatch.setattr(prompts, "FEWSHOT", FEWSHOT[:1])
     chat_tokenizer._datacomp_chat_parts = None
-    assert prompt_signature("auto", chat_tokenizer, "qa") != before        # other shots: another run identity
+    assert prompt_signature("chat", chat_tokenizer, "qa") != before        # other shots: another run identity
+    assert prompt_signature("auto", chat_tokenizer, "qa") != fewshot
+
+
+def test_fewshot_layout_puts_worked_examples_before_the_context_and_a_space_before_the_answer(chat_tokenizer):
+    eos = chat_tokenizer.eos_token_id
+    row = encode_example(qa(), chat_tokenizer, 64, 8, prompt_format="fewshot")
+    shots = "".join(f"Text:\n{c}\nQuestion: {q}\nAnswer: {a}\n\n" for c, q, a in FEWSHOT)
+    assert len(FEWSHOT) == 4 and chat_tokenizer.decode(row.preamble_ids) == shots + "Text:\n"
+    assert chat_tokenizer.decode(row.context_ids) == "Denver beat Carolina."
+    assert chat_tokenizer.decode(row.prompt_ids) == "\nQuestion: Who won?\nAnswer:"
+    assert row.target_ids == chat_tokenizer(" Denver", add_special_tokens=False)["input_ids"] + [eos]
+    # the model goes on with the next worked example after its answer: the first line is what is scored
+    assert extract_answer("qa", " Denver Broncos\n\nText:\nThe next", 4) == "Denver Broncos"
+    signature = prompt_signature("auto", chat_tokenizer, "qa")
+    assert signature.startswith("fewshot:") and signature != prompt_signature("chat", chat_tokenizer, "qa")

@@ -83,7 +83,8 @@ def dataclass_replace(example, **changes):
 
 @torch.no_grad()
 def test_memory_layout_and_decoder_positions(tiny_lm_dir):
-    sac = build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {"ratio": 4, "max_context_tokens": 48})
+    sac = build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {"ratio": 4, "max_context_tokens": 48,
+                                                                "prompt_format": "plain"})
     example = sac.encode([QA])[0]
     ids = sac.input_ids(example)
     assert ids[0] == sac.tokenizer.bos_token_id and ids[len(sac.input_head):] == example.context_ids
@@ -155,7 +156,8 @@ def test_new_parameters_are_initialised_as_the_official_code(tiny_lm_dir):
 @torch.no_grad()
 def test_every_token_an_anchor_with_causal_mask_equals_the_plain_decoder(tiny_lm_dir):
     sac = build_compressor("sac", tiny_lm_dir, tiny_lm_dir,
-                           {"ratio": 1, "bidirectional": False, "keep_sink": False, "max_context_tokens": 48})
+                           {"ratio": 1, "bidirectional": False, "keep_sink": False, "max_context_tokens": 48,
+                            "prompt_format": "plain"})
     example = sac.encode([QA])[0]
     ids = torch.tensor(sac.input_ids(example))
     prompt = torch.tensor(example.prompt_ids)
