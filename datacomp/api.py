@@ -54,7 +54,8 @@ def open_store(path: str | os.PathLike[str] | None = None, *, read_only: bool = 
                create: bool = True) -> Store:
     """The store at ``path`` (default ``$DATACOMP_DB``, else ./datacomp.duckdb), created and migrated when
     missing unless ``create`` is False or ``read_only`` (then a missing store is an error). Use it as a
-    context manager, or call ``close()``; a read-only store can be read while another process writes."""
+    context manager, or call ``close()``; a read-only store can be read while another process writes (from a
+    copy of the file taken when it is opened: ``store.snapshot_dir`` is then set)."""
     from datacomp.store import open_store as open_path
     from datacomp.store.db import default_db_path
 

@@ -92,7 +92,14 @@ def existing_store(db: Path | None, read_only: bool = True):
     not create an empty store and report on it), and pure reads open it read-only."""
     from datacomp.api import open_store
 
-    return open_store(db, read_only=read_only, create=False)
+    store = open_store(db, read_only=read_only, create=False)
+    if store.snapshot_dir is not None:
+        import datetime
+
+        now = datetime.datetime.now().strftime("%H:%M:%S")
+        typer.echo(f"note: {store.path} is held by a running command (a datacomp run?); showing a copy taken at "
+                   f"{now}, without what it writes later", err=True)
+    return store
 
 
 # --engine and its Ray options, shared by `score` and `evaluate` (datacomp/ray_jobs.py)

@@ -57,11 +57,42 @@ class Store:
             raise DatacompError(f"store not found: {self.path}")
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.snapshot_dir: Path | None = None    # set when a locked store is read from a copy (see below)
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as error:
-            raise DatacompError(f"cannot open store {self.path}: {error}") from error
+            if not (read_only and "lock" in str(error).lower()):
+                raise DatacompError(f"cannot open store {self.path}: {error}") from error
+            self.con = self._open_snapshot(error)
         self._migrate(SCHEMA_VERSION if target_version is None else target_version)
+
+    def _open_snapshot(self, lock_error: Exception, attempts: int = 3) -> duckdb.DuckDBPyConnection:
+        """Read a store another process holds open for writing (DuckDB locks the file for one writer): copy
+        the file and its WAL and open the copy read-only. A checkpoint between the two copies would pair an
+        old file with a new WAL, so the copy is kept only when the file is unchanged across both (else
+        retried); what a writer commits after the copy is not seen."""
+        import shutil
+        import tempfile
+
+        wal = Path(f"{self.path}.wal")
+        for _ in range(attempts):
+            folder = Path(tempfile.mkdtemp(prefix="datacomp-snapshot-"))
+            copy = folder / self.path.name
+            before = _file_state(self.path)
+            shutil.copyfile(self.path, copy)
+            if wal.exists():
+                shutil.copyfile(wal, f"{copy}.wal")
+            if _file_state(self.path) == before:
+                try:
+                    connection = duckdb.connect(str(copy), read_only=True)
+                except duckdb.Error:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    continue
+                self.snapshot_dir = folder
+                return connection
+            shutil.rmtree(folder, ignore_errors=True)
+        raise DatacompError(f"cannot open store {self.path}: {lock_error} (and no consistent copy of it could be "
+                            f"read in {attempts} attempts; try again when the writer is between stages)")
 
     # ---------------------------------------------------------------- schema
     def _tables(self) -> set[str]:
@@ -160,12 +191,22 @@ class Store:
 
     def close(self) -> None:
         self.con.close()
+        if self.snapshot_dir is not None:
+            import shutil
+
+            shutil.rmtree(self.snapshot_dir, ignore_errors=True)
+            self.snapshot_dir = None
 
     def __enter__(self) -> "Store":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _file_state(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
 
 
 def open_store(path: str | Path | None = None, read_only: bool = False) -> Store:

@@ -32,6 +32,40 @@ def test_read_commands_refuse_a_missing_store_and_create_nothing(tmp_path):
     assert not (tmp_path / "typo").exists()
 
 
+WRITER = """
+import sys, time
+from datacomp.store import open_store
+store = open_store(sys.argv[1])
+store.con.execute("INSERT INTO corpora (corpus, domain) VALUES ('held', 'literature')")
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def test_read_commands_work_while_another_process_holds_the_store(tmp_path):
+    import os
+
+    db = new_store(tmp_path)
+    scratch = tmp_path / "tmp"     # where the snapshot copy goes: it must be gone after the command
+    scratch.mkdir()
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "ready"
+        result = subprocess.run([sys.executable, "-m", "datacomp", "store", "info", "--db", str(db), "--json"],
+                                capture_output=True, text=True, timeout=120, env={**os.environ, "TMPDIR": str(scratch)})
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["tables"]["corpora"] == 1       # what the writer committed
+        assert f"note: {db} is held by a running command" in result.stderr.replace("\n", "")
+        listing = run_cli("corpora", "list", "--db", str(db))
+        assert listing.returncode == 0 and "held" in listing.stdout
+    finally:
+        writer.kill()
+        writer.wait()
+    assert list(scratch.iterdir()) == []
+    quiet = run_cli("store", "info", "--db", str(db), "--json")
+    assert quiet.returncode == 0 and "note:" not in quiet.stderr             # no writer: the store itself
+
+
 def test_store_info_json_counts_tables(tmp_path):
     db = new_store(tmp_path)
     result = run_cli("store", "info", "--db", str(db), "--json")
