@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from datacomp.analysis.context_use import ignored_context
 from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p, fmt_pct
 
 
@@ -155,10 +156,9 @@ def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                                                       if analysis["missing_predictors"] else "")))
         context = analysis.get("context")
         if context is not None and not context["reads_context"]:
-            blocks.append(("p", f"**Not testable:** the decoder does not use its context here (full - none "
-                                f"{fmt(times(context['difference'], scale))} points, CI "
-                                f"{_ci(context['ci_low'], context['ci_high'], scale)}): the tests below describe "
-                                "the decoder on these documents, not compression."))
+            blocks.append(("p", f"**Not testable:** the decoder does not use its context here "
+                                f"({ignored_context(context, scale)}): the tests below describe the decoder on "
+                                "these documents, not compression."))
         rows = _pooled_vs_within(analysis)
         if rows:
             blocks.append(("p", "Pooled beside within domains: the pooled Spearman, the partial Spearman on domain "

@@ -77,7 +77,7 @@ class CompressorConfig:
     decoder_bos: bool = True       # soft-prompt decoders read BOS first when the tokenizer has one
     continuation_eos: bool = True  # append eos to continuation targets (ICAE's LM objective does not)
     continuation_loss_skip: int = 0  # leading continuation target tokens without loss (ICAE: 8)
-    prompt_format: str = "auto"    # prompts.py: chat template for qa/span-recall on instruct tokenizers, else plain
+    prompt_format: str = "auto"    # prompts.py: on instruct tokenizers fewshot for qa, chat for span-recall; else plain
 
 
 @dataclasses.dataclass
@@ -116,7 +116,7 @@ class Compressor(torch.nn.Module):
         raise NotImplementedError
 
     def decoder_prefix(self, memory: Memory, batch: Sequence[EncodedExample]) -> Prefix:
-        """Soft-prompt methods: [BOS], the preamble (a chat template's head), then the memory embeddings,
+        """Soft-prompt methods: [BOS], the preamble (worked examples or a chat template's head), then the memory,
         at positions 0, 1, ..."""
         embeds, positions, nexts = [], [], []
         embed = self.decoder.get_input_embeddings()

@@ -9,7 +9,7 @@ a text holding a special-token string is the same ids everywhere). Every method 
 - ``query_ids``: the question's own tokens (COMI's query), empty when the example has no question;
 - ``target_ids``: the target cut to ``max_target_tokens``; a reconstruction target is the cut context
   itself. eos is appended except to continuation targets when ``continuation_eos`` is off (ICAE's
-  LM objective: the text goes on, it does not end);
+  LM objective: the text goes on, it does not end) and to ``fewshot`` answers (which end with a newline);
 - ``loss_start``: the first target token that carries loss (ICAE leaves the first 8 tokens of a
   continuation without loss: they depend on the cut more than on the memory);
 - ``preamble_ids``: what the decoder reads before the context or memory (the worked examples in the
@@ -54,7 +54,8 @@ def encode_example(example, tokenizer, max_context_tokens: int, max_target_token
     if layout == "chat":
         prompt_text = chat_question(example.question)
     elif layout == "fewshot":
-        prompt_text, target_text, head_text = fewshot_question(example.question), " " + example.target, fewshot_head()
+        prompt_text, head_text = fewshot_question(example.question), fewshot_head()
+        target_text = f" {example.target}\n"   # as the worked examples end; no eos after it (below)
     context_all, prompt, question, target, preamble = tokenize_texts(
         tokenizer, [example.context, prompt_text, example.question, target_text, head_text])
     if layout == "chat":
@@ -73,7 +74,7 @@ def encode_example(example, tokenizer, max_context_tokens: int, max_target_token
         loss_start = min(continuation_loss_skip, max(len(target) - 1, 0))
         if continuation_eos and eos is not None:
             target = target + [int(eos)]
-    elif eos is not None:
+    elif eos is not None and layout != "fewshot":
         target = target + [int(eos)]
     return EncodedExample(example.example_id, example.task, context, prompt, question, target, loss_start,
                           len(context_all), list(preamble))

@@ -6,11 +6,12 @@ the first-line extraction scores as is (EM 0 even with the full context).
 
 ``fewshot``: the decoder reads ``[BOS, head, context or memory, "\\nQuestion: {q}\\nAnswer:"]`` where ``head``
 is worked examples in the same layout (``"Text:\\n{c}\\nQuestion: {q}\\nAnswer: {a}\\n\\n"`` for each of
-``FEWSHOT``, then ``"Text:\\n"``), and the target is ``" {answer}"`` then eos. The worked examples show the
-answer's form (a short span), and the model ends its answer with a newline, which is where the first-line
-extraction cuts. Measured on 48 SQuAD questions (256-token contexts, frozen SmolLM2-135M-Instruct, full
-context): EM 27.1 / F1 36.4 in this layout, against EM 4.2 / F1 19.1 in ``chat`` with two worked examples
-and 4.2 / 19.0 with four and a system prompt (scratch measurement; the toolkit's own run is in the notes).
+``FEWSHOT``, then ``"Text:\\n"``), and the target is ``" {answer}\\n"`` (no eos: the worked examples end their
+answers with a newline, so that is what the model predicts, where the first-line extraction cuts, and what a
+trained compressor learns).
+Measured with ``datacomp evaluate --compressor none`` on 48 SQuAD v1.1 dev questions (256-token contexts,
+frozen SmolLM2-135M-Instruct): full context EM 29.2 / F1 40.3 in this layout (no context 2.1 / 5.0), against
+EM 4.2 / F1 19.1 in ``chat`` with two worked examples and 4.2 / 19.0 with four and a system prompt.
 
 ``chat``: the decoder reads the tokenizer's chat template around one user turn,
 ``[head, context or memory, "\\n\\nQuestion: {q}\\n" + SHORT_ANSWER, tail]`` where ``head`` is the template up
@@ -20,11 +21,12 @@ tokenized with their control tokens (they are the template's own), the question 
 a special-token string inside a question is text). The answer target ends with eos, which for a chat model
 is its end-of-turn token.
 
-``auto`` (the default) is ``fewshot`` for qa (base and instruct decoders alike), ``chat`` for span-recall
-when the tokenizer has a chat template, else ``plain``; other tasks are always plain. The worked examples
-(``SHOTS``, ``FEWSHOT``) were written for this toolkit, not taken from any benchmark. The resolved format
-(with a hash of its fixed tokens) is part of the compressor's config (training and evaluation encode the
-same way) and of every evaluation's config.
+``auto`` (the default) is, on an instruct tokenizer (one with a chat template), ``fewshot`` for qa and
+``chat`` for span-recall; otherwise ``plain`` (a small reference LM's 128 positions could not hold the worked
+examples); other tasks are always plain. The worked examples (``SHOTS``, ``FEWSHOT``) were written for this
+toolkit, not taken from any benchmark. A trained compressor saves the resolved format (so it is evaluated in
+the layout it was trained in); its identity and every evaluation's config carry the format's signature (with a
+hash of its fixed tokens).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ _PLACEHOLDER = "\u2063CONTEXT\u2063"  # invisible separators: no template or tex
 
 
 def resolve_format(prompt_format: str, tokenizer, task: str) -> str:
-    """``plain`` or ``chat`` for this tokenizer and task."""
+    """``plain``, ``fewshot`` or ``chat`` for this tokenizer and task."""
     from datacomp.errors import DatacompError
 
     if prompt_format not in PROMPT_FORMATS:
@@ -56,9 +58,9 @@ def resolve_format(prompt_format: str, tokenizer, task: str) -> str:
     if task not in QA_TASKS:
         return "plain"
     if prompt_format == "auto":
-        if task == "qa":
-            return "fewshot"
-        return "chat" if getattr(tokenizer, "chat_template", None) else "plain"
+        if not getattr(tokenizer, "chat_template", None):
+            return "plain"
+        return "fewshot" if task == "qa" else "chat"
     if prompt_format == "chat" and not getattr(tokenizer, "chat_template", None):
         raise DatacompError("prompt_format 'chat': the tokenizer has no chat template")
     return prompt_format

@@ -158,9 +158,10 @@ class SAC(Compressor):
 
     # ---- compressor ---------------------------------------------------------------------------------
     def input_ids(self, example: EncodedExample) -> list[int]:
-        """The compressor's input: [BOS] + prefix + context (at positions 1..L). With a preamble (the chat
-        template's head, prompts.py) the preamble replaces the prefix, after BOS unless it starts with it:
-        SAC's decoder reads only the anchors and [LM], so the template's head must reach it through them."""
+        """The compressor's input: [BOS] + prefix + context (at positions 1..L). With a preamble (worked
+        examples or a chat template's head, prompts.py) the preamble replaces the prefix, after BOS unless it
+        starts with it: SAC's decoder reads only the anchors and [LM], so the preamble reaches it through them
+        (the baselines and soft-prompt methods read it verbatim)."""
         if not example.preamble_ids:
             return self.input_head + list(example.context_ids)
         bos = self.tokenizer.bos_token_id

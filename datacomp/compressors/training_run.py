@@ -99,7 +99,7 @@ class TrainingPlan:
 
 def plan_training(store, config: TrainRunConfig) -> TrainingPlan:
     """Validate ``config``, resolve the models and derive the compressor's id and folder."""
-    from datacomp.compressors.prompts import prompt_signature
+    from datacomp.compressors.prompts import prompt_signature, resolve_format
     from datacomp.compressors.registry import make_config
     from datacomp.compressors.tasks import TaskDataConfig
     from datacomp.compressors.train import TrainConfig, default_learning_rate
@@ -139,12 +139,17 @@ def plan_training(store, config: TrainRunConfig) -> TrainingPlan:
                                  windows_per_document=config.windows_per_document, seed=config.seed,
                                  max_examples=config.max_examples)
     pretrain_config = dataclasses.replace(train_config, steps=config.pretrain_steps) if config.pretrain_steps else None
+    decoder_tokenizer = load_tokenizer(decoder.path)
     identity = {"method": config.method, "encoder": encoder.model_id, "decoder": decoder.model_id,
                 "train_slice": config.train_slice, "qa_file": file_hash(config.qa_file) if task == "qa" else None,
                 "task": to_jsonable(task_config), "method_config": to_jsonable(method_config),
                 "train": to_jsonable(train_config), "pretrain_steps": config.pretrain_steps, "dtype": config.dtype,
-                "prompt": prompt_signature(method_config.prompt_format, load_tokenizer(decoder.path), task)}
+                "prompt": prompt_signature(method_config.prompt_format, decoder_tokenizer, task)}
     compressor_id = f"{config.method}-{config.ratio:g}x-{config_hash(identity)[:12]}"
+    # Saved resolved: a compressor is evaluated in the prompt layout it was trained in, even after what
+    # ``auto`` means changes (the identity above already carries the resolved layout's signature).
+    method_config = dataclasses.replace(method_config, prompt_format=resolve_format(
+        method_config.prompt_format, decoder_tokenizer, task))
     # Beside the store by default (not the working directory): the store's rows point at it.
     out = Path(config.out) if config.out else Path(store.path).resolve().parent / "compressors" / compressor_id
     return TrainingPlan(task=task, encoder=encoder, decoder=decoder, method_config=method_config,

@@ -167,7 +167,7 @@ def evaluation_id(config: EvalConfig, setup: EvalSetup, max_new_tokens: int) -> 
 
 
 def resolved_prompt_format(setup: EvalSetup, task: str) -> str:
-    """The prompt's signature (compressors/prompts.py): plain, or chat with a hash of its tokens."""
+    """The prompt's signature (compressors/prompts.py): plain, or fewshot / chat with a hash of its tokens."""
     from datacomp.compressors.prompts import prompt_signature
 
     wanted = setup.compressor.config.prompt_format if setup.compressor is not None else setup.prompt_format

@@ -64,13 +64,18 @@ class Store:
             if not (read_only and "lock" in str(error).lower()):
                 raise DatacompError(f"cannot open store {self.path}: {error}") from error
             self.con = self._open_snapshot(error)
-        self._migrate(SCHEMA_VERSION if target_version is None else target_version)
+        try:
+            self._migrate(SCHEMA_VERSION if target_version is None else target_version)
+        except BaseException:
+            self.close()
+            raise
 
     def _open_snapshot(self, lock_error: Exception, attempts: int = 3) -> duckdb.DuckDBPyConnection:
         """Read a store another process holds open for writing (DuckDB locks the file for one writer): copy
         the file and its WAL and open the copy read-only. A checkpoint between the two copies would pair an
         old file with a new WAL, so the copy is kept only when the file is unchanged across both (else
-        retried); what a writer commits after the copy is not seen."""
+        retried; the check rests on the file's modification time, so it narrows the window rather than closing
+        it, and a copy DuckDB cannot read is retried too); what a writer commits after the copy is not seen."""
         import shutil
         import tempfile
 
@@ -78,11 +83,15 @@ class Store:
         for _ in range(attempts):
             folder = Path(tempfile.mkdtemp(prefix="datacomp-snapshot-"))
             copy = folder / self.path.name
-            before = _file_state(self.path)
-            shutil.copyfile(self.path, copy)
-            if wal.exists():
-                shutil.copyfile(wal, f"{copy}.wal")
-            if _file_state(self.path) == before:
+            try:
+                before = _file_state(self.path)
+                shutil.copyfile(self.path, copy)
+                if wal.exists():
+                    shutil.copyfile(wal, f"{copy}.wal")
+                unchanged = _file_state(self.path) == before
+            except OSError:   # e.g. the WAL removed by a checkpoint between the test and the copy
+                unchanged = False
+            if unchanged:
                 try:
                     connection = duckdb.connect(str(copy), read_only=True)
                 except duckdb.Error:
@@ -122,6 +131,9 @@ class Store:
             )
         if current >= target:
             return
+        if self.read_only and self.snapshot_dir is not None:
+            raise DatacompError(f"store {self.path} is being created or migrated by another process (schema "
+                                f"version {current} of {target}); try again in a moment")
         if self.read_only:
             raise DatacompError(
                 f"store {self.path} has schema version {current} and needs migrating to {target}; "

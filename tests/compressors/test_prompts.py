@@ -34,7 +34,8 @@ def test_resolution(chat_tokenizer, tiny_lm_dir):
 
     plain = AutoTokenizer.from_pretrained(str(tiny_lm_dir))
     assert resolve_format("auto", chat_tokenizer, "qa") == "fewshot"       # worked examples beat the template
-    assert resolve_format("auto", plain, "qa") == "fewshot"
+    assert resolve_format("auto", plain, "qa") == "plain"                  # a small LM's window: no worked examples
+    assert resolve_format("fewshot", plain, "qa") == "fewshot"
     assert resolve_format("auto", chat_tokenizer, "span-recall") == "chat"
     assert resolve_format("auto", plain, "span-recall") == "plain"
     assert resolve_format("auto", chat_tokenizer, "reconstruction") == "plain"   # only question tasks
@@ -96,8 +97,10 @@ def test_fewshot_layout_puts_worked_examples_before_the_context_and_a_space_befo
     assert len(FEWSHOT) == 4 and chat_tokenizer.decode(row.preamble_ids) == shots + "Text:\n"
     assert chat_tokenizer.decode(row.context_ids) == "Denver beat Carolina."
     assert chat_tokenizer.decode(row.prompt_ids) == "\nQuestion: Who won?\nAnswer:"
-    assert row.target_ids == chat_tokenizer(" Denver", add_special_tokens=False)["input_ids"] + [eos]
+    # the answer ends as the worked examples' answers do, with a newline and no eos
+    assert row.target_ids == chat_tokenizer(" Denver\n", add_special_tokens=False)["input_ids"]
+    assert eos not in row.target_ids
     # the model goes on with the next worked example after its answer: the first line is what is scored
-    assert extract_answer("qa", " Denver Broncos\n\nText:\nThe next", 4) == "Denver Broncos"
+    assert extract_answer("qa", chat_tokenizer.decode(row.target_ids) + "\nText:\nThe next", 4) == "Denver"
     signature = prompt_signature("auto", chat_tokenizer, "qa")
     assert signature.startswith("fewshot:") and signature != prompt_signature("chat", chat_tokenizer, "qa")

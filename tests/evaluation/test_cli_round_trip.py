@@ -52,6 +52,9 @@ def test_train_then_evaluate_round_trip(capsys, db, tmp_path, tiny_lm_pair, meth
     assert info["steps"] == 2 and len(info["losses"]) == 2
     config = json.loads(row["config"])
     assert config["max_context_tokens"] == 64
+    # saved resolved, not "auto": evaluated in the layout it was trained in whatever "auto" later means
+    assert config["prompt_format"] == "plain"
+    assert json.loads((folder / "compressor.json").read_text())["config"]["prompt_format"] == "plain"
     if method == "autoencoder":  # --method-config reached the method config, typed
         assert config["lora_rank"] == 4 and config["decoder_lora"] is True
 

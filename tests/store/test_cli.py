@@ -56,7 +56,8 @@ def test_read_commands_work_while_another_process_holds_the_store(tmp_path):
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["tables"]["corpora"] == 1       # what the writer committed
         assert f"note: {db} is held by a running command" in result.stderr.replace("\n", "")
-        listing = run_cli("corpora", "list", "--db", str(db))
+        listing = subprocess.run([sys.executable, "-m", "datacomp", "corpora", "list", "--db", str(db)],
+                                 capture_output=True, text=True, timeout=120, env={**os.environ, "TMPDIR": str(scratch)})
         assert listing.returncode == 0 and "held" in listing.stdout
     finally:
         writer.kill()
