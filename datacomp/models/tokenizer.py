@@ -25,7 +25,6 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096, seed: int = 0)
     which decides ties between equally frequent merges.
     """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
 
     if vocab_size < MIN_VOCAB:
         raise DatacompError(f"vocab_size {vocab_size} is too small: a byte-level tokenizer needs at least "

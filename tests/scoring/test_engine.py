@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-import torch
 from scoring_docs import SAMPLE_TEXTS, insert_documents
 from scoring_naive import naive_gap, naive_scores
 
