@@ -176,7 +176,7 @@ def test_models_list_shows_the_verdict_and_copy_test_prints_it(lm_store, capsys,
 def test_the_induction_warmup_teaches_a_small_model_to_read_its_context(store, tmp_path):
     """The recipe's first phase, scaled down: the toolkit's own pretraining on synthetic repeats (random tokens
     of a 64-token alphabet at a random period) forms the induction circuit in a 2-layer d=128 Llama, which then
-    copies held-out random sequences it never saw: the restated-segment test passes. (~2 minutes on 2 cores.)"""
+    copies held-out random sequences it never saw: the restated-segment test passes. (~50 s on 2 cores.)"""
     from datacomp.models.architecture import ModelShape
     from datacomp.models.loading import load_causal_lm
     from datacomp.models.pretrain import PretrainConfig, pretrain
