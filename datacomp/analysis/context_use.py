@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from datacomp.analysis.formatting import fmt, fmt_ci
+from datacomp.analysis.formatting import fmt, fmt_ci, points
 
 
 def context_of(compressor_id: str, context_use: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -43,6 +43,5 @@ def ignored_context(context: dict[str, Any] | None, scale: float) -> str | None:
     context (``context_of``'s row), else None: the one wording of the gate that claims and guidelines cite."""
     if context is None or context.get("reads_context"):
         return None
-    low, high = (None if v is None else v * scale for v in (context["ci_low"], context["ci_high"]))
-    difference = None if context["difference"] is None else context["difference"] * scale
-    return f"{context.get('decoder', 'full')} - none {fmt(difference)} points, CI {fmt_ci(low, high)} on the same examples"
+    return (f"{context.get('decoder', 'full')} - none {fmt(points(context['difference'], scale))} points, CI "
+            f"{fmt_ci(points(context['ci_low'], scale), points(context['ci_high'], scale))} on the same examples")

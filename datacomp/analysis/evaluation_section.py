@@ -24,6 +24,7 @@ from typing import Any
 from datacomp.analysis.bootstrap import mean_interval, zero_share
 from datacomp.analysis.descriptive import describe
 from datacomp.analysis.paired import paired_difference, paired_gain
+from datacomp.analysis.formatting import points
 from datacomp.evaluation.baselines import TUNED_SUFFIX, is_baseline, is_budgeted, is_tuned
 
 
@@ -178,12 +179,8 @@ def ratio_series(examples: list[dict[str, Any]], table: list[dict[str, Any]], me
     for (name, ratio), rows in groups.items():
         quality = mean_interval([r[metric] for r in rows], confidence)
         actual = describe([r["ratio_actual"] for r in rows])["mean"] or ratio
-        series[name].append((actual, quality["mean"] * scale, _times(quality["ci_low"], scale),
-                             _times(quality["ci_high"], scale), quality["n"]))
+        series[name].append((actual, quality["mean"] * scale, points(quality["ci_low"], scale),
+                             points(quality["ci_high"], scale), quality["n"]))
     levels = {row["system"]: (row["mean"] * scale, row["n"]) for row in table
               if row["kind"] == "baseline" and row["method"] in ("full", "none") and row["mean"] is not None}
     return dict(series), levels
-
-
-def _times(value: float | None, scale: float) -> float | None:
-    return None if value is None else value * scale

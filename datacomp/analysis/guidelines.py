@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from datacomp.analysis.context_use import ignored_context
-from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p, fmt_pct
+from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p, fmt_pct, points
 
 METRIC_NAMES = {"f1": "F1", "em": "exact match", "bleu": "BLEU", "nll_reduction": "NLL reduction"}
 
@@ -42,10 +42,6 @@ def stat_text(f: dict[str, Any] | None, symbol: str, correction: str) -> str:
         f"p = {fmt_p(f['p_value'])} (unadjusted)"
     return (f"{symbol} = {fmt(f['estimate'])}, {f['confidence']:.0%} CI {fmt_ci(f['ci_low'], f['ci_high'])}, "
             f"{p_label}, n = {f['n']}")
-
-
-def scaled(value: float | None, scale: float) -> float | None:
-    return None if value is None else value * scale
 
 
 def context_gate(analysis: dict[str, Any], scale: float) -> str | None:
@@ -239,7 +235,7 @@ def domain_difficulty(analysis: dict[str, Any], *, metric: str, scale: float, al
 
     def describe(d: dict[str, Any]) -> str:
         return (f"{d['domain']} {fmt(d['mean'] * scale)} points ({test['confidence']:.0%} CI "
-                f"{fmt_ci(scaled(d['ci_low'], scale), scaled(d['ci_high'], scale))}, n = {d['n']})")
+                f"{fmt_ci(points(d['ci_low'], scale), points(d['ci_high'], scale))}, n = {d['n']})")
 
     numbers = (f"Kruskal-Wallis H = {fmt(test['estimate'])}, {correction}-adjusted p = {fmt_p(test['p_adjusted'])}, "
                f"n = {test['n']}")

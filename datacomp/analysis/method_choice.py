@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from datacomp.analysis.context_use import context_of, ignored_context
-from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p
-from datacomp.analysis.guidelines import METRIC_NAMES, scaled
+from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p, points
+from datacomp.analysis.guidelines import METRIC_NAMES
 from datacomp.evaluation.baselines import is_budgeted, is_tuned
 
 
@@ -32,8 +32,8 @@ def reading(c: dict[str, Any]) -> str:
 def difference_text(c: dict[str, Any], scale: float) -> str:
     if c.get("identical"):
         return "the same score on every example"
-    text = (f"{fmt(scaled(c['mean'], scale))} points, {c.get('confidence', 0.95):.0%} CI "
-            f"{fmt_ci(scaled(c['ci_low'], scale), scaled(c['ci_high'], scale))}, Wilcoxon p = {fmt_p(c['p_wilcoxon'])}")
+    text = (f"{fmt(points(c['mean'], scale))} points, {c.get('confidence', 0.95):.0%} CI "
+            f"{fmt_ci(points(c['ci_low'], scale), points(c['ci_high'], scale))}, Wilcoxon p = {fmt_p(c['p_wilcoxon'])}")
     if c.get("wilcoxon_disagrees"):
         text += ", which disagrees with the CI: the mean difference rests on a few examples"
     return text
@@ -74,11 +74,11 @@ def compressor_clause(compressor: str, method: str, *, paired: Sequence[dict[str
     else:
         gain = next((g for g in gains if g["system"] == compressor and g["gain"] is not None), None)
         clause += (f": its decoder reads its context ({context['decoder']} - none "
-                   f"{fmt(scaled(context['difference'], scale))} points, "
-                   f"{fmt_ci(scaled(context['ci_low'], scale), scaled(context['ci_high'], scale))})")
+                   f"{fmt(points(context['difference'], scale))} points, "
+                   f"{fmt_ci(points(context['ci_low'], scale), points(context['ci_high'], scale))})")
         if gain is not None:
             clause += (f" and its compression gain (system - none) / (full - none) is {gain['gain']:.0%} (paired CI "
-                       f"{fmt_ci(scaled(gain['ci_low'], 100), scaled(gain['ci_high'], 100))}%)")
+                       f"{fmt_ci(points(gain['ci_low'], 100), points(gain['ci_high'], 100))}%)")
     standing = _standing(compressor, paired, metric)
     if not standing:
         ok = False

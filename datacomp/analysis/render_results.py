@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from datacomp.analysis.context_use import ignored_context
-from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p, fmt_pct
+from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p, fmt_pct, points
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> tuple:
@@ -20,12 +20,8 @@ def missing(section: dict[str, Any], blocks: list[tuple]) -> bool:
     return False
 
 
-def times(value: float | None, scale: float) -> float | None:
-    return None if value is None else value * scale
-
-
 def _ci(low: float | None, high: float | None, scale: float = 1.0) -> str:
-    return fmt_ci(times(low, scale), times(high, scale))
+    return fmt_ci(points(low, scale), points(high, scale))
 
 
 def p_text(c: dict[str, Any], key: str = "p_bootstrap") -> str:
@@ -63,7 +59,7 @@ def evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                         "(BCa); systems are compared only by the paired differences below."))
     blocks.append(table(["system", "method", "target ratio", "actual ratio", f"{metric} (points)", "95% CI", "n",
                          "share of zeros", "compress ms (median)"],
-                        [[m["system"], m["method"], m["ratio_target"], m["ratio_actual"], times(m["mean"], scale),
+                        [[m["system"], m["method"], m["ratio_target"], m["ratio_actual"], points(m["mean"], scale),
                           _ci(m["ci_low"], m["ci_high"], scale), m["n"], fmt_pct(m["share_zero"]), m["compress_ms"]]
                          for m in evaluations["methods"]]))
     if evaluations.get("context_use"):
@@ -73,7 +69,7 @@ def evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                             "on it."))
         blocks.append(table(["evaluation", "decoder", "metric", "full - none (points)", "CI", "p", "Wilcoxon p", "n",
                              "verdict"],
-                            [[u["eval_id"], u["decoder"], u["metric"], times(u["difference"], scale),
+                            [[u["eval_id"], u["decoder"], u["metric"], points(u["difference"], scale),
                               _ci(u["ci_low"], u["ci_high"], scale), p_text(u), fmt_p(u["p_wilcoxon"]),
                               u["n"], "reads its context" if u["reads_context"]
                               else "does not use its context: not testable"] for u in evaluations["context_use"]]))
@@ -82,7 +78,7 @@ def evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
         blocks.append(("p", "Paired differences A - B on the same examples (points; BCa bootstrap CI resampling "
                             "documents and its p; Wilcoxon signed-rank p)."))
         blocks.append(table(["A", "B", "metric", "A - B", "CI", "p", "Wilcoxon p", "n", "reading"],
-                            [[c["a"], c["b"], c["metric"], times(c["mean"], scale), _ci(c["ci_low"], c["ci_high"], scale),
+                            [[c["a"], c["b"], c["metric"], points(c["mean"], scale), _ci(c["ci_low"], c["ci_high"], scale),
                               p_text(c), fmt_p(c["p_wilcoxon"]), c["n"], comparison_reading(c)]
                              for c in comparisons]))
     if evaluations.get("gains"):
@@ -91,7 +87,7 @@ def evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
         blocks.append(table(["evaluation", "system", "gain", "CI", "n", "full - none (points)", "note"],
                             [[g["eval_id"], g["system"], fmt_pct(g["gain"]), _ci(g["ci_low"], g["ci_high"], 100) + "%"
                               if g["gain"] is not None else "–", g["n"],
-                              f"{fmt(times(g['full_minus_none']['mean'], scale))} "
+                              f"{fmt(points(g['full_minus_none']['mean'], scale))} "
                               f"{_ci(g['full_minus_none']['ci_low'], g['full_minus_none']['ci_high'], scale)}",
                               g["reason"] or "–"] for g in evaluations["gains"]]))
     blocks.extend(("figure", name) for name in evaluations.get("figures", []))
@@ -149,16 +145,15 @@ def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
         quality, zeros = analysis["quality"], analysis["zeros"]
         source = analysis["predictors"]
         blocks.append(("p", f"{analysis['n_docs']} evaluated documents; mean {findings['metric']} "
-                            f"{fmt(times(quality['mean'], scale))} points (95% BCa CI "
+                            f"{fmt(points(quality['mean'], scale))} points (95% BCa CI "
                             f"{_ci(quality['ci_low'], quality['ci_high'], scale)}); {fmt_pct(zeros['share_zero'])} "
                             f"of the documents score exactly 0. Predictors: {source['source']} scores; length: "
                             f"{source['length']}." + (f" Not measured: {', '.join(analysis['missing_predictors'])}."
                                                       if analysis["missing_predictors"] else "")))
-        context = analysis.get("context")
-        if context is not None and not context["reads_context"]:
-            blocks.append(("p", f"**Not testable:** the decoder does not use its context here "
-                                f"({ignored_context(context, scale)}): the tests below describe the decoder on "
-                                "these documents, not compression."))
+        gap = ignored_context(analysis.get("context"), scale)
+        if gap is not None:
+            blocks.append(("p", f"**Not testable:** the decoder does not use its context here ({gap}): the tests "
+                                "below describe the decoder on these documents, not compression."))
         rows = _pooled_vs_within(analysis)
         if rows:
             blocks.append(("p", "Pooled beside within domains: the pooled Spearman, the partial Spearman on domain "
@@ -176,7 +171,7 @@ def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
         if analysis.get("by_domain"):
             blocks.append(table(["domain", f"mean {findings['metric']} (points)", "95% CI (points)", "n",
                                  "share of zeros"],
-                                [[d["domain"], times(d["mean"], scale), _ci(d["ci_low"], d["ci_high"], scale), d["n"],
+                                [[d["domain"], points(d["mean"], scale), _ci(d["ci_low"], d["ci_high"], scale), d["n"],
                                   fmt_pct(d["share_zero"])] for d in analysis["by_domain"]]))
         blocks.extend(("figure", name) for name in analysis.get("figures", []))
     for sweep in findings["sweeps"]:
