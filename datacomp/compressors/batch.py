@@ -45,22 +45,25 @@ class EncodedExample:
 def encode_example(example, tokenizer, max_context_tokens: int, max_target_tokens: int,
                    continuation_eos: bool = True, continuation_loss_skip: int = 0,
                    prompt_format: str = "plain") -> EncodedExample:
-    from datacomp.compressors.prompts import (chat_parts, chat_question, fewshot_head, fewshot_question,
+    from datacomp.compressors.prompts import (chat_parts, chat_question, fewshot_head_ids, fewshot_question,
                                               resolve_format)
     from datacomp.models.tokenizer import tokenize_texts
 
     layout = resolve_format(prompt_format, tokenizer, example.task)
-    prompt_text, target_text, head_text = example.prompt, example.target, ""
+    prompt_text, target_text = example.prompt, example.target
     if layout == "chat":
         prompt_text = chat_question(example.question)
     elif layout == "fewshot":
-        prompt_text, head_text = fewshot_question(example.question), fewshot_head()
+        prompt_text = fewshot_question(example.question)
         target_text = f" {example.target}\n"   # as the worked examples end; no eos after it (below)
-    context_all, prompt, question, target, preamble = tokenize_texts(
-        tokenizer, [example.context, prompt_text, example.question, target_text, head_text])
+    context_all, prompt, question, target = tokenize_texts(
+        tokenizer, [example.context, prompt_text, example.question, target_text])
+    preamble: list[int] = []
     if layout == "chat":
         preamble, tail = chat_parts(tokenizer)
         prompt = prompt + tail
+    elif layout == "fewshot":
+        preamble = fewshot_head_ids(tokenizer)
     context = context_all[:max_context_tokens]
     if not context:
         raise DatacompError(f"example {example.example_id}: field 'context' is empty")

@@ -89,6 +89,16 @@ def fewshot_head() -> str:
     return "".join(f"Text:\n{c}{fewshot_question(q)} {a}\n\n" for c, q, a in FEWSHOT) + "Text:\n"
 
 
+def fewshot_head_ids(tokenizer) -> list[int]:
+    """``fewshot_head`` as token ids (tokenized as text), once per tokenizer."""
+    cache = getattr(tokenizer, "_datacomp_fewshot_head", None)
+    if cache is None:
+        from datacomp.models.tokenizer import tokenize_text
+
+        cache = tokenizer._datacomp_fewshot_head = tokenize_text(tokenizer, fewshot_head())
+    return cache
+
+
 def fewshot_question(question: str) -> str:
     """What the decoder reads after the context in the ``fewshot`` layout; the answer follows a space."""
     return f"\nQuestion: {question}\nAnswer:"

@@ -47,8 +47,9 @@ def _score_rows(models: list, token_rows: Sequence[Sequence[int]], tokenizer, pr
     if len(models) == 2:
         names += ["kl_enc_dec", "kl_dec_enc", "js"]
     moments = {name: Moments(n) for name in names}
-    segments = [s for s in _window_segments(token_rows, prefix_token_id(tokenizer)) if s.n_scored > 0]
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else prefix_token_id(tokenizer)
+    prefix_id = prefix_token_id(tokenizer)
+    segments = [s for s in _window_segments(token_rows, prefix_id) if s.n_scored > 0]
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else prefix_id
     for batch in token_budget_batches(segments, TOKEN_BUDGET):
         padded = pad_batch(batch, pad_id)
         with precision.autocast():
@@ -63,8 +64,7 @@ def _score_rows(models: list, token_rows: Sequence[Sequence[int]], tokenizer, pr
     for row in range(n):
         count = int(moments[names[0]].count[row])
         out.append({name: (moments[name].mean(row) if count else None) for name in names}
-                   | {"n_tokens": count, "surprisal_sums": [moments[f"surprisal{i}"].total[row].item()
-                                                            for i in range(len(models))]})
+                   | {"surprisal_sums": [moments[f"surprisal{i}"].total[row].item() for i in range(len(models))]})
     return out
 
 
@@ -145,17 +145,13 @@ def score_windows(store, setup, encoded: Sequence[EncodedExample], eval_id: str,
             sides = {"dec": (dec_rows[k], 0), "enc": (enc_rows[k], 0) if enc_rows is not None else None}
             if encoder is decoder:   # one model: its gap with itself is 0 by definition
                 row.update(kl_enc_dec=0.0, kl_dec_enc=0.0, js=0.0)
+        sides["tenc"] = (trained_rows[k], 0) if trained_rows is not None else None
         for side, source in sides.items():
             values, index = source if source is not None else ({}, 0)
             row[f"{side}_entropy"] = values.get(f"entropy{index}")
             row[f"{side}_surprisal"] = values.get(f"surprisal{index}")
             sums = values.get("surprisal_sums")
             row[f"{side}_bits_per_byte"] = bits_per_byte(sums[index], n_bytes) if sums else None
-        trained = trained_rows[k] if trained_rows is not None else {}
-        row["tenc_entropy"] = trained.get("entropy0")
-        row["tenc_surprisal"] = trained.get("surprisal0")
-        row["tenc_bits_per_byte"] = (bits_per_byte(trained["surprisal_sums"][0], n_bytes)
-                                     if trained.get("surprisal_sums") else None)
         rows.append(_finite(row))
     with store.transaction():
         for row in rows:

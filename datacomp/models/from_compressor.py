@@ -37,8 +37,8 @@ from datacomp.hashing import file_sha256
 from datacomp.models.registry import ModelRecord, register_model
 from datacomp.store import Store
 
-# method -> attribute of the loaded compressor holding its encoder causal LM
-ENCODER_ATTRIBUTE = {"autoencoder": "encoder", "sac": "compressor"}
+# methods whose encoder is a causal LM (``Compressor.trained_encoder_lm`` returns it)
+EXPORTABLE = ("autoencoder", "sac")
 REFUSED = {
     "comi": "its encoder is not a language model: it is the base LM's first m layers with no trained head",
     "meanpool": "its encoder is not a language model: it is the base LM's first m layers with no trained head",
@@ -63,9 +63,9 @@ def export_compressor_encoder(store: Store, compressor_id: str, name: str | None
     if method in REFUSED:
         raise DatacompError(f"--from-compressor {compressor_id}: cannot register a {method} encoder as a model: "
                             f"{REFUSED[method]}")
-    if method not in ENCODER_ATTRIBUTE:
+    if method not in EXPORTABLE:
         raise DatacompError(f"--from-compressor {compressor_id}: method {method!r} has no exportable encoder "
-                            f"(supported: {', '.join(ENCODER_ATTRIBUTE)})")
+                            f"(supported: {', '.join(EXPORTABLE)})")
     name = name or default_name(compressor_id)
     if not name.strip() or "/" in name or "\\" in name or name in (".", ".."):
         raise DatacompError(f"--model-name {name!r}: a model name must be a non-empty folder name (no slashes)")
@@ -95,7 +95,7 @@ def export_compressor_encoder(store: Store, compressor_id: str, name: str | None
     from datacomp.compressors.registry import load_compressor
 
     compressor = load_compressor(checkpoint)
-    encoder = getattr(compressor, ENCODER_ATTRIBUTE[method])
+    encoder = compressor.trained_encoder_lm()
     train_info["lora_layers_merged"] = merge_lora(encoder)
     encoder.eval()
     folder.mkdir(parents=True, exist_ok=True)

@@ -46,10 +46,14 @@ def check_window(window: int, stride: int) -> None:
 
 
 def prefix_token_id(tokenizer, model_name: str = "the model") -> int:
-    """The token put before every document: BOS if the tokenizer has one, else EOS."""
-    for token_id in (tokenizer.bos_token_id, tokenizer.eos_token_id):
-        if token_id is not None:
-            return int(token_id)
+    """The token put before every document: BOS if the tokenizer has one, else EOS (``start_token_id``, the
+    rule pretraining and decoding use), with an error naming the model when there is neither."""
+    from datacomp.models.tokenizer import start_token_id
+
+    try:
+        return start_token_id(tokenizer)
+    except ValueError:
+        pass
     raise DatacompError(f"tokenizer of {model_name} has neither a BOS nor an EOS token: the first token "
                         "of a document cannot be scored; add one to its tokenizer_config.json")
 
