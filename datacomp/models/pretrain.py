@@ -19,7 +19,7 @@ import numpy as np
 from datacomp.errors import DatacompError
 from datacomp.models.architecture import ModelShape, llama_config, shape_of
 from datacomp.models.copy_test import CopyTest, copy_test, restated_rows, segment_length, store_copy_tests
-from datacomp.models.pretrain_loop import DEFAULT_STEPS, _autocast_factory, train_steps, validation_perplexity
+from datacomp.models.pretrain_loop import autocast_for, total_steps, train_steps, validation_perplexity
 from datacomp.models.pretrain_cache import cached_folder, init_weights, load_cached, recipe_key, save_cached
 from datacomp.models.mixture import check_domains, parse_mixture
 from datacomp.models.pretrain_data import (
@@ -144,8 +144,7 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
             base = resolve_model(store, config.init_from)
         key = None
         if config.reuse_cached:
-            key = recipe_key(config, texts, init_weights(base) if base else None,
-                             config.steps or (None if config.minutes else DEFAULT_STEPS))
+            key = recipe_key(config, texts, init_weights(base) if base else None, total_steps(config))
         if key is not None:
             cached = load_cached(config.name, key, out)
             if cached is not None:
@@ -169,7 +168,7 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
                 tokenizer_source = "trained"
 
         with run.phase("tokenize"):
-            eos = tokenizer.eos_token_id
+            eos, start = tokenizer.eos_token_id, start_token_id(tokenizer)
             train_streams = {d: token_stream(encode_documents(tokenizer, texts[d].train), eos) for d in mixture}
             validation_streams = {}
             for domain in eval_domains:
@@ -198,11 +197,9 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
                                           config.seed)
             copy_rows = None
             if config.copy_test_every and validation_streams:   # held-out text of every validation domain
-                copy_rows = np.concatenate([restated_rows(stream, segment_length(shape.context), 16,
-                                                          start_token_id(tokenizer))
+                copy_rows = np.concatenate([restated_rows(stream, segment_length(shape.context), 16, start)
                                             for stream in validation_streams.values()])
-            trained = train_steps(model, sampler, config, precision, len(tokenizer), alphabet, start_token_id(tokenizer),
-                             copy_rows)
+            trained = train_steps(model, sampler, config, precision, len(tokenizer), alphabet, start, copy_rows)
         run.count("steps", trained["steps"])
         run.count("tokens_seen", trained["tokens_seen"])
 
@@ -217,8 +214,8 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
                 model_ppl, n_tokens = validation_perplexity(model, windows, precision)
                 targets = np.concatenate([w[1:] for w in windows])
                 baseline = unigram_perplexity(trained["unigram_counts"], targets)
-                copy = copy_test(model, restated_rows(stream, segment_length(shape.context), 64,
-                                                      start_token_id(tokenizer)), autocast=_autocast_factory(precision))
+                copy = copy_test(model, restated_rows(stream, segment_length(shape.context), 64, start),
+                                 autocast=autocast_for(precision))
                 first_nll, repeat_nll = (copy.first_nll, copy.restated_nll) if copy else (None, None)
                 if copy:
                     copy_tests[domain] = copy

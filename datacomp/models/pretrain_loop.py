@@ -30,14 +30,16 @@ def learning_rate(step: int, total: int | None, config, progress: float | None =
     return floor + 0.5 * (config.learning_rate - floor) * (1 + math.cos(math.pi * progress))
 
 
-def _autocast(precision: str):
-    from datacomp.models.precision import resolve_precision as resolve
+def autocast_for(precision: str):
+    """The forward's context factory for ``precision`` on the CPU (``Precision.autocast``), resolved once."""
+    from datacomp.models.precision import resolve_precision
 
-    return resolve(precision, "cpu").autocast()
+    return resolve_precision(precision, "cpu").autocast
 
 
-def _autocast_factory(precision: str):
-    return lambda: _autocast(precision)
+def total_steps(config) -> int | None:
+    """Optimiser steps: ``steps``, else None under a ``minutes`` budget, else DEFAULT_STEPS."""
+    return config.steps or (None if config.minutes else DEFAULT_STEPS)
 
 
 def train_steps(model, sampler: MixtureSampler, config, precision: str, vocab_size: int,
@@ -50,7 +52,8 @@ def train_steps(model, sampler: MixtureSampler, config, precision: str, vocab_si
     optimizer = torch.optim.AdamW(
         [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
         lr=config.learning_rate, betas=(0.9, 0.95), eps=1e-8)
-    total = config.steps or (None if config.minutes else DEFAULT_STEPS)
+    total = total_steps(config)
+    autocast = autocast_for(precision)
     budget = None if total else config.minutes * 60  # seconds; the run stops once they are used
     counts = np.zeros(vocab_size, dtype=np.int64)
     per_domain = np.zeros(len(sampler.domains), dtype=np.int64)
@@ -81,7 +84,7 @@ def train_steps(model, sampler: MixtureSampler, config, precision: str, vocab_si
             batch, rows = sampler.next_batch(alphabet if synthetic else None, start_token)
             batch_t = torch.from_numpy(batch)
             inputs, targets = batch_t[:, :-1], batch_t[:, 1:]
-            with _autocast(precision):
+            with autocast():
                 logits = model(input_ids=inputs).logits
             loss = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), targets.reshape(-1))
             optimizer.zero_grad(set_to_none=True)
@@ -99,7 +102,7 @@ def train_steps(model, sampler: MixtureSampler, config, precision: str, vocab_si
             step += 1
             bar.advance(1, loss=smoothed, lr=lr)
             if config.copy_test_every and copy_rows is not None and step % config.copy_test_every == 0:
-                tested = copy_test(model, copy_rows, autocast=_autocast_factory(precision))
+                tested = copy_test(model, copy_rows, autocast=autocast)
                 copy_curve.append([step, round(tested.first_nll, 4), round(tested.restated_nll, 4)])
     model.eval()
     every = max(len(losses) // 50, 1)  # keep ~50 points of the curve for the record
@@ -121,6 +124,7 @@ def validation_perplexity(model, windows: list[np.ndarray], precision: str = "fp
     import torch.nn.functional as F
 
     total_nll, total_tokens = 0.0, 0
+    autocast = autocast_for(precision)
     model.eval()
     by_length: dict[int, list[np.ndarray]] = {}
     for window in windows:
@@ -129,7 +133,7 @@ def validation_perplexity(model, windows: list[np.ndarray], precision: str = "fp
         for group in by_length.values():
             for start in range(0, len(group), batch_size):
                 batch = torch.from_numpy(np.stack(group[start:start + batch_size]))
-                with _autocast(precision):
+                with autocast():
                     logits = model(input_ids=batch[:, :-1]).logits
                 nll = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), batch[:, 1:].reshape(-1),
                                       reduction="sum")
