@@ -26,11 +26,10 @@ def is_validation(doc_id: str, fraction: float) -> bool:
 
 def slice_documents(store: Store, name: str) -> frozenset[str]:
     """The doc_ids of slice ``name``; an unknown slice is an error naming the known ones."""
-    ids = frozenset(row["doc_id"] for row in store.rows("models/slice_doc_ids", {"name": name}))
-    if not ids and not store.rows("compressors/slice_exists", {"slice": name}):
-        known = sorted({row["slice_id"] for row in store.rows("models/slice_names")})
-        raise DatacompError(f"--held-out-slice {name!r}: no such slice (known: {', '.join(known) or 'none'})")
-    return ids
+    from datacomp.corpus.names import require_slice_name
+
+    require_slice_name(store, name, "--held-out-slice")
+    return frozenset(row["doc_id"] for row in store.rows("curation/slice_members", {"name": name}))
 
 
 def domain_counts(store: Store) -> dict[str, int]:

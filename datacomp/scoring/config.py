@@ -6,6 +6,7 @@ import dataclasses
 import re
 
 from datacomp.errors import DatacompError
+from datacomp.models.loading import DTYPES
 from datacomp.scoring.forward import DEFAULT_CHUNK_ELEMENTS
 
 # Beyond ~2k tokens of left context per-token scores barely move while attention cost grows with the
@@ -54,7 +55,7 @@ class ScoreConfig:
         raise DatacompError("no model to score with: pass --model, or --encoder and --decoder")
 
     def validate(self) -> None:
-        if self.dtype not in DTYPE_NAMES.values():
+        if self.dtype not in DTYPES:   # the names the store records (models/loading.py)
             raise DatacompError(f"--dtype must be one of fp32, bf16, fp16 (or float32, bfloat16, float16), "
                                 f"got {self.dtype!r}")
         if not self.corpora and not self.slice:

@@ -9,7 +9,6 @@ import sys
 from typing import Any
 
 from datacomp.errors import DatacompError
-from datacomp.models.loading import DTYPES
 from datacomp.models.registry import ModelRecord, resolve_model
 from datacomp.scoring.config import MAX_DEFAULT_WINDOW, ScoreConfig, parse_shard
 from datacomp.scoring.windows import check_window
@@ -47,13 +46,11 @@ def warn(message: str) -> None:
 
 def plan_scoring(store, config: ScoreConfig) -> ScoringPlan:
     """Validate ``config`` and resolve it against the store; unknown names are errors before any model loads."""
-    from datacomp.corpus.names import require_corpora
+    from datacomp.corpus.names import require_corpora, require_slice_name
 
     config.validate()
     require_corpora(store, config.corpora)
     refs, want_gap = config.model_refs()
-    if config.dtype not in DTYPES:
-        raise DatacompError(f"--dtype must be one of {', '.join(DTYPES)}, got {config.dtype!r}")
     records = [resolve_model(store, ref) for ref in refs]
     window, stride = resolve_window(config, records)
     gap_method = None
@@ -67,10 +64,7 @@ def plan_scoring(store, config: ScoreConfig) -> ScoringPlan:
                 enc_tok=records[0].tokenizer_id, dec_tok=records[1].tokenizer_id))
             warn(warnings[-1])
     if config.slice is not None:
-        found = store.rows("compressors/slice_exists", {"slice": config.slice})
-        if not found:
-            known = [r["name"] for r in store.rows("compressors/known_sources") if r["kind"] == "slice"]
-            raise DatacompError(f"--slice {config.slice!r}: no such slice (known: {', '.join(known) or 'none'})")
+        require_slice_name(store, config.slice, "--slice")
     resolved = {"config": dataclasses.asdict(config), "model_ids": [r.model_id for r in records],
                 "window": window, "stride": stride, "gap_method": gap_method,
                 "first_token": "prefix BOS (else EOS) and score every text token"}

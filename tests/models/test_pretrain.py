@@ -205,7 +205,7 @@ def test_a_held_out_slice_is_never_trained_on(corpus_store, tmp_path):
     from datacomp.models.pretrain_data import is_validation
 
     create_slice(corpus_store, "evalset", "domain", {"domains": ["code"]}, replace=True)
-    code_ids = [r["doc_id"] for r in corpus_store.rows("models/slice_doc_ids", {"name": "evalset"})]
+    code_ids = [r["doc_id"] for r in corpus_store.rows("curation/slice_members", {"name": "evalset"})]
     assert len(code_ids) > 100 and sum(is_validation(d, 0.1) for d in code_ids) < 30
     record = pretrain(corpus_store, PretrainConfig(name="held", mixture="literature=1",
                                                    out=str(tmp_path / "held"), held_out_slice="evalset",
