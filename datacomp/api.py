@@ -249,7 +249,7 @@ def report(store: StoreLike, config: ReportConfig | None = None, *, out: str | o
 def results(store: StoreLike, task: str | None = None) -> list[dict[str, Any]]:
     """Every evaluated system side by side (``datacomp store results``): F1 / EM / BLEU, target NLL, NLL
     reduction and training time, one dict per (task, system)."""
-    with _opened(store, read_only=isinstance(store, (str, os.PathLike))) as opened:
+    with _opened(store, read_only=True) as opened:   # an open store is used as is
         if task is not None:
             tasks = [row["task"] for row in opened.rows("evaluation/tasks")]
             if task not in tasks:

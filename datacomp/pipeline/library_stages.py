@@ -55,9 +55,9 @@ def run_add_model(ctx: StageContext, config: AddModelStageConfig) -> dict[str, A
 
 
 def run_copy_test(ctx: StageContext, config: Any, _stage_config: Any) -> dict[str, Any]:
-    from datacomp.models.copy_test import run_copy_test as test
+    from datacomp.api import copy_test
 
-    results = test(ctx.store, config)
+    results = copy_test(ctx.store, config)
     if not results:
         from datacomp.errors import DatacompError
 

@@ -131,7 +131,7 @@ class Store:
             )
         if current >= target:
             return
-        if self.read_only and self.snapshot_dir is not None:
+        if self.snapshot_dir is not None:   # only ever set on a read-only open
             raise DatacompError(f"store {self.path} is being created or migrated by another process (schema "
                                 f"version {current} of {target}); try again in a moment")
         if self.read_only:
