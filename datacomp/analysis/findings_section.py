@@ -45,8 +45,10 @@ def findings_section(store, config, task: str | None, figures, context_use: list
                                     confidence=config.confidence, n_bins=config.n_bins, min_n=config.min_n,
                                     target=config.target_fraction())
     analyses = []
+    prepared_by_compressor: dict[str, list[dict[str, Any]]] = {}
     for compressor_id, docs in sorted(by_compressor.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         prepared, predictors = fnd.with_predictors(docs)
+        prepared_by_compressor[compressor_id] = prepared
         reason = _skip_reason(compressor_id, prepared, config.min_n)
         if len(analyses) >= config.max_compressors:
             section["skipped"].append(f"{compressor_id}: beyond --max-compressors {config.max_compressors}")
@@ -74,7 +76,7 @@ def findings_section(store, config, task: str | None, figures, context_use: list
         section["missing"] = ("no compressor has enough evaluated documents with scores: " +
                               ("; ".join(section["skipped"]) or f"evaluate on at least {config.min_n} documents"))
     for k, analysis in enumerate(analyses[:config.max_figure_compressors if figures.enabled else 0]):
-        _figures(analysis, k, by_compressor, config, figures, scale)
+        _figures(analysis, k, prepared_by_compressor[analysis["compressor_id"]], config, figures, scale)
     for analysis in analyses:
         analysis.pop("_fit", None)
     section["compressors"] = analyses
@@ -86,13 +88,14 @@ def findings_section(store, config, task: str | None, figures, context_use: list
     return section
 
 
-def _figures(analysis: dict[str, Any], k: int, by_compressor, config, figures, scale: float) -> None:
+def _figures(analysis: dict[str, Any], k: int, doc_rows: list[dict[str, Any]], config, figures,
+             scale: float) -> None:
+    """``doc_rows``: the compressor's documents as ``findings.with_predictors`` prepared them for its analysis."""
     from datacomp.analysis import plots
     from datacomp.analysis.regression import critical_value, predict_mean
 
     metric = config.quality_metric
     fit = analysis.pop("_fit")
-    doc_rows, _ = fnd.with_predictors(by_compressor[analysis["compressor_id"]])
     x = [r.get("enc_entropy") for r in doc_rows]
     y = [r.get(metric) for r in doc_rows]
     keep = [i for i in range(len(x)) if x[i] is not None and y[i] is not None]
