@@ -8,6 +8,13 @@ and the same model, scoring the same tokens (prefix BOS, every token once, the s
   (b) per-doc   one window per forward pass with full logits, as data-juicer's LLM perplexity filter
   (c) padded    fixed batches of 16 rows in corpus order, every row padded to the longest row of the
                 corpus with an attention mask, full logits, as the Hugging Face `evaluate` perplexity metric
+  (d) lm_eval   lm-evaluation-harness's ``HFLM.loglikelihood_rolling`` (the tool users run for
+                log-likelihoods; `pip install lm-eval==0.4.13`, a benchmark-only dependency), on the same
+                loaded model and tokenizer, batch 16, prefix token = the engine's; it computes the
+                log-likelihood only, not the predictive entropy the others also compute. Its windows are
+                disjoint (each scores max_length new tokens) where the engine's overlap by the stride, so
+                the per-document totals are compared on documents that fit one window; pass --max-chars
+                small enough that every document does (e.g. 1500 on SmolLM2) for the same work end to end.
 
 All three compute surprisal and predictive entropy per token in float32 and include tokenisation; (b)
 and (c) exclude writing results. Tokens/s = scored tokens / seconds, best of ``--repeats`` interleaved
@@ -33,6 +40,7 @@ from pathlib import Path
 
 os.environ.setdefault("DATACOMP_PROGRESS", "0")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TQDM_DISABLE", "1")  # lm-eval's inner progress bars
 
 import torch  # noqa: E402
 
@@ -141,6 +149,25 @@ def baseline_padded_batches(model, tokenizer, texts, window, stride, batch_size=
     return per_doc
 
 
+def lm_eval_rolling(model, tokenizer, texts, window, batch_size=16):
+    """(d): lm-eval's rolling log-likelihood; returns {doc: [total surprisal, None, n tokens]}."""
+    from lm_eval.api.instance import Instance
+    from lm_eval.models.huggingface import HFLM
+
+    lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, max_length=window, device="cpu",
+              prefix_token_id=prefix_token_id(tokenizer), add_bos_token=False)
+    requests = [Instance(request_type="loglikelihood_rolling", doc={}, arguments=(text,), idx=i)
+                for i, text in enumerate(texts)]
+    totals = lm.loglikelihood_rolling(requests, disable_tqdm=True)
+    return {doc: [-total, None, len(ids)] for doc, (total, ids) in enumerate(zip(totals, tokenize(tokenizer, texts)))}
+
+
+def lm_eval_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("lm_eval") is not None
+
+
 # ---------------------------------------------------------------------------------------------- engine
 def engine_run(work: Path, texts: list[str], folders: list[Path], window, stride, budget, tag):
     """A fresh store with the documents, then ``score_corpus``; returns (summary, per-doc surprisal means)."""
@@ -230,6 +257,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds; best of each")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--skip-pair", action="store_true", help="skip the encoder+decoder measurement")
+    parser.add_argument("--skip-lm-eval", action="store_true", help="skip lm-eval's loglikelihood_rolling")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
@@ -257,6 +285,9 @@ def main(argv=None) -> dict:
                    "window": window, "stride": stride, "token_budget": args.token_budget,
                    "threads": torch.get_num_threads(), "repeats": args.repeats}
         timer = Timer()
+        use_lm_eval = not args.skip_lm_eval and lm_eval_available()
+        if not use_lm_eval and not args.skip_lm_eval:
+            print("lm-eval is not installed (pip install lm-eval==0.4.13): method (d) skipped", file=sys.stderr)
         pair_dir = None
         if not args.skip_pair:
             pair_dir = resolve_model_folder(args.model, work, texts, seed=2) if args.model == "reference" else encoder_dir
@@ -264,6 +295,8 @@ def main(argv=None) -> dict:
             timer.run("engine", lambda: engine_run(work, texts, [encoder_dir], window, stride, args.token_budget, "a"))
             timer.run("per_doc", lambda: baseline_per_document(model, tokenizer, texts, window, stride))
             timer.run("padded", lambda: baseline_padded_batches(model, tokenizer, texts, window, stride))
+            if use_lm_eval:
+                timer.run("lm_eval", lambda: lm_eval_rolling(model, tokenizer, texts, window))
             if pair_dir is not None:
                 timer.run("decoder", lambda: engine_run(work, texts, [pair_dir], window, stride, args.token_budget, "d"))
                 timer.run("pair", lambda: engine_run(work, texts, [encoder_dir, pair_dir], window, stride,
@@ -279,6 +312,12 @@ def main(argv=None) -> dict:
                     for d in engine_means if engine_means[d] is not None)
         worst_pad = max(abs(padded[d][0] / padded[d][2] - per_doc[d][0] / per_doc[d][2]) / (per_doc[d][0] / per_doc[d][2])
                         for d in per_doc)
+        if use_lm_eval:  # totals on the documents both score in one window (the same tokens, the same context)
+            one_window = [d for d, ids in enumerate(tokenize(tokenizer, texts)) if len(ids) + 1 <= window]
+            lm = timer.out["lm_eval"]
+            results["lm_eval_docs_compared"] = len(one_window)
+            results["max_rel_diff_lm_eval_vs_per_doc_total_nll"] = max(
+                (abs(lm[d][0] - per_doc[d][0]) / max(abs(per_doc[d][0]), 1e-9) for d in one_window), default=None)
         flops = model_flops(model, segments)
         ceiling = matmul_ceiling()
         for clock, times in (("cpu", timer.cpu), ("wall", timer.wall)):
@@ -286,6 +325,8 @@ def main(argv=None) -> dict:
             results[clock].update({f"{k}_seconds": v for k, v in times.items()})
             results[clock]["engine_vs_per_doc"] = times["per_doc"] / times["engine"]
             results[clock]["engine_vs_padded"] = times["padded"] / times["engine"]
+            if "lm_eval" in times:
+                results[clock]["engine_vs_lm_eval"] = times["lm_eval"] / times["engine"]
             if "pair" in times:
                 results[clock]["pair_vs_sum_of_singles"] = times["pair"] / (times["engine"] + times["decoder"])
                 results[clock]["pair_vs_encoder_alone"] = times["pair"] / times["engine"]
