@@ -10,6 +10,7 @@ import typer
 from datacomp.cli.common import (DEFAULT_DB, AddressOption, DbOption, EngineOption, GpusPerWorkerOption,
                                  JsonOption, WorkersOption, app, console, existing_store, print_json, print_table,
                                  ray_options)
+from datacomp.compressors.registry import method_choices
 
 TaskHelp = "reconstruction | continuation | qa | span-recall"
 ThreadsOption = Annotated[Optional[int], typer.Option(
@@ -25,16 +26,15 @@ def _set_threads(threads: int | None) -> None:
 
 @app.command("train")
 def train(
-    method: Annotated[str, typer.Option("--method", metavar="autoencoder|sac|comi|meanpool",
-                                        help="Compressor family.")],
+    method: Annotated[str, typer.Option("--method", metavar=method_choices(), help="Compressor family.")],
     ratio: Annotated[float, typer.Option("--ratio", metavar="R", help="Target compression ratio (context tokens "
                                          "per slot).")],
     encoder: Annotated[str, typer.Option("--encoder", metavar="MODEL", help="Encoder model: id, name or folder.")],
     decoder: Annotated[str, typer.Option("--decoder", metavar="MODEL", help="Decoder model: id, name or folder.")],
     train_slice: Annotated[str, typer.Option("--train-slice", metavar="SLICE", help="Slice (or corpus) to train on "
                                              "[required, except with --task qa without --pretrain-steps].")] = "",
-    task: Annotated[Optional[str], typer.Option("--task", metavar="TASK", help=f"{TaskHelp} [default: continuation "
-                                                "for autoencoder and sac, span-recall for comi and meanpool].")] = None,
+    task: Annotated[Optional[str], typer.Option("--task", metavar="TASK", help=f"{TaskHelp} [default: the method's "
+                                                "own (continuation for most, span-recall for query-aware ones)].")] = None,
     qa_file: Annotated[Optional[Path], typer.Option("--qa-file", metavar="FILE", help="SQuAD v1.1 .json or MRQA "
                                                     ".jsonl (--task qa).")] = None,
     steps: Annotated[int, typer.Option("--steps", help="Optimizer steps.")] = 200,

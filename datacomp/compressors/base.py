@@ -13,7 +13,12 @@ Llama-3-style checkpoints lose much quality without it), then the memory slots. 
 decoder's tokenizer (encoder and decoder share one).
 
 A new method implements ``compress`` (and ``decoder_prefix`` if a soft prompt is not enough, or
-``training_loss`` for a different objective) in one file, plus one line in ``registry.REGISTRY``.
+``training_loss`` for a different objective) in one file, plus one line in ``registry.REGISTRY``. What the
+rest of the toolkit needs to know about a method lives on its class, and nowhere else: ``config_class``
+(its config and checks), ``default_task`` (what `train` trains without ``--task``), ``encoder_refusal``
+(why its encoder cannot be registered as a model, or None when ``trained_encoder_lm`` returns one); whether
+it tunes its decoder is read off the built model (``tunes_decoder``) and stored with the compressor's row.
+The CLI's choices, the exporter and the report's SQL read these, never a list of method names.
 """
 
 from __future__ import annotations
@@ -101,6 +106,9 @@ class Compressor(torch.nn.Module):
 
     method: ClassVar[str] = ""
     config_class: ClassVar[type[CompressorConfig]] = CompressorConfig
+    default_task: ClassVar[str] = "continuation"   # the task `train` trains on when none is named
+    encoder_refusal: ClassVar[str | None] = None   # why the encoder is not a causal LM (`models add
+                                                   # --from-compressor` refuses it); None: trained_encoder_lm
 
     def __init__(self, config: CompressorConfig, tokenizer, encoder_path: str, decoder_path: str):
         super().__init__()
@@ -196,6 +204,13 @@ class Compressor(torch.nn.Module):
         """The trained encoder as a causal LM (adapters on), for methods whose encoder is one (the autoencoder,
         SAC): evaluation scores the windows under it (window_scores.tenc_*). None for the others."""
         return None
+
+    def tunes_decoder(self) -> bool:
+        """The decoder carries LoRA adapters (COMI, the autoencoder with decoder_lora): switching them off gives
+        the plain decoder, on the tuned one. Read off the model, so no method has to declare it."""
+        from datacomp.compressors.lora import has_lora
+
+        return self.decoder is not None and has_lora(self.decoder)
 
     def trainable_state_dict(self) -> dict[str, torch.Tensor]:
         """The parameters training changes (what checkpoints and saved compressors hold)."""

@@ -84,6 +84,8 @@ COEFFICIENTS = ("alpha_select", "beta_select", "alpha_merge", "beta_merge")
 class COMI(Compressor):
     method = "comi"
     config_class = COMIConfig
+    default_task = "span-recall"   # query-aware: trained on answering from the context, as the paper
+    encoder_refusal = "its encoder is not a language model: it is the base LM's first m layers with no trained head"
 
     def __init__(self, config: COMIConfig, encoder, decoder, tokenizer, encoder_path: str = "",
                  decoder_path: str = ""):

@@ -1,5 +1,8 @@
 """Method name -> compressor class, and saving/loading a trained compressor as a folder.
 
+``REGISTRY`` holds each method as "module:Class" (or the class itself), imported on first use, so the CLI
+can list the methods without importing torch. A new method is its file plus one line here.
+
 A saved compressor is ``compressor.json`` (method, encoder and decoder paths, config) plus
 ``trainable.safetensors`` (only the parameters training changes: LoRA, memory/anchor/mode tokens,
 adapters, projections). Loading rebuilds the method from the base model folders - which must still
@@ -9,38 +12,47 @@ exist - and loads the trainable parameters on top.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from datacomp.compressors.autoencoder import Autoencoder
-from datacomp.compressors.base import Compressor, CompressorConfig
-from datacomp.compressors.comi import COMI, MeanPool
-from datacomp.compressors.sac import SAC
 from datacomp.errors import DatacompError
 
-REGISTRY: dict[str, type[Compressor]] = {
-    "autoencoder": Autoencoder,
-    "sac": SAC,
-    "comi": COMI,
-    "meanpool": MeanPool,
+if TYPE_CHECKING:
+    from datacomp.compressors.base import Compressor, CompressorConfig
+
+REGISTRY: dict[str, "str | type[Compressor]"] = {
+    "autoencoder": "datacomp.compressors.autoencoder:Autoencoder",
+    "sac": "datacomp.compressors.sac:SAC",
+    "comi": "datacomp.compressors.comi:COMI",
+    "meanpool": "datacomp.compressors.comi:MeanPool",
 }
 
 CONFIG_FILE = "compressor.json"
 WEIGHTS_FILE = "trainable.safetensors"
 
 
-def method_class(method: str) -> type[Compressor]:
+def method_choices() -> str:
+    """``autoencoder|sac|...``: the CLI's metavar for --method, from the registry."""
+    return "|".join(REGISTRY)
+
+
+def method_class(method: str) -> "type[Compressor]":
     if method not in REGISTRY:
         raise DatacompError(f"unknown compressor method {method!r}; choose one of {', '.join(REGISTRY)}")
-    return REGISTRY[method]
+    entry = REGISTRY[method]
+    if isinstance(entry, str):
+        module, _, name = entry.partition(":")
+        entry = getattr(importlib.import_module(module), name)
+    return entry
 
 
-def make_config(method: str, config: CompressorConfig | dict[str, Any] | None = None,
-                source: str = "config") -> CompressorConfig:
+def make_config(method: str, config: "CompressorConfig | dict[str, Any] | None" = None,
+                source: str = "config") -> "CompressorConfig":
     """The method's config dataclass from None (defaults), a dict (unknown keys are errors) or an instance."""
+    from datacomp.compressors.base import CompressorConfig
+
     config_class = method_class(method).config_class
     if config is None:
         return config_class()
@@ -110,11 +122,13 @@ def _typed_value(key: str, text: str, hint: Any) -> Any:
 
 
 def build_compressor(method: str, encoder_path: str | Path, decoder_path: str | Path,
-                     config: CompressorConfig | dict[str, Any] | None = None, precision: str = "fp32"
-                     ) -> Compressor:
+                     config: "CompressorConfig | dict[str, Any] | None" = None, precision: str = "fp32"
+                     ) -> "Compressor":
     """A fresh (untrained) compressor: the encoder and decoder are loaded here, once each, and handed to
     the method; its new parameters are seeded by ``config.seed``. ``precision`` (models/precision.py)
     places it on the device in that compute dtype (fp32 keeps the CPU results exact)."""
+    import torch
+
     from datacomp.compressors.lora import load_lm
     from datacomp.models.precision import resolve_precision
 
@@ -130,7 +144,7 @@ def build_compressor(method: str, encoder_path: str | Path, decoder_path: str | 
     return compressor.set_precision(resolve_precision(precision))
 
 
-def save_compressor(compressor: Compressor, folder: str | Path) -> Path:
+def save_compressor(compressor: "Compressor", folder: str | Path) -> Path:
     """Write compressor.json + trainable.safetensors into ``folder`` (created if needed)."""
     from safetensors.torch import save_file
 
@@ -158,7 +172,7 @@ def read_description(folder: str | Path) -> dict[str, Any]:
     return description
 
 
-def load_compressor(folder: str | Path, precision: str = "fp32") -> Compressor:
+def load_compressor(folder: str | Path, precision: str = "fp32") -> "Compressor":
     """Rebuild a saved compressor (base models from their recorded paths) with its trained parameters."""
     from safetensors.torch import load_file
 

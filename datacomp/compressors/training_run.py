@@ -25,10 +25,6 @@ from typing import Any
 
 from datacomp.errors import DatacompError
 
-DEFAULT_TASK = {"autoencoder": "continuation", "sac": "continuation", "comi": "span-recall",
-                "meanpool": "span-recall"}
-
-
 @dataclasses.dataclass
 class TrainRunConfig:
     method: str = "autoencoder"
@@ -36,7 +32,7 @@ class TrainRunConfig:
     train_slice: str = ""             # slice name, or a corpus name until slices exist
     encoder: str = ""                 # model id / name / path
     decoder: str = ""
-    task: str | None = None           # None: DEFAULT_TASK[method]
+    task: str | None = None           # None: the method's default_task (its class says)
     qa_file: str | None = None        # SQuAD v1.1 / MRQA file for task qa
     steps: int = 200                  # train.TrainConfig's default: enough for the tiny tasks
     batch_size: int = 4               # examples per optimizer step
@@ -100,16 +96,14 @@ class TrainingPlan:
 def plan_training(store, config: TrainRunConfig) -> TrainingPlan:
     """Validate ``config``, resolve the models and derive the compressor's id and folder."""
     from datacomp.compressors.prompts import prompt_signature, resolve_format
-    from datacomp.compressors.registry import make_config
+    from datacomp.compressors.registry import make_config, method_class
     from datacomp.compressors.tasks import TaskDataConfig
     from datacomp.compressors.train import TrainConfig, default_learning_rate
     from datacomp.models.loading import load_tokenizer
     from datacomp.models.registry import resolve_model
     from datacomp.store.runs import config_hash, file_hash, to_jsonable
 
-    task = config.task or DEFAULT_TASK.get(config.method)
-    if task is None:
-        raise DatacompError(f"unknown compressor method {config.method!r}; choose one of {', '.join(DEFAULT_TASK)}")
+    task = config.task or method_class(config.method).default_task
     if task == "qa" and (not config.qa_file or not Path(config.qa_file).is_file()):
         raise DatacompError(f"task qa needs --qa-file (SQuAD v1.1 .json or MRQA .jsonl); "
                             f"{'none given' if not config.qa_file else 'not found: ' + str(config.qa_file)}")
@@ -218,7 +212,7 @@ def train_on_store(store, config: TrainRunConfig, distributed=None) -> TrainedCo
                 "encoder_id": plan.encoder.model_id, "decoder_id": plan.decoder.model_id,
                 "train_slice": config.train_slice or str(config.qa_file), "checkpoint": str(plan.out.resolve()),
                 "config": json.dumps(to_jsonable(plan.method_config)), "train_info": json.dumps(train_info),
-                "run_id": run.run_id})
+                "run_id": run.run_id, "decoder_tuned": compressor.tunes_decoder()})
         run.count("steps", result.steps - result.resumed_from)
     distributed.barrier()   # the compressor is saved and recorded before any rank returns
     return TrainedCompressor(compressor_id=plan.compressor_id, method=config.method, ratio=config.ratio,

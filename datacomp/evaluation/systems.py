@@ -46,11 +46,8 @@ class Output:
 
 
 def tunes_decoder(compressor) -> bool:
-    """The compressor's decoder carries LoRA adapters (COMI, the autoencoder with decoder_lora): switching
-    them off gives the plain decoder, on the tuned one."""
-    from datacomp.compressors.lora import has_lora
-
-    return compressor is not None and has_lora(compressor.decoder)
+    """The compressor's decoder carries LoRA adapters (``Compressor.tunes_decoder``); no compressor: no."""
+    return compressor is not None and compressor.tunes_decoder()
 
 
 def baseline_systems(baselines: Sequence[str], compressor) -> list[str]:

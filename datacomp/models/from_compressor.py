@@ -16,7 +16,7 @@ Which LM is the encoder, per method:
 - ``sac``: ``compressor.compressor``, a full causal LM with LoRA. SAC trained it with anchor embeddings
   added at the anchor positions, a mode token in front and chunk-wise (optionally bidirectional)
   attention; as a plain causal LM without those it is the LoRA-merged weights only, run left to right.
-- ``comi`` / ``meanpool``: refused. Their encoder is the base LM's first m layers (no final layers, no
+- ``comi`` / ``meanpool``: refused (``Compressor.encoder_refusal`` says why). Their encoder is the base LM's first m layers (no final layers, no
   trained head): it is not a language model, so it has no next-token distribution to score with.
 
 The registered model's ``source`` is ``compressor`` and its ``train_info`` records the compressor id,
@@ -37,12 +37,6 @@ from datacomp.hashing import file_sha256
 from datacomp.models.registry import ModelRecord, register_model
 from datacomp.store import Store
 
-# methods whose encoder is a causal LM (``Compressor.trained_encoder_lm`` returns it)
-EXPORTABLE = ("autoencoder", "sac")
-REFUSED = {
-    "comi": "its encoder is not a language model: it is the base LM's first m layers with no trained head",
-    "meanpool": "its encoder is not a language model: it is the base LM's first m layers with no trained head",
-}
 MARKER_FILE = "datacomp_from_compressor.json"
 SOURCE = "compressor"
 
@@ -60,12 +54,12 @@ def export_compressor_encoder(store: Store, compressor_id: str, name: str | None
     exported model is only its LoRA-merged weights as a plain causal LM, without either."""
     row = _compressor_row(store, compressor_id)
     method = row["method"]
-    if method in REFUSED:
+    from datacomp.compressors.registry import method_class
+
+    refusal = method_class(method).encoder_refusal   # the method's class says whether its encoder is an LM
+    if refusal is not None:
         raise DatacompError(f"--from-compressor {compressor_id}: cannot register a {method} encoder as a model: "
-                            f"{REFUSED[method]}")
-    if method not in EXPORTABLE:
-        raise DatacompError(f"--from-compressor {compressor_id}: method {method!r} has no exportable encoder "
-                            f"(supported: {', '.join(EXPORTABLE)})")
+                            f"{refusal}")
     name = name or default_name(compressor_id)
     if not name.strip() or "/" in name or "\\" in name or name in (".", ".."):
         raise DatacompError(f"--model-name {name!r}: a model name must be a non-empty folder name (no slashes)")

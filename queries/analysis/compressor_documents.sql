@@ -40,9 +40,7 @@ WITH score_setting AS (
     GROUP BY e.compressor_id, e.doc_id
 )
 SELECT q.compressor_id, c.method, c.ratio, c.encoder_id, c.decoder_id,
-       -- the decoder is tuned (LoRA) by COMI and meanpool always, by the autoencoder with decoder_lora
-       c.method IN ('comi', 'meanpool') OR coalesce(CAST(json_extract(c.config, '$.decoder_lora') AS BOOLEAN), false)
-           AS decoder_tuned,
+       coalesce(c.decoder_tuned, false) AS decoder_tuned,   -- stored with the row (Compressor.tunes_decoder)
        q.doc_id, d.domain, d.n_chars,
        q.f1, q.em, q.bleu, q.nll_reduction, q.ratio_actual, q.n_examples, q.n_window_scored, q.win_n_tokens,
        q.win_enc_entropy, q.win_enc_surprisal, q.win_enc_bits_per_byte,

@@ -240,7 +240,8 @@ def test_results_query_counts_every_non_compressor_system_as_a_baseline(store):
     ratio for full / none), the compressor's rows are the compressor's; none counted twice."""
     store.run("compressors/upsert", {"compressor_id": "c", "method": "comi", "ratio": 4.0, "encoder_id": "e",
                                      "decoder_id": "d", "train_slice": "s", "checkpoint": "/x", "config": "{}",
-                                     "train_info": '{"seconds": 3.0, "steps": 5}', "run_id": "r"})
+                                     "train_info": '{"seconds": 3.0, "steps": 5}', "run_id": "r",
+                                     "decoder_tuned": True})
     for system in ("c", "full", "none", "selective", "full@tuned", "none@tuned", "truncate@tuned"):
         for i in range(2):
             insert(store, system, f"q{i}", 0.5, 0.0)

@@ -127,7 +127,7 @@ def test_refusals_and_cli_errors_are_one_line(capsys, trained):
             store.run("compressors/upsert", {
                 "compressor_id": f"{method}-4x-x", "method": method, "ratio": 4.0, "encoder_id": "e",
                 "decoder_id": "d", "train_slice": "web", "checkpoint": "/nowhere", "config": "{}",
-                "train_info": "{}", "run_id": None})
+                "train_info": "{}", "run_id": None, "decoder_tuned": True})
             with pytest.raises(DatacompError, match=f"cannot register a {method} encoder as a model: its encoder "
                                                     "is not a language model: it is the base LM's first m layers"):
                 export_compressor_encoder(store, f"{method}-4x-x")

@@ -118,7 +118,8 @@ def test_results_table_means_and_nll_reduction(tmp_path):
         store.run("compressors/upsert", {
             "compressor_id": "ae-4x", "method": "autoencoder", "ratio": 4.0, "encoder_id": "enc",
             "decoder_id": "dec", "train_slice": "s", "checkpoint": "/c", "config": "{}",
-            "train_info": json.dumps({"seconds": 12.7, "steps": 30}), "run_id": "r0"})
+            "train_info": json.dumps({"seconds": 12.7, "steps": 30}), "run_id": "r0",
+            "decoder_tuned": False})
         for example, (f1, nll, none_nll) in enumerate([(1.0, 1.0, 4.0), (0.5, 3.0, 6.0)]):
             store.run("evaluation/insert", _evaluation("ae-4x", f"x{example}", f1, nll))
             store.run("evaluation/insert", _evaluation("none", f"x{example}", 0.0, none_nll))
