@@ -65,3 +65,33 @@ def test_a_stage_whose_output_was_deleted_runs_again(tmp_path, capsys):
     rows = {row["stage"]: row for row in json.loads(out)}
     assert code == 0 and rows["docs"]["status"] == rows["all"]["status"] == "skipped"
     assert (rows["out"]["status"], rows["out"]["reason"]) == ("ran", f"its output ref ({exported}) is gone")
+
+
+def _export_pipeline(tmp_path, export_keys: str) -> Path:
+    data = tmp_path / "docs.jsonl"
+    data.write_text('{"text": "one"}\n{"text": "two"}\n')
+    path = tmp_path / "p.toml"
+    path.write_text(f'[[stage]]\nname = "docs"\ntype = "ingest"\ncorpus = "web"\npaths = ["{data}"]\n\n'
+                    '[[stage]]\nname = "all"\ntype = "slice"\ndefinition = "corpus"\nparams = { corpora = ["web"] }\n\n'
+                    f'[[stage]]\nname = "out"\ntype = "export"\nslice = "@all"\nformat = "hf"\n{export_keys}')
+    return path
+
+
+def test_an_export_stage_replaces_its_own_folder_but_never_a_users(tmp_path, capsys):
+    """The export stage passes overwrite=True: its own earlier folder is replaced, a user's folder is refused."""
+    path = _export_pipeline(tmp_path, "")
+    db = str(tmp_path / "s.duckdb")
+    code, out, _ = run(capsys, "run", str(path), "--db", db, "--json")
+    exported = Path(json.loads(out)[-1]["outputs"]["ref"])
+    assert code == 0 and (exported / ".datacomp-output").is_file()
+    (exported / "stale.arrow").write_bytes(b"")
+    code, out, _ = run(capsys, "run", str(path), "--db", db, "--json", "--force", "out")
+    assert code == 0 and json.loads(out)[-1]["status"] == "ran" and not (exported / "stale.arrow").exists()
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "paper.tex").write_text("mine")
+    path = _export_pipeline(tmp_path, f'out = "{mine}"\n')
+    code, _, err = run(capsys, "run", str(path), "--db", db)
+    assert code == 2 and f"failed: {mine} exists and was not written by datacomp export" in err
+    assert [p.name for p in mine.iterdir()] == ["paper.tex"] and (mine / "paper.tex").read_text() == "mine"
