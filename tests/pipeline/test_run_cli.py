@@ -95,3 +95,31 @@ def test_an_export_stage_replaces_its_own_folder_but_never_a_users(tmp_path, cap
     code, _, err = run(capsys, "run", str(path), "--db", db)
     assert code == 2 and f"failed: {mine} exists and was not written by datacomp export" in err
     assert [p.name for p in mine.iterdir()] == ["paper.tex"] and (mine / "paper.tex").read_text() == "mine"
+
+
+def _listing(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): p.stat().st_size for p in sorted(folder.rglob("*"))}
+
+
+def test_a_dry_run_creates_nothing(tmp_path, capsys, monkeypatch):
+    """Issue 18: `datacomp run pipelines/quickstart.toml --dry-run` created out/quickstart/datacomp.duckdb."""
+    quickstart = Path(__file__).resolve().parents[2] / "pipelines" / "quickstart.toml"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATACOMP_DB", raising=False)
+    before = _listing(tmp_path)
+    code, out, _ = run(capsys, "run", str(quickstart), "--dry-run", "--json")
+    assert code == 0 and {row["status"] for row in json.loads(out)} == {"would run"}
+    assert _listing(tmp_path) == before == {}
+
+    # on a store that exists: read, not written (no WAL, no output folder, the same bytes)
+    path = _export_pipeline(tmp_path, "")
+    db = tmp_path / "new" / "s.duckdb"        # a real run creates the store's folder
+    code, out, _ = run(capsys, "run", str(path), "--db", str(db), "--json")
+    assert code == 0 and db.is_file()
+    before = _listing(tmp_path)
+    stored = db.read_bytes()
+    path.write_text(path.read_text().replace('format = "hf"', 'format = "parquet"'))
+    code, out, _ = run(capsys, "run", str(path), "--db", str(db), "--dry-run", "--json")
+    plan = {row["stage"]: row["status"] for row in json.loads(out)}
+    assert code == 0 and plan == {"docs": "up to date", "all": "up to date", "out": "would run"}
+    assert _listing(tmp_path) == {**before, "p.toml": path.stat().st_size} and db.read_bytes() == stored
