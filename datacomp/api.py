@@ -10,16 +10,20 @@ The command line calls these same functions (`datacomp score` builds a ``ScoreCo
 calls ``score``), and pipeline stages take the same configs, so a flag, a pipeline key and a config field
 are one name. ``store`` is an open ``Store`` or a path (opened for the call and closed again; a command
 that needs data refuses a path with no store behind it). Errors are ``DatacompError`` with one line naming
-the field as its flag (``--token-budget`` is the field ``token_budget``).
+the field as its flag (``--token-budget`` is the field ``token_budget``). A field or argument that takes a
+list refuses a bare string (``corpora="notes"``), one rule for every function (``_config``).
 
 Heavy libraries (torch, transformers) load inside the functions, when a function needs them.
 """
 
 from __future__ import annotations
 
+import collections.abc
 import contextlib
 import dataclasses
 import os
+import types
+import typing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence, TypeVar
 
@@ -51,18 +55,20 @@ Config = TypeVar("Config")
 
 # ------------------------------------------------------------------------------------------ the store
 def open_store(path: str | os.PathLike[str] | None = None, *, read_only: bool = False,
-               create: bool = True) -> Store:
+               create: bool = True, parents: bool = False) -> Store:
     """The store at ``path`` (default ``$DATACOMP_DB``, else ./datacomp.duckdb), created and migrated when
-    missing unless ``create`` is False or ``read_only`` (then a missing store is an error). Use it as a
-    context manager, or call ``close()``; a read-only store can be read while another process writes (from a
-    copy of the file taken when it is opened: ``store.snapshot_dir`` is then set)."""
+    missing unless ``create`` is False or ``read_only`` (then a missing store is an error). A new store's
+    folder must exist: a missing one is an error naming it unless ``parents`` (then it is created), so a
+    mistyped path leaves nothing behind. Use it as a context manager, or call ``close()``; a read-only store
+    can be read while another process writes (from a copy of the file taken when it is opened:
+    ``store.snapshot_dir`` is then set)."""
     from datacomp.store import open_store as open_path
     from datacomp.store.db import default_db_path
 
     location = Path(path) if path else default_db_path()
     if (read_only or not create) and not location.is_file():
         raise DatacompError(f"no store at {location} (create one with datacomp ingest or datacomp run)")
-    return open_path(location, read_only=read_only)
+    return open_path(location, read_only=read_only, parents=parents)
 
 
 @contextlib.contextmanager
@@ -82,14 +88,33 @@ def _run(function: Any, store: Any, *args: Any, create: bool = False) -> Any:
 
 
 def _config(cls: type[Config], config: Config | None, fields: dict[str, Any]) -> Config:
-    """``config`` with ``fields`` replaced, or ``cls(**fields)``; an unknown field names the known ones."""
+    """``config`` with ``fields`` replaced, or ``cls(**fields)``; an unknown field names the known ones, and a
+    list field holding a bare string is refused (``_not_a_string``)."""
     known = [field.name for field in dataclasses.fields(cls) if field.init]
     unknown = sorted(set(fields) - set(known))
     if unknown:
         raise TypeError(f"{cls.__name__} has no field {unknown[0]!r} (fields: {', '.join(known)})")
-    if config is None:
-        return cls(**fields)
-    return dataclasses.replace(config, **fields) if fields else config
+    built = cls(**fields) if config is None else dataclasses.replace(config, **fields) if fields else config
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        if _takes_a_list(hints[field.name]):
+            _not_a_string(field.name, getattr(built, field.name))
+    return built
+
+
+def _takes_a_list(hint: Any) -> bool:
+    """A list / tuple / set / Sequence type (or an optional one) with no ``str`` beside it in a union."""
+    members = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    sequences = (list, tuple, set, frozenset, collections.abc.Sequence, collections.abc.Iterable)
+    return str not in members and any(typing.get_origin(m) in sequences or m in sequences for m in members)
+
+
+def _not_a_string(name: str, value: Any) -> None:
+    """The one rule for arguments that take lists: a bare string is refused, never read as a list of its
+    characters (``corpora="notes"`` once meant the corpora 'n', 'o', 't', 'e', 's')."""
+    if isinstance(value, (str, bytes, os.PathLike)):
+        raise DatacompError(f"{name}={value!r}: expected a list, got one {type(value).__name__}; write "
+                            f"{name}=[{value!r}]")
 
 
 # ------------------------------------------------------------------------------------------ corpora
@@ -98,6 +123,7 @@ def ingest(store: StoreLike, paths: Sequence[str | os.PathLike[str]], config: In
     """Read jsonl(.gz) / csv(.gz) / parquet / text files or folders into corpus ``config.corpus``."""
     from datacomp.corpus.ingest import IngestConfig, ingest_paths
 
+    _not_a_string("paths", paths)
     return _run(ingest_paths, store, [str(path) for path in paths], _config(IngestConfig, config, fields), create=True)
 
 
@@ -224,6 +250,7 @@ def merge_stores(store: StoreLike, paths: Sequence[str | os.PathLike[str]], *, r
     the same values to ``rtol``) or refused (conflicting, or lacking their document or model), per table."""
     from datacomp.store.merge import DEFAULT_RTOL, merge_store_files
 
+    _not_a_string("paths", paths)
     return _run(merge_store_files, store, list(paths), DEFAULT_RTOL if rtol is None else rtol, create=True)
 
 

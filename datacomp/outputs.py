@@ -1,6 +1,7 @@
 """Output files every command writes the same way: the format follows the file's extension (or an
 explicit ``--format`` that the extension does not contradict), and an existing file or folder is
-replaced only with ``--overwrite``.
+replaced only with ``--overwrite``, and then only a file of the same format (``datacomp.ownership``; a
+folder format's caller claims the folder).
 
 ``resolve_output`` is the one rule (``datacomp export`` and ``datacomp store export`` both use it);
 ``write_table`` writes an Arrow table as jsonl (gzip-compressed for ``.gz``) or parquet.
@@ -34,7 +35,8 @@ def format_of(path: str | Path) -> str | None:
 
 def resolve_output(out: str | Path, format: str | None, formats: Sequence[str], overwrite: bool) -> str:
     """The format to write ``out`` in; refuses an unknown or contradicting extension and an existing
-    ``out`` without ``overwrite``. ``format=None`` means: from the extension."""
+    ``out`` without ``overwrite``, and with it a file of another kind. ``format=None`` means: from the
+    extension."""
     out = Path(out)
     said = format_of(out)
     if format is None:
@@ -48,6 +50,10 @@ def resolve_output(out: str | Path, format: str | None, formats: Sequence[str], 
         raise DatacompError(f"--out {out}: the extension says {said} but --format is {format}; "
                             "make them agree (or drop --format)")
     check_overwrite(out, overwrite)
+    if format in _PREFERRED and out.exists():
+        from datacomp.ownership import check_replaceable_file
+
+        check_replaceable_file(out, format)
     return format
 
 

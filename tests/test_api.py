@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 
@@ -60,6 +61,51 @@ def test_a_store_path_is_opened_for_the_call_and_a_missing_one_refused(tmp_path)
     assert (result.name, result.n_members, result.created) == ("all", 2, True)
     with api.open_store(db, read_only=True) as store:
         assert [row["slice_id"] for row in store.rows("curation/slice_list")] == ["all"]
+
+
+def test_opening_a_store_creates_its_file_but_a_missing_folder_only_when_asked(tmp_path):
+    missing = tmp_path / "nonexistent" / "dir" / "x.duckdb"
+    with pytest.raises(DatacompError) as error:
+        api.open_store(missing)
+    assert str(error.value) == (f"cannot create store {missing}: no folder {missing.parent} (create it first, or "
+                                "open_store(..., parents=True))")
+    assert not (tmp_path / "nonexistent").exists()
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"text": "one"}\n')
+    with pytest.raises(DatacompError, match="no folder"):
+        api.ingest(missing, [data], corpus="web")        # a path given to a function: the same rule
+    assert not (tmp_path / "nonexistent").exists()
+    with api.open_store(tmp_path / "x.duckdb") as store:   # the file is created in an existing folder
+        assert store.schema_version > 0
+    with api.open_store(missing, parents=True) as store:
+        assert store.path == missing and missing.is_file()
+
+
+def test_list_arguments_refuse_a_bare_string_in_every_function(tmp_path):
+    """One rule (api._config): a string where a list is expected is an error naming the keyword, never read
+    as a list of its characters (corpora="notes" meant the corpora 'n', 'o', ...); nothing runs first."""
+    db = tmp_path / "s.duckdb"
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"text": "one"}\n')
+    api.ingest(db, [data], corpus="notes")
+    calls = [
+        (lambda: api.score(db, model="ref", corpora="notes"), "corpora='notes': expected a list, got one str; "
+                                                               "write corpora=['notes']"),
+        (lambda: api.score(db, datacomp.ScoreConfig(corpora="notes", model="ref")), "corpora='notes'"),
+        (lambda: api.copy_test(db, model="ref", domains="code"), "domains='code'"),
+        (lambda: api.prepare_corpora(db, domains="code"), "domains='code'"),
+        (lambda: api.pretrain(db, name="m", mixture="notes=1", eval_domains="notes"), "eval_domains='notes'"),
+        (lambda: api.evaluate(db, compressor="none", slice="s", baselines="full"), "baselines='full'"),
+        (lambda: api.ingest(db, str(data), corpus="more"), f"paths={str(data)!r}: expected a list, got one str"),
+        (lambda: api.ingest(db, data, corpus="more"), "paths=Posix"),
+        (lambda: api.merge_stores(db, str(db)), "paths="),
+    ]
+    for call, message in calls:
+        with pytest.raises(DatacompError, match=re.escape(message)):
+            call()
+    with api.open_store(db, read_only=True) as store:
+        assert [row[0] for row in store.con.execute("SELECT stage FROM runs").fetchall()] == ["ingest"]
+    assert api._config(datacomp.ScoreConfig, None, {"corpora": ["notes"], "model": "ref"}).corpora == ["notes"]
 
 
 class Called(DatacompError):

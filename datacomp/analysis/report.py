@@ -354,7 +354,10 @@ def write_report(report: Report, out_dir: str | Path) -> dict[str, Path]:
     """Write report.json, report.md (figures as files beside it) and a self-contained report.html."""
     from datacomp.analysis.render import render_html, render_markdown
 
+    from datacomp.ownership import mark_folder
+
     out = Path(out_dir)
+    claim_report_folder(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "report.json", "markdown": out / "report.md", "html": out / "report.html"}
     for stale in (out / "figures").glob("*.png"):  # figures/ belongs to the report: no leftovers from older runs
@@ -364,11 +367,33 @@ def write_report(report: Report, out_dir: str | Path) -> dict[str, Path]:
     paths["json"].write_text(json.dumps(report.data, indent=2, ensure_ascii=False), encoding="utf-8")
     paths["markdown"].write_text(render_markdown(report.data), encoding="utf-8")
     paths["html"].write_text(render_html(report.data, report.figures), encoding="utf-8")
+    mark_folder(out, "report")
     return paths
+
+
+REPORT_NAMES = ("report.json", "report.md", "report.html", "figures")
+
+
+def claim_report_folder(out: Path) -> None:
+    """The report writes its own names into ``out`` (other files there are left alone), so an unmarked folder is
+    refused only when it holds one of them that is not an earlier report's (datacomp.ownership)."""
+    from datacomp.ownership import claim_folder
+
+    def free(folder: Path) -> bool:
+        try:
+            earlier = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            earlier = None
+        if isinstance(earlier, dict) and {"generated_at", "audit", "findings"} <= set(earlier):
+            return True
+        return not any((folder / name).exists() for name in REPORT_NAMES)
+
+    claim_folder(out, "report", legacy=free)
 
 
 def make_report(store: Store, config: ReportConfig, out_dir: str | Path) -> dict[str, Path]:
     """build + write inside a recorded run (stage "report"); the run id is printed in the report."""
+    claim_report_folder(Path(out_dir))   # before minutes of statistics, not after
     with record_run(store, "report", config, seed=config.seed) as run:
         with run.phase("build"):
             report = build_report(store, config)
@@ -381,4 +406,4 @@ def make_report(store: Store, config: ReportConfig, out_dir: str | Path) -> dict
     return paths
 
 
-__all__ = ["ReportConfig", "Report", "build_report", "write_report", "make_report", "fmt"]
+__all__ = ["ReportConfig", "Report", "build_report", "write_report", "make_report", "claim_report_folder", "fmt"]

@@ -87,6 +87,14 @@ def _cell(value: Any) -> str | Text:
     return Text(str(value))
 
 
+def creating_store(db: Path | None):
+    """The store at ``db`` for a command that may be the first to write it (ingest, corpora prepare, models
+    add, store merge / import): created, with its folder, when missing; the command asked for it there."""
+    from datacomp.api import open_store
+
+    return open_store(db, parents=True)
+
+
 def existing_store(db: Path | None, read_only: bool = True):
     """The store at ``db`` for a command that reads it: a missing file is an error (a mistyped --db must
     not create an empty store and report on it), and pure reads open it read-only."""

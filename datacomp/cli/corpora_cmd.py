@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console_err, existing_store, print_json,
-                                 print_listing, print_table)
+from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console_err, creating_store,
+                                 existing_store, print_json, print_listing, print_table)
 
 corpora_app = typer.Typer(help="Built-in demo corpora and corpus listings.", no_args_is_help=True)
 app.add_typer(corpora_app, name="corpora")
@@ -29,13 +29,13 @@ def prepare(
     as_json: JsonOption = False,
 ) -> None:
     """Gather literature, encyclopedic, code and technical text from packages and ingest it."""
-    from datacomp.api import open_store, prepare_corpora
+    from datacomp.api import prepare_corpora
     from datacomp.corpus.demo import DemoConfig
 
     config = DemoConfig(max_docs_per_domain=max_docs_per_domain, domains=tuple(domain) if domain else None, seed=seed)
     if cache_dir is not None:
         config.cache_dir = str(cache_dir)
-    with open_store(db) as store:
+    with creating_store(db) as store:
         results = prepare_corpora(store, config)
     for result in results:
         for why in result.skipped:

@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console, console_err, print_json,
-                                 print_table)
+from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console, console_err, creating_store,
+                                 print_json, print_table)
 
 
 @app.command("ingest")
@@ -35,7 +35,7 @@ def ingest(
     as_json: JsonOption = False,
 ) -> None:
     """Read records into the store: normalised, deduplicated by content hash, bad records quarantined."""
-    from datacomp.api import ingest as ingest_into, open_store
+    from datacomp.api import ingest as ingest_into
     from datacomp.corpus import IngestConfig
 
     config = IngestConfig(corpus=corpus, text_field=text_field, domain=domain, domain_field=domain_field,
@@ -44,7 +44,7 @@ def ingest(
 
     from datacomp.errors import DatacompError
 
-    with open_store(db) as store:
+    with creating_store(db) as store:
         summary = ingest_into(store, paths, config)
     for empty in summary.empty_inputs:
         console_err.print(f"[yellow]warning:[/] {escape(empty)} is empty: no records in it", highlight=False)

@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json,
-                                 print_listing, print_table)
+from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console, creating_store, existing_store,
+                                 print_json, print_listing, print_table)
 
 models_app = typer.Typer(help="Register and list causal LMs.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
@@ -141,9 +141,9 @@ def models_add(
 ) -> None:
     """Register a model folder, dequantise a GGUF file once into a cached folder and register that, or
     (--from-compressor ID) export and register a trained compressor's encoder."""
-    from datacomp.api import add_model, open_store
+    from datacomp.api import add_model
 
-    with open_store(db) as store:  # a model can be the first thing a new store holds
+    with creating_store(db) as store:  # a model can be the first thing a new store holds
         record = add_model(store, path, from_compressor=from_compressor, model_name=model_name,
                            trust_remote_code=trust_remote_code)
     if as_json:

@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console, existing_store, print_json,
-                                 print_listing, print_table)
+from datacomp.cli.common import (DEFAULT_DB, DbOption, JsonOption, app, console, creating_store, existing_store,
+                                 print_json, print_listing, print_table)
 from datacomp.store.merge import DEFAULT_RTOL
 
 store_app = typer.Typer(help="Inspect, export and merge DuckDB stores.", no_args_is_help=True)
@@ -111,9 +111,9 @@ def merge(
 ) -> None:
     """Merge other stores into --db: rows it lacks are added, rows it holds are skipped, rows that conflict
     with its own (same key, other values) or lack their document or model are refused, and counted."""
-    from datacomp.api import merge_stores, open_store
+    from datacomp.api import merge_stores
 
-    with open_store(db) as store:
+    with creating_store(db) as store:
         summary = merge_stores(store, shards, rtol=rtol)
     _report_merge(summary, as_json, strict)
 
@@ -128,9 +128,9 @@ def import_(
     as_json: JsonOption = False,
 ) -> None:
     """Import a folder of Parquet shards into --db, idempotently (the same rules as store merge)."""
-    from datacomp.api import import_shards, open_store
+    from datacomp.api import import_shards
 
-    with open_store(db) as store:
+    with creating_store(db) as store:
         summary = import_shards(store, folder, rtol=rtol)
     _report_merge(summary, as_json, strict)
 

@@ -163,6 +163,7 @@ def train_on_store(store, config: TrainRunConfig, distributed=None) -> TrainedCo
 
     distributed = distributed or SINGLE
     plan = distributed.on_main(lambda: plan_training(store, config))
+    distributed.on_main(lambda: _claim_folder(plan.out))
     train_config, pretrain_config, micro = plan.train_config, plan.pretrain_config, plan.micro
     with _recorded(store, config, plan, distributed) as run:
         with run.phase("task_data"):
@@ -219,6 +220,16 @@ def train_on_store(store, config: TrainRunConfig, distributed=None) -> TrainedCo
                              checkpoint=str(plan.out.resolve()), encoder_id=plan.encoder.model_id,
                              decoder_id=plan.decoder.model_id, train_slice=config.train_slice or str(config.qa_file),
                              task=plan.task, train_info=train_info)
+
+
+def _claim_folder(out: Path) -> None:
+    """The compressor's folder is signed as train's before the first checkpoint: a resumed run finds it its
+    own, and a folder of the user's given as --out is refused before anything is written (datacomp.ownership;
+    a folder of only the compressor's files is one saved before markers existed)."""
+    from datacomp.compressors.registry import CONFIG_FILE, WEIGHTS_FILE
+    from datacomp.ownership import only_names, take_folder
+
+    take_folder(out, "train", legacy=only_names(CONFIG_FILE, WEIGHTS_FILE, "checkpoints"))
 
 
 def _task_data(store, config: TrainRunConfig, plan: TrainingPlan):

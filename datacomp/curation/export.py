@@ -4,13 +4,14 @@ every score and gap measured on them (nested lists, one entry per model and wind
 Formats: ``jsonl`` (one JSON object per line; ``.jsonl.gz`` is compressed), ``parquet``, ``hf``
 (``datasets.Dataset.save_to_disk``, a folder). The format follows the extension of ``out`` unless given;
 an extension that contradicts it, or an existing ``out`` without ``overwrite``, is refused
-(``datacomp.outputs.resolve_output``, the rule ``datacomp store export`` follows too).
+(``datacomp.outputs.resolve_output``, the rule ``datacomp store export`` follows too). ``overwrite``
+replaces a file of the same format, or an hf folder an earlier export wrote (its ``.datacomp-output``
+marker, ``datacomp.ownership``), never a folder of the user's.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 from typing import Literal
 
@@ -18,10 +19,13 @@ import pyarrow as pa
 
 from datacomp.curation.slices import require_slice
 from datacomp.outputs import resolve_output, write_table
+from datacomp.ownership import claim_folder, mark_folder, only_names, replace_folder
 from datacomp.store import Store
 from datacomp.store.runs import record_run
 
 FORMATS = ("jsonl", "parquet", "hf")
+# What Dataset.save_to_disk writes: an hf export made before markers existed is recognised by it.
+_HF_FOLDER = only_names("data-*.arrow", "dataset_info.json", "state.json")
 
 
 @dataclasses.dataclass
@@ -55,13 +59,19 @@ def _sql(name: str) -> str:
 def export_slice(store: Store, config: ExportConfig) -> ExportResult:
     out = Path(config.out)
     fmt = resolve_output(out, config.format, FORMATS, config.overwrite)
+    if fmt == "hf":
+        claim_folder(out, "export", legacy=_HF_FOLDER)   # before the run: a refusal records nothing
     with record_run(store, "export", dataclasses.replace(config, format=fmt)) as run:
         table = slice_rows(store, config.slice)
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
+        if fmt == "hf":
+            replace_folder(out, "export", legacy=_HF_FOLDER)
+        elif out.exists():
+            out.unlink()
         out.parent.mkdir(parents=True, exist_ok=True)
         with run.phase("write"):
             WRITERS[fmt](table, out)
+        if fmt == "hf":
+            mark_folder(out, "export")
         run.count("rows", table.num_rows)
     return ExportResult(config.slice, out, fmt, table.num_rows)
 

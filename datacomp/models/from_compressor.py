@@ -35,6 +35,7 @@ from typing import Any
 from datacomp.errors import DatacompError
 from datacomp.hashing import file_sha256
 from datacomp.models.registry import ModelRecord, register_model
+from datacomp.ownership import mark_folder
 from datacomp.store import Store
 
 MARKER_FILE = "datacomp_from_compressor.json"
@@ -97,6 +98,7 @@ def export_compressor_encoder(store: Store, compressor_id: str, name: str | None
         stale.unlink()
     _save(encoder, compressor.tokenizer, folder)
     (folder / MARKER_FILE).write_text(json.dumps({"from_compressor": compressor_id, "method": method}) + "\n")
+    mark_folder(folder, "models add")   # the shared marker: pretrain, train and export refuse this folder
     return register_model(store, folder, name, source=SOURCE, mixture=base.mixture if base else None,
                           train_info=train_info)
 

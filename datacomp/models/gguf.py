@@ -14,6 +14,7 @@ from pathlib import Path
 
 from datacomp.errors import DatacompError
 from datacomp.hashing import file_sha256
+from datacomp.ownership import mark_folder, only_names, replace_folder
 
 SMOLLM2_NAME = "smollm2-135m-instruct"
 
@@ -35,6 +36,10 @@ def smollm2_gguf_path() -> Path:
     return files[0]
 
 
+
+
+# What save_pretrained writes: a cache entry dequantised before markers existed is recognised by it.
+_MODEL_FILES = only_names("*.safetensors", "*.json", "*.txt", "*.jinja", "*.model")
 
 
 def default_name(gguf_path: Path) -> str:
@@ -71,8 +76,10 @@ def dequantised_folder(gguf_path: str | Path, name: str | None = None, dtype: st
     partial.mkdir(parents=True)
     model.save_pretrained(str(partial))
     tokenizer.save_pretrained(str(partial))
-    # A crash before this rename leaves only the .partial folder, never a half-written cache entry.
-    shutil.rmtree(folder, ignore_errors=True)
+    mark_folder(partial, "models add")
+    # A crash before this rename leaves only the .partial folder, never a half-written cache entry; what it
+    # replaces is an incomplete entry of this cache, never a folder datacomp did not write (datacomp.ownership).
+    replace_folder(folder, "models add", legacy=_MODEL_FILES)
     partial.rename(folder)
     return folder
 

@@ -123,6 +123,7 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
     eval_domains = config.eval_domains or sorted(available)
     check_domains({d: 1.0 for d in eval_domains}, available)
     out = Path(config.out) if config.out else Path(store.path).resolve().parent / "models" / config.name
+    _claim_model_folder(store, out)
     precision = resolve_precision(config.dtype)
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -252,6 +253,19 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
             save_cached(config.name, key, out, train_info)
         run.count("n_params", n_params)
         return record
+
+
+def _claim_model_folder(store: Store, out: Path) -> None:
+    """``out`` becomes pretrain's (datacomp.ownership) before the minutes of training: a model folder of the
+    user's, or one ``models add --from-compressor`` wrote, is refused; one this store registered as pretrained
+    is an earlier run's from before markers."""
+    from datacomp.ownership import take_folder
+
+    def registered(folder: Path) -> bool:
+        rows = store.rows("models/find", {"ref": str(folder.resolve())})
+        return bool(rows) and rows[0]["source"] == "pretrain"
+
+    take_folder(out, "pretrain", legacy=registered)
 
 
 def train_mixture_tokenizer(store: Store, mixture: dict[str, float] | str, out: str | Path,

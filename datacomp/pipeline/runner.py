@@ -105,7 +105,9 @@ def resolve_references(value: Any, outputs: dict[str, dict[str, Any]], stage: st
     return value
 
 
-def _stored(store: Store, pipeline: str, stage: str) -> dict[str, Any] | None:
+def _stored(store: Store | None, pipeline: str, stage: str) -> dict[str, Any] | None:
+    if store is None:   # a dry run before the store exists: nothing has run
+        return None
     rows = store.rows("pipeline/stage_get", {"pipeline": pipeline, "stage": stage})
     if not rows:
         return None
@@ -154,7 +156,8 @@ def outputs_gone(store, stage_type: str, outputs: dict[str, Any]) -> str | None:
 def run_pipeline(pipeline: Pipeline | str | Path, db: str | Path | None = None, force: Iterable[str] = (),
                  dry_run: bool = False, log: Callable[[str], None] | None = None,
                  outcomes: list[StageOutcome] | None = None) -> list[StageOutcome]:
-    """Run (or with ``dry_run`` only plan) every stage; returns one outcome per stage, in run order.
+    """Run (or with ``dry_run`` only plan, creating nothing) every stage; returns one outcome per stage, in run
+    order. A real run creates the store (with its folder) when missing.
 
     A failing stage is recorded as failed, the stages after it are 'not run', and a PipelineError
     (for user errors) or the original exception propagates; ``outcomes``, if given, is filled as it goes.
@@ -170,7 +173,7 @@ def run_pipeline(pipeline: Pipeline | str | Path, db: str | Path | None = None, 
     registry = stage_types()
     outcomes = [] if outcomes is None else outcomes
     log = log or (lambda message: None)
-    with open_store(db_path) as store:
+    with (_planning_store(db_path) if dry_run else open_store(db_path, parents=True)) as store:
         executions: dict[str, str] = {}
         outputs: dict[str, dict[str, Any]] = {}
         reran: set[str] = set()
@@ -235,6 +238,14 @@ def run_pipeline(pipeline: Pipeline | str | Path, db: str | Path | None = None, 
                 run.count("ran")
             run.count("stages", len(pipeline.stages))
     return outcomes
+
+
+def _planning_store(db_path: Path):
+    """What a dry run reads: the store opened read-only, or None when there is none yet; a plan writes nothing
+    (no store file, no output folder)."""
+    from contextlib import nullcontext
+
+    return open_store(db_path, read_only=True) if db_path.is_file() else nullcontext(None)
 
 
 class _no_run:

@@ -50,12 +50,17 @@ class Store:
     ``store.con`` is the raw connection for anything else.
     """
 
-    def __init__(self, path: str | Path, read_only: bool = False, target_version: int | None = None):
+    def __init__(self, path: str | Path, read_only: bool = False, target_version: int | None = None,
+                 parents: bool = False):
         self.path = Path(path)
         self.read_only = read_only
         if read_only and not self.path.exists():
             raise DatacompError(f"store not found: {self.path}")
-        if not read_only:
+        if not read_only and not self.path.parent.is_dir():
+            # A mistyped folder must not appear on disk: missing folders are made only when the caller says so.
+            if not parents:
+                raise DatacompError(f"cannot create store {self.path}: no folder {self.path.parent} (create it "
+                                    "first, or open_store(..., parents=True))")
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.snapshot_dir: Path | None = None    # set when a locked store is read from a copy (see below)
         try:
@@ -221,6 +226,7 @@ def _file_state(path: Path) -> tuple[int, int]:
     return stat.st_mtime_ns, stat.st_size
 
 
-def open_store(path: str | Path | None = None, read_only: bool = False) -> Store:
-    """Open (creating and migrating as needed) the store at ``path`` or the default location."""
-    return Store(path or default_db_path(), read_only=read_only)
+def open_store(path: str | Path | None = None, read_only: bool = False, parents: bool = False) -> Store:
+    """Open (creating the file and migrating as needed) the store at ``path`` or the default location; its
+    folder must exist unless ``parents`` (then missing folders are created too)."""
+    return Store(path or default_db_path(), read_only=read_only, parents=parents)

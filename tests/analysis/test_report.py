@@ -315,3 +315,38 @@ def test_the_models_table_says_which_models_read_their_context(store):
     assert verdicts["skimmer"]["reads_context"] is False and verdicts["untested"] is None
     rows = {r[0]: r[3] for r in _markdown_table(render_markdown(report.data), "name | model id")}
     assert rows == {"reader": "yes (4.40 -> 1.00)", "skimmer": "no (5.30 -> 5.10)", "untested": "not tested"}
+
+
+def test_the_report_writes_only_into_a_folder_it_may_and_leaves_other_files_alone(null, tmp_path):
+    """A report folder is replaced only when it is a report's: an unmarked folder holding a report.md of the
+    user's is refused (before any statistics: no run is recorded), other files beside a report survive."""
+    import shutil
+
+    from datacomp.analysis.report import Report, make_report, write_report
+    from datacomp.errors import DatacompError
+    from datacomp.ownership import MARKER, folder_command
+
+    store, _, data = null
+    mine = tmp_path / "notes"
+    mine.mkdir()
+    (mine / "report.md").write_text("my own report")
+    runs_before = store.con.execute("SELECT count(*) FROM runs WHERE stage = 'report'").fetchone()[0]
+    with pytest.raises(DatacompError, match=f"^{mine} exists and was not written by datacomp report "
+                                            f"\\(it has no {MARKER} marker\\)"):
+        make_report(store, ReportConfig(figures=False, **FAST), mine)
+    assert (mine / "report.md").read_text() == "my own report" and [p.name for p in mine.iterdir()] == ["report.md"]
+    assert store.con.execute("SELECT count(*) FROM runs WHERE stage = 'report'").fetchone()[0] == runs_before
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "data.csv").write_text("a,b\n")
+    paths = write_report(Report(data=data, figures={}), shared)
+    assert folder_command(shared) == "report" and (shared / "data.csv").read_text() == "a,b\n"
+    assert json.loads(paths["json"].read_text()) == data
+    # a report from before markers is recognised by its report.json and written over
+    older = tmp_path / "older"
+    shutil.copytree(shared, older)
+    (older / MARKER).unlink()
+    (older / "report.md").write_text("stale")
+    write_report(Report(data=data, figures={}), older)
+    assert (older / "report.md").read_text() != "stale" and folder_command(older) == "report"

@@ -117,3 +117,14 @@ def test_score_unknown_corpus_is_an_error_listing_the_known_and_records_no_run(t
     assert code == 2 and "error: unknown corpus 'nosuch'; known: books" in err
     with open_store(db) as store:
         assert store.con.execute("SELECT count(*) FROM runs").fetchone()[0] == runs_before
+
+
+def test_ingest_creates_the_store_with_its_folder_and_a_reading_command_creates_nothing(tmp_path, capsys):
+    """`ingest --db` asks for a store there (cli.common.creating_store); `corpora list` on a typo does not."""
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": "one"}])
+    db = tmp_path / "new" / "dir" / "s.duckdb"
+    code, _, _ = _run(capsys, "ingest", str(path), "--corpus", "c", "--db", str(db))
+    assert code == 0 and db.is_file()
+    typo = tmp_path / "typo" / "s.duckdb"
+    code, _, err = _run(capsys, "corpora", "list", "--db", str(typo))
+    assert code == 2 and f"no store at {typo}" in err and not typo.parent.exists()

@@ -69,6 +69,29 @@ def test_export_format_follows_the_extension_and_one_overwrite_rule(scored_store
     assert code == 0
 
 
+def test_export_overwrite_never_replaces_a_folder_datacomp_did_not_write(scored_store, capsys, tmp_path):
+    """Issue 18: `export easy -o texts --format hf --overwrite` deleted the folder the corpus came from."""
+    db = str(scored_store.path)
+    scored_store.close()
+    assert run(capsys, "slice", "create", "code", "--definition", "domain", "-p", "domains=code", "--db", db)[0] == 0
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    for i in range(3):
+        (texts / f"doc{i}.txt").write_text(f"my text {i}")
+    code, _, err = run(capsys, "export", "code", "-o", str(texts), "--format", "hf", "--overwrite", "--db", db)
+    assert code == 2 and err.strip().splitlines() == [
+        f"error: {texts} exists and was not written by datacomp export (it has no .datacomp-output marker); "
+        "datacomp replaces only its own outputs: choose another path or move it away"]
+    assert sorted(p.name for p in texts.iterdir()) == ["doc0.txt", "doc1.txt", "doc2.txt"]
+    assert (texts / "doc1.txt").read_text() == "my text 1"
+    # a file that is not a jsonl file is not replaced by one either
+    essay = tmp_path / "essay.jsonl"
+    essay.write_text("Dear diary,\n")
+    code, _, err = run(capsys, "export", "code", "-o", str(essay), "--overwrite", "--db", db)
+    assert code == 2 and f"error: {essay} is not a jsonl file; --overwrite replaces only an earlier jsonl output" in err
+    assert essay.read_text() == "Dear diary,\n"
+
+
 def test_slice_delete(scored_store, capsys):
     db = str(scored_store.path)
     scored_store.close()

@@ -136,3 +136,49 @@ def test_export_parquet_and_hf(code_store, docs, tmp_path):
             checked += 1
         assert enc.get(32, 99.0) == 99.0
     assert checked >= 15
+
+
+def test_export_hf_overwrite_replaces_its_own_folder_and_refuses_others(code_store, tmp_path):
+    from datasets import load_from_disk
+
+    from datacomp.ownership import MARKER, folder_command
+
+    out = tmp_path / "code_hf"
+    export_slice(code_store, ExportConfig(slice="code", out=out, format="hf"))
+    assert folder_command(out) == "export"
+    (out / "left-over.arrow").write_bytes(b"")     # anything inside an export's own folder is its own
+    export_slice(code_store, ExportConfig(slice="code", out=out, format="hf", overwrite=True))
+    assert not (out / "left-over.arrow").exists() and len(load_from_disk(str(out))) == 20
+    # an export made before markers existed is recognised by its names alone
+    (out / MARKER).unlink()
+    export_slice(code_store, ExportConfig(slice="code", out=out, format="hf", overwrite=True))
+    assert folder_command(out) == "export"
+    # a folder of the user's, and a model folder another command signed, are refused and kept
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "state.json").write_text("{}")
+    (mine / "thesis.tex").write_text("mine")
+    with pytest.raises(DatacompError, match=f"^{mine} exists and was not written by datacomp export"):
+        export_slice(code_store, ExportConfig(slice="code", out=mine, format="hf", overwrite=True))
+    assert sorted(p.name for p in mine.iterdir()) == ["state.json", "thesis.tex"]
+    (out / MARKER).write_text(json.dumps({"written_by": "datacomp", "command": "pretrain"}))
+    with pytest.raises(DatacompError, match="its .datacomp-output says datacomp pretrain"):
+        export_slice(code_store, ExportConfig(slice="code", out=out, format="hf", overwrite=True))
+    # refused before the run: nothing is recorded for it
+    runs = code_store.con.execute("SELECT count(*) FROM runs WHERE stage = 'export'").fetchone()[0]
+    assert runs == 3
+
+
+def test_export_file_overwrite_replaces_a_file_of_its_format_only(code_store, tmp_path):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "code.parquet"
+    export_slice(code_store, ExportConfig(slice="code", out=out))
+    export_slice(code_store, ExportConfig(slice="code", out=out, overwrite=True))
+    assert pq.read_table(out).num_rows == 20
+    folder = tmp_path / "folder.parquet"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("keep")
+    with pytest.raises(DatacompError, match=f"{folder} is a folder; a parquet output replaces only a parquet file"):
+        export_slice(code_store, ExportConfig(slice="code", out=folder, overwrite=True))
+    assert (folder / "keep.txt").read_text() == "keep"

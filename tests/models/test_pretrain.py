@@ -220,3 +220,29 @@ def test_a_held_out_slice_is_never_trained_on(corpus_store, tmp_path):
     with pytest.raises(DatacompError, match=r"--held-out-slice 'nosuch': no such slice \(known: evalset\)"):
         pretrain(corpus_store, PretrainConfig(name="x", mixture="code=1", held_out_slice="nosuch",
                                               out=str(tmp_path / "x"), **{**TINY, "steps": 1}))
+
+
+def test_pretrain_writes_only_into_a_model_folder_of_its_own(trained, store, add_docs, tmp_path):
+    """A folder of the user's given as out is refused before training (no run), and kept; the model folder
+    pretrain wrote is signed, and one this store registered as pretrained before markers existed is its own."""
+    import shutil
+    from pathlib import Path
+
+    from datacomp.models.registry import register_model
+    from datacomp.ownership import MARKER, folder_command
+
+    assert folder_command(trained.path) == "pretrain"
+    add_docs(store, "code", [f"def f{i}(x):\n    return x + {i}\n" for i in range(60)])
+    mine = tmp_path / "mine"
+    shutil.copytree(trained.path, mine)
+    (mine / MARKER).unlink()
+    weights = {p.name: p.read_bytes() for p in mine.iterdir()}
+    quick = {**TINY, "steps": 2}
+    with pytest.raises(DatacompError, match=f"^{mine} exists and was not written by datacomp pretrain"):
+        pretrain(store, PretrainConfig(name="mine", mixture="code=1", out=str(mine), **quick))
+    assert {p.name: p.read_bytes() for p in mine.iterdir()} == weights
+    assert store.con.execute("SELECT count(*) FROM runs WHERE stage = 'pretrain'").fetchone()[0] == 0
+    register_model(store, mine, "older", source="pretrain")   # pretrained here before markers existed
+    record = pretrain(store, PretrainConfig(name="again", mixture="code=1", out=str(mine), **quick))
+    assert Path(record.path) == mine.resolve() and folder_command(mine) == "pretrain"
+    assert (mine / "model.safetensors").read_bytes() != weights["model.safetensors"]

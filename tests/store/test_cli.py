@@ -16,7 +16,7 @@ def new_store(tmp_path):
     from datacomp.store import open_store
 
     db = tmp_path / "s.duckdb"
-    open_store(db).close()
+    open_store(db, parents=True).close()
     return db
 
 

@@ -59,6 +59,17 @@ def test_read_only_open_of_missing_file_names_it(tmp_path):
         open_store(tmp_path / "missing.duckdb", read_only=True)
 
 
+def test_a_new_store_needs_its_folder_unless_parents(tmp_path):
+    missing = tmp_path / "a" / "b" / "s.duckdb"
+    with pytest.raises(DatacompError, match=f"^cannot create store {missing}: no folder {missing.parent} "):
+        Store(missing)
+    assert not (tmp_path / "a").exists()
+    with open_store(missing, parents=True) as store:
+        assert store.schema_version == SCHEMA_VERSION
+    with open_store(missing) as store:        # an existing store in an existing folder opens as before
+        assert store.schema_version == SCHEMA_VERSION
+
+
 def test_transaction_rolls_back_on_error(store):
     with pytest.raises(RuntimeError):
         with store.transaction() as con:
