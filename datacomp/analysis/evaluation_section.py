@@ -12,7 +12,8 @@ whether each decoder reads its context, and the compression gains with their pai
 - **Context use**: full - none on the same examples; where its CI does not lie above 0 the decoder does
   not use its context here, and compression findings are not testable on it.
 - **Gains**: (system - none) / (full - none) on the same examples with a paired-bootstrap CI, reported only
-  where full - none is significant (paired.paired_gain), else the reason.
+  where full - none is significant (paired.paired_gain, through comparisons.gain_on_shared: the same
+  gains ``datacomp evaluate`` prints), else the reason.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from typing import Any
 
 from datacomp.analysis.bootstrap import mean_interval, zero_share
 from datacomp.analysis.descriptive import describe
-from datacomp.analysis.paired import paired_difference, paired_gain
+from datacomp.analysis.paired import paired_difference
 from datacomp.analysis.formatting import points
 from datacomp.evaluation.baselines import TUNED_SUFFIX, is_baseline, is_budgeted, is_tuned
+from datacomp.evaluation.comparisons import gain_on_shared
 
 
 def _ratio(row: dict[str, Any]) -> float | None:
@@ -98,10 +100,8 @@ def gains(examples: list[dict[str, Any]], metric: str, confidence: float, n_boot
             full, none = systems.get("full" + suffix), systems.get("none" + suffix)
             if not full or not none:
                 continue
-            shared = sorted(set(systems[system]) & set(full) & set(none))
-            result = paired_gain([systems[system][e][metric] for e in shared], [none[e][metric] for e in shared],
-                                 [full[e][metric] for e in shared], n_boot=n_boot, confidence=confidence,
-                                 seed=seed, clusters=[systems[system][e]["doc_id"] or e for e in shared])
+            result = gain_on_shared(systems, system, "full" + suffix, "none" + suffix, metric, n_boot=n_boot,
+                                    confidence=confidence, seed=seed)
             context = result.pop("full_minus_none")
             out.append({"eval_id": eval_id, "system": system, "metric": metric, **result,
                         "full_minus_none": {k: context[k] for k in ("mean", "ci_low", "ci_high", "p_bootstrap",

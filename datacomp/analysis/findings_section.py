@@ -115,9 +115,29 @@ def _figures(analysis: dict[str, Any], k: int, doc_rows: list[dict[str, Any]], c
         title=f"{name} vs encoder entropy: {analysis['label']}",
         fit_label="OLS with domain and length (HC3, t), at their sample mix",
         reference=(target * scale, "target") if target is not None else None))
-    enc_bins = [Bin(**b) for b in analysis["bins"].get("enc_entropy", [])]
-    dec_bins = [Bin(**b) for b in analysis["bins"].get("dec_entropy", [])]
+    enc_bins, dec_bins = (_bins_in_points(analysis["bins"].get(p, []), scale) for p in ("enc_entropy", "dec_entropy"))
     analysis["figures"] += figures.draw(f"binned_{k}", lambda: plots.binned_side_by_side(
         enc_bins, dec_bins, left_xlabel="encoder predictive entropy (nats/token)",
-        right_xlabel="decoder predictive entropy (nats/token)", ylabel=f"{name} (0-1)",
-        title=f"Binned {name}: encoder vs decoder entropy ({analysis['label']})"))
+        right_xlabel="decoder predictive entropy (nats/token)", ylabel=f"{name} (points, 0-100)",
+        title=f"Binned {name}: encoder vs decoder entropy ({analysis['label']})",
+        left_missing=_why_no_bins(analysis, "enc_entropy", side, config.min_n),
+        right_missing=_why_no_bins(analysis, "dec_entropy", side, config.min_n)))
+
+
+def _bins_in_points(bins: list[dict[str, Any]], scale: float) -> list[Bin]:
+    """The analysis' bins (quality on 0-1) with their means and intervals in points, as the report prints."""
+    def scaled(value: float | None) -> float | None:
+        return None if value is None else value * scale
+
+    return [Bin(**{**b, "y_mean": scaled(b["y_mean"]), "ci_low": scaled(b["ci_low"]),
+                   "ci_high": scaled(b["ci_high"])}) for b in bins]
+
+
+def _why_no_bins(analysis: dict[str, Any], predictor: str, side: str, min_n: int) -> str | None:
+    """Why the analysis has no binned means of ``predictor`` (None when it has them)."""
+    if analysis["bins"].get(predictor):
+        return None
+    if analysis.get("same_model") and predictor.startswith("dec_"):
+        return "encoder and decoder are one model, so its decoder entropy repeats the encoder's"
+    return (f"fewer than {min_n} evaluated {side}s have a {fnd.PREDICTORS.get(predictor, predictor)} score "
+            "(score them: `datacomp score` with the model, or re-run `datacomp evaluate` to score the windows)")

@@ -1,12 +1,16 @@
 """The report's figures, each a pure function of numbers that returns PNG bytes (matplotlib, Agg).
 
-Readable at a glance: a title that says what is shown, axis labels with units, n in the legend.
+Readable at a glance: a title that says what is shown, axis labels with units (quality in points, 0-100,
+as the report's tables), numbers on both axes, n in the legend. Every figure uses matplotlib's constrained
+layout, so no label or title is clipped whatever its length. A panel without data says why (the caller's
+reason), or is left out with the reason under the title.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import textwrap
 from typing import Mapping, Sequence
 
 import matplotlib
@@ -14,6 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from datacomp.analysis.descriptive import Bin  # noqa: E402
 
@@ -22,21 +27,22 @@ _SIZE = (7.0, 4.4)
 _COLORS = plt.get_cmap("tab10").colors
 
 
-def _png(fig, tight: bool = False, **margins: float) -> bytes:
-    """Render to PNG. Fixed margins by default (tight_layout costs as much as drawing); ``tight`` for figures
-    whose label sizes vary with the data (model names on the heatmap's axes)."""
+def _figure(nrows: int = 1, ncols: int = 1, **kwargs):
+    """A figure with constrained layout: labels, titles and legends are fitted inside it."""
+    return plt.subplots(nrows, ncols, layout="constrained", **kwargs)
+
+
+def _png(fig) -> bytes:
     buffer = io.BytesIO()
-    if tight:
-        fig.tight_layout()
-    else:
-        fig.subplots_adjust(**{"left": 0.1, "right": 0.97, "bottom": 0.12, "top": 0.9, **margins})
     fig.savefig(buffer, format="png", dpi=_DPI)
     plt.close(fig)
     return buffer.getvalue()
 
 
-def _empty(ax, message: str) -> None:
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, fontsize=11, color="0.4")
+def _empty(ax, reason: str) -> None:
+    """An axes with nothing to draw: it says why (``reason``, never a bare "no data")."""
+    ax.text(0.5, 0.5, "\n".join(textwrap.wrap(reason, 48)), ha="center", va="center", transform=ax.transAxes,
+            fontsize=10, color="0.35")
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -49,7 +55,7 @@ def scatter_with_fit(x: Sequence[float], y: Sequence[float], fit_x: Sequence[flo
     """Points, a fitted line and its confidence band (the caller computes the fit); ``reference`` =
     (y, label) draws a horizontal line, e.g. the user's target."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    fig, ax = plt.subplots(figsize=_SIZE)
+    fig, ax = _figure(figsize=_SIZE)
     ax.scatter(x, y, s=12, alpha=0.45, color=_COLORS[0], label=f"documents (n={x.size})")
     if fit_x is not None and fit_mean is not None:
         ax.plot(fit_x, fit_mean, color=_COLORS[3], lw=2, label=fit_label)
@@ -76,31 +82,40 @@ def _draw_bins(ax, bins: Sequence[Bin], color) -> None:
 
 
 def binned_side_by_side(left: Sequence[Bin], right: Sequence[Bin], *, left_xlabel: str, right_xlabel: str,
-                        ylabel: str, title: str) -> bytes:
-    """Binned means of quality against two predictors (encoder vs decoder entropy), sharing the y axis."""
-    fig, axes = plt.subplots(1, 2, figsize=(9.0, 4.2), sharey=True)
-    for ax, bins, xlabel, color in ((axes[0], left, left_xlabel, _COLORS[0]),
-                                    (axes[1], right, right_xlabel, _COLORS[1])):
-        if bins:
-            _draw_bins(ax, bins, color)
-            ax.legend(loc="best", fontsize=8)
-        else:
-            _empty(ax, "no data")
+                        ylabel: str, title: str, left_missing: str | None = None,
+                        right_missing: str | None = None) -> bytes:
+    """Binned means of quality against two predictors (encoder vs decoder entropy), sharing the y axis. A
+    side without bins is left out, and a line under the title gives ``left_missing`` / ``right_missing``
+    (why it has none) so the figure never shows an unexplained empty panel."""
+    sides = ((left, left_xlabel, left_missing, _COLORS[0]), (right, right_xlabel, right_missing, _COLORS[1]))
+    drawn = [(bins, xlabel, color) for bins, xlabel, _, color in sides if bins]
+    notes = [f"{xlabel.split(' (')[0]} not shown: {missing or 'no values of it'}"
+             for bins, xlabel, missing, _ in sides if not bins]
+    width = 9.0 if len(drawn) == 2 else 6.0
+    fig, axes = _figure(1, max(1, len(drawn)), figsize=(width, 4.2), sharey=True, squeeze=False)
+    axes = axes[0]
+    for ax, (bins, xlabel, color) in zip(axes, drawn):
+        _draw_bins(ax, bins, color)
+        ax.legend(loc="best", fontsize=8)
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel(ylabel)
-    fig.suptitle(title)
-    return _png(fig, left=0.08, bottom=0.13, top=0.86, wspace=0.06)
+    if drawn:
+        axes[0].set_ylabel(ylabel)
+        fig.suptitle("\n".join([title] + [line for note in notes for line in textwrap.wrap(note, int(11 * width))]))
+    else:
+        _empty(axes[0], "; ".join(notes))
+        fig.suptitle(title)
+    return _png(fig)
 
 
 def histograms_by_domain(values_by_domain: Mapping[str, Sequence[float]], *, xlabel: str, title: str,
                          n_bins: int = 30) -> bytes:
     """Overlaid step histograms (shared bin edges), one per domain."""
-    fig, ax = plt.subplots(figsize=_SIZE)
+    fig, ax = _figure(figsize=_SIZE)
     arrays = {d: np.asarray(v, dtype=float) for d, v in values_by_domain.items()}
     arrays = {d: v[np.isfinite(v)] for d, v in arrays.items() if np.isfinite(v).any()}
     if not arrays:
-        _empty(ax, "no data")
+        _empty(ax, "no document has a finite value to plot")
     else:
         pooled = np.concatenate(list(arrays.values()))
         edges = np.histogram_bin_edges(pooled, bins=n_bins)
@@ -109,6 +124,7 @@ def histograms_by_domain(values_by_domain: Mapping[str, Sequence[float]], *, xla
                     label=f"{domain} (n={values.size}, median {np.median(values):.3g})")
         ax.legend(loc="best", fontsize=9)
         ax.grid(alpha=0.3)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))   # counts of documents
     ax.set_xlabel(xlabel)
     ax.set_ylabel("documents")
     ax.set_title(title)
@@ -121,14 +137,15 @@ def histograms_by_model_and_domain(panels: Mapping[str, Mapping[str, Sequence[fl
     names = list(panels)[:6]
     n_cols = 1 if len(names) == 1 else 2
     n_rows = max(1, math.ceil(len(names) / n_cols))
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(5.2 * n_cols, 3.4 * n_rows), squeeze=False)
+    fig, axes = _figure(n_rows, n_cols, figsize=(5.2 * n_cols, 3.4 * n_rows), squeeze=False)
     for ax in axes.flat[len(names):]:
         ax.set_visible(False)
     for ax, name in zip(axes.flat, names):
         arrays = {d: np.asarray(v, dtype=float) for d, v in panels[name].items()}
         arrays = {d: v[np.isfinite(v)] for d, v in arrays.items() if np.isfinite(v).any()}
         if not arrays:
-            _empty(ax, "no data")
+            ax.set_title(name, fontsize=10)
+            _empty(ax, "no document scored by this model has a finite value")
             continue
         edges = np.histogram_bin_edges(np.concatenate(list(arrays.values())), bins=n_bins)
         for i, (domain, values) in enumerate(sorted(arrays.items())):
@@ -137,11 +154,11 @@ def histograms_by_model_and_domain(panels: Mapping[str, Mapping[str, Sequence[fl
         ax.set_title(name, fontsize=10)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("documents")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(title)
-    return _png(fig, left=0.08, right=0.98, bottom=0.5 / fig.get_size_inches()[1],
-                top=1 - 0.6 / fig.get_size_inches()[1], hspace=0.55, wspace=0.22)
+    return _png(fig)
 
 
 def gap_heatmap(matrix: Sequence[Sequence[float | None]], row_labels: Sequence[str], col_labels: Sequence[str],
@@ -150,7 +167,7 @@ def gap_heatmap(matrix: Sequence[Sequence[float | None]], row_labels: Sequence[s
     values = np.array([[np.nan if v is None else float(v) for v in row] for row in matrix], dtype=float)
     height = max(2.6, 0.7 * len(row_labels) + 1.8)
     width = max(5.0, 1.3 * len(col_labels) + 3.0)
-    fig, ax = plt.subplots(figsize=(min(width, 12) + 1.0, min(height, 9)))
+    fig, ax = _figure(figsize=(min(width, 12) + 1.0, min(height, 9)))
     masked = np.ma.masked_invalid(values)
     image = ax.imshow(masked, cmap="viridis", aspect="auto")
     fig.colorbar(image, ax=ax, label=value_label)
@@ -169,7 +186,7 @@ def gap_heatmap(matrix: Sequence[Sequence[float | None]], row_labels: Sequence[s
     ax.set_xlabel("decoder")
     ax.set_ylabel("encoder")
     ax.set_title(title)
-    return _png(fig, tight=True)
+    return _png(fig)
 
 
 def quality_vs_ratio(series: Mapping[str, Sequence[tuple[float, float, float | None, float | None, int]]],
@@ -179,9 +196,9 @@ def quality_vs_ratio(series: Mapping[str, Sequence[tuple[float, float, float | N
 
     ``series[name]`` = [(ratio, mean, ci_low, ci_high, n), ...]; ``levels[name]`` = (mean, n).
     """
-    fig, ax = plt.subplots(figsize=_SIZE)
+    fig, ax = _figure(figsize=_SIZE)
     if not series and not levels:
-        _empty(ax, "no evaluations")
+        _empty(ax, "no evaluations of this task")
     styles = {"truncate": "--", "drop": ":"}
     for i, (name, points) in enumerate(sorted(series.items())):
         points = sorted(points)
@@ -196,7 +213,8 @@ def quality_vs_ratio(series: Mapping[str, Sequence[tuple[float, float, float | N
         label = {"full": "full context", "none": "no context"}.get(name, name)
         ax.axhline(mean, color=("black", "0.5", "0.7")[j % 3], ls="-." if name == "none" else "-", lw=1.2,
                    label=f"{label} (n={n}): {mean:.3g}")
-    ratios = sorted({round(p[0], 2) for points in series.values() for p in points})
+    # one tick per ratio to two digits: actual ratios 3.98 and 4.0 of one target share the tick "4x"
+    ratios = sorted({float(f"{p[0]:.2g}") for points in series.values() for p in points})
     if ratios:
         ax.set_xscale("log", base=2)
         ax.set_xlim(ratios[0] / 1.6, ratios[-1] * 1.6)

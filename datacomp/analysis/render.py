@@ -26,7 +26,8 @@ FIGURE_CAPTIONS = {
                         "lines, truncation and token dropping as series.",
     "scatter": "Quality per document against encoder entropy, with the one-predictor regression's prediction "
                "(domain and length at their sample mix) and its 95% confidence band (t).",
-    "binned": "Mean quality in quantile bins of encoder entropy (left) and decoder entropy (right), 95% BCa intervals.",
+    "binned": "Mean quality (points) in quantile bins of encoder entropy (left) and decoder entropy (right), 95% BCa "
+              "intervals; a side without bins is left out, and the figure's title says why.",
 }
 
 

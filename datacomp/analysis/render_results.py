@@ -3,6 +3,7 @@ number formats of formatting.py; render.py turns them into Markdown and HTML."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from datacomp.analysis.context_use import ignored_context
@@ -107,9 +108,27 @@ def _ols_table(ols: dict[str, Any], scale: float, blocks: list[tuple], title: st
     blocks.append(("p", f"{title}: `{ols['formula']}`, {ols['cov_type']} standard errors, t with {fmt(ols['df'])} df: "
                         f"R² = {fmt(ols['r2'])}, n = {ols['n']}" + (f"; left out: {', '.join(ols['dropped'])}"
                                                                     if ols["dropped"] else "") + "."))
+    undefined = [t["term"] for t in ols["terms"] if not _finite(t.get("se"))]
     blocks.append(table(["term", "coefficient", "points per unit", "95% CI (points)", "p"],
-                        [[t["term"], t["coef"], t["coef"] * scale, _ci(t["ci_low"], t["ci_high"], scale),
+                        [[t["term"], t["coef"], t["coef"] * scale, "not computed" if t["term"] in undefined else
+                          _ci(t["ci_low"], t["ci_high"], scale), "not computed" if t["term"] in undefined else
                           fmt_p(t["p_value"])] for t in ols["terms"]]))
+    if undefined:   # an infinite standard error gives p = 1 and an unbounded CI: not a result
+        blocks.append(("p", f"CI and p of {', '.join(undefined)} not computed: {_undefined_se_reason(ols)}."))
+
+
+def _finite(value: Any) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def _undefined_se_reason(ols: dict[str, Any]) -> str:
+    """Why a fit's standard errors are not finite: the fit's own note where it gives one."""
+    if ols.get("note"):
+        return ols["note"]
+    if ols.get("cov_type") == "HC3":
+        return ("the HC3 standard error divides by 1 - leverage, and a row has leverage 1 (a covariate or a "
+                "domain that sets one row apart), so it is infinite")
+    return "the standard error is not finite"
 
 
 def _pooled_vs_within(analysis: dict[str, Any]) -> list[list[Any]]:

@@ -398,6 +398,9 @@ def make_report(store: Store, config: ReportConfig, out_dir: str | Path) -> dict
         with run.phase("build"):
             report = build_report(store, config)
         report.data["run_id"] = run.run_id
+        for listed in report.data["methods"]["runs"]:   # read while this run was open: "running" would mislead
+            if listed["run_id"] == run.run_id:
+                listed["status"] = "this report"
         with run.phase("write"):
             paths = write_report(report, out_dir)
         run.count("findings", len(report.data["findings"]["items"]))

@@ -143,7 +143,7 @@ def evaluate(
 
     --engine ray runs the batches on Ray workers (with GPU workers, --dtype auto means bf16)."""
     from datacomp.api import evaluate as evaluate_systems
-    from datacomp.evaluation.runner import TASK_METRICS, EvalConfig
+    from datacomp.evaluation.runner import EvalConfig
 
     _set_threads(threads)
     options = ray_options(engine, address, workers, gpus_per_worker)
@@ -157,17 +157,28 @@ def evaluate(
     if as_json:
         print_json(summary.to_json())
         return
+    print_summary(summary)
+
+
+def print_summary(summary) -> None:
+    """The terminal summary: scores, the gains that are defined, the paired differences, the counts."""
+    from datacomp.evaluation.runner import TASK_METRICS
+
     metrics = TASK_METRICS[summary.task]
     print_table(display_rows(summary, metrics),
                 title=f"{summary.task} on {summary.eval_slice}: {summary.n_examples} examples, decoder "
-                      f"{summary.decoder_id}; scores x100 (gain = (x - none) / (full - none))")
+                      f"{summary.decoder_id}; scores x100")
+    gains = gain_rows(summary, metrics)
+    if gains:
+        print_table(gains, title="compression gain (x - none) / (full - none) on the same examples (95% paired "
+                                 "BCa CI; only where full - none is above 0 by its paired CI)")
     reasons = {(m, r) for s in summary.systems for m, r in s.gain_reasons.items() if m in metrics}
     for metric, reason in sorted(reasons):
-        console.print(f"[dim]gain of {metric} undefined: {reason}[/]", highlight=False, soft_wrap=True)
+        console.print(f"[dim]gain of {metric} not computed: {reason}[/]", highlight=False, soft_wrap=True)
     if summary.paired:
         print_table(paired_rows(summary.paired),
-                    title="paired differences A - B on the same examples (x100; 95% paired-bootstrap CI, "
-                          "Wilcoxon signed-rank p)")
+                    title="paired differences A - B on the same examples (x100; 95% BCa bootstrap CI resampling "
+                          "documents, and its p, as in the report)")
     if summary.skipped:
         console.print(f"skipped examples: {summary.skipped}", highlight=False)
     console.print(f"eval_id {summary.eval_id}, run {summary.run_id}, {summary.n_rows_written} rows written",
@@ -175,23 +186,42 @@ def evaluate(
 
 
 def paired_rows(paired) -> list[dict[str, str]]:
-    """One line per comparison: the difference with its CI and p, and what it supports."""
+    """One line per comparison: the difference with its CI and the bootstrap p that agrees with it, and
+    what it supports (the report's own p and reading: analysis/render_results.py)."""
+    from datacomp.analysis.render_results import comparison_reading, p_text
+
     rows = []
     for c in paired:
         if c["mean"] is None:
             continue
         ci = "-" if c["ci_low"] is None else f"[{100 * c['ci_low']:+.2f}, {100 * c['ci_high']:+.2f}]"
-        verdict = "not significant (CI includes 0)"
-        if c["excludes_zero"]:
-            verdict = f"{c['a']} higher" if c["mean"] > 0 else f"{c['b']} higher"
         rows.append({"A": c["a"], "B": c["b"], "metric": c["metric"], "A - B": f"{100 * c['mean']:+.2f}",
-                     "95% CI": ci, "p": "-" if c["p_wilcoxon"] is None else f"{c['p_wilcoxon']:.2g}",
-                     "n": str(c["n"]), "reading": verdict})
+                     "95% CI": ci, "p": p_text(c), "n": str(c["n"]), "reading": comparison_reading(c)})
+    return rows
+
+
+def gain_rows(summary, metrics) -> list[dict[str, str]]:
+    """The compressor's and the budgeted baselines' gains that are defined (full - none significant)."""
+    from datacomp.analysis.formatting import fmt_ci, fmt_pct
+    from datacomp.evaluation.baselines import is_baseline, is_budgeted
+
+    rows = []
+    for scores in summary.systems:
+        if is_baseline(scores.system) and not is_budgeted(scores.system):
+            continue
+        for metric in metrics:
+            gain = scores.gains.get(metric)
+            if gain is None:
+                continue
+            low, high = scores.gain_intervals.get(metric, (None, None))
+            ci = "-" if low is None else fmt_ci(100 * low, 100 * high) + "%"   # as the report prints gains
+            rows.append({"system": scores.system, "metric": metric, "gain": fmt_pct(gain), "95% CI": ci,
+                         "n": str(scores.n_examples)})
     return rows
 
 
 def display_rows(summary, metrics) -> list[dict[str, str]]:
-    """Compact cells for a terminal: score x100 with its gain in brackets, latency in ms, memory in KiB."""
+    """Compact cells for a terminal: score x100, latency in ms, memory in KiB (gains: ``gain_rows``)."""
     def fmt(value, pattern):
         return "-" if value is None else pattern.format(value)
 
@@ -199,8 +229,8 @@ def display_rows(summary, metrics) -> list[dict[str, str]]:
     for scores in summary.systems:
         row = {"system": scores.system, "n": str(scores.n_examples), "ratio": fmt(scores.ratio_actual, "{:.1f}")}
         for metric in metrics:
-            row[metric] = fmt(scores.means.get(metric), "{:.1f}") if scores.means.get(metric) is None else \
-                f"{100 * scores.means[metric]:.1f} ({fmt(scores.gains.get(metric), '{:+.2f}')})"
+            value = scores.means.get(metric)
+            row[metric] = fmt(None if value is None else 100 * value, "{:.1f}")
         row["comp ms"] = fmt(scores.compress_ms, "{:.1f}")
         row["dec ms"] = fmt(scores.decode_ms, "{:.0f}")
         row["KiB"] = fmt(None if scores.memory_bytes is None else scores.memory_bytes / 1024, "{:.1f}")

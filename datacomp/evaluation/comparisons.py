@@ -7,6 +7,11 @@ uses its context at all; and full@tuned against none@tuned for a decoder-tuning 
 task's metrics and on ``nll_reduction`` = 1 - target NLL / the plain none's target NLL on the same
 example (one denominator for every system, as the store's view). Differences are A - B, so for every
 metric here positive favours A.
+
+Compression gains (system - none) / (full - none) come from analysis/paired.paired_gain on the examples the
+three systems share: defined only where full - none is significant by its paired CI (on small data a
+ratio of two means near each other prints +462471 otherwise). The summary of ``evaluate`` and the report's
+evaluation section both take them from ``gain_on_shared``.
 """
 
 from __future__ import annotations
@@ -35,6 +40,57 @@ def with_nll_reduction(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+LOWER_IS_BETTER = frozenset({"target_nll"})   # gained by falling: signs flip so that full - none > 0 reads
+# metrics with one value per system, not per example: no paired CI of full - none, so no gain
+NOT_PER_EXAMPLE = {"corpus_bleu": "corpus BLEU is one number per system, so full - none has no paired CI "
+                                  "(see the gain of bleu, per example)"}
+
+
+def rows_by_system(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """system -> example_id -> row."""
+    by_system: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        by_system.setdefault(r["system"], {})[r["example_id"]] = r
+    return by_system
+
+
+def gain_on_shared(by_system: dict[str, dict[str, dict[str, Any]]], system: str, full: str, none: str,
+                   metric: str, seed: int = 0, n_boot: int = 2000, confidence: float = 0.95) -> dict[str, Any]:
+    """paired_gain of ``system`` against ``full`` / ``none`` on the examples all three have (the examples of
+    one document resampled together): gain, ci_low, ci_high, n, reason, full_minus_none."""
+    from datacomp.analysis.paired import paired_gain
+
+    shared = sorted(set(by_system[system]) & set(by_system[full]) & set(by_system[none]))
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+
+    def values(name: str) -> list[float | None]:
+        return [None if by_system[name][e].get(metric) is None else sign * by_system[name][e][metric]
+                for e in shared]
+
+    return paired_gain(values(system), values(none), values(full), n_boot=n_boot, confidence=confidence,
+                       seed=seed, clusters=[by_system[system][e].get("doc_id") or e for e in shared])
+
+
+def system_gains(rows: list[dict[str, Any]], system: str, metrics: tuple[str, ...], suffix: str = "",
+                 seed: int = 0, n_boot: int = 2000, confidence: float = 0.95) -> dict[str, dict[str, Any]]:
+    """metric -> {gain, ci_low, ci_high, reason} of one system against full / none (``suffix`` TUNED_SUFFIX:
+    against full@tuned / none@tuned); the gain None with its reason where it is not testable."""
+    by_system = rows_by_system(rows)
+    full, none = "full" + suffix, "none" + suffix
+    out = {}
+    for metric in metrics:
+        if full not in by_system or none not in by_system or system not in by_system:
+            out[metric] = {"gain": None, "ci_low": None, "ci_high": None,
+                           "reason": f"needs the {full} and {none} baselines"}
+        elif metric in NOT_PER_EXAMPLE:
+            out[metric] = {"gain": None, "ci_low": None, "ci_high": None, "reason": NOT_PER_EXAMPLE[metric]}
+        else:
+            result = gain_on_shared(by_system, system, full, none, metric, seed=seed, n_boot=n_boot,
+                                    confidence=confidence)
+            out[metric] = {k: result[k] for k in ("gain", "ci_low", "ci_high", "reason")}
+    return out
+
+
 def comparison_pairs(systems: list[str], compressor_id: str | None) -> list[tuple[str, str]]:
     pairs = []
     if compressor_id is not None:
@@ -51,10 +107,7 @@ def paired_comparisons(rows: list[dict[str, Any]], systems: list[str], compresso
     """One entry per (A, B, metric): the paired difference A - B over the examples both have."""
     from datacomp.analysis.paired import paired_difference
 
-    rows = with_nll_reduction(rows)
-    by_system: dict[str, dict[str, dict[str, Any]]] = {}
-    for r in rows:
-        by_system.setdefault(r["system"], {})[r["example_id"]] = r
+    by_system = rows_by_system(with_nll_reduction(rows))
     out = []
     for a, b in comparison_pairs(systems, compressor_id):
         shared = sorted(set(by_system.get(a, {})) & set(by_system.get(b, {})))

@@ -1,4 +1,4 @@
-"""Quality metrics as pure functions: SQuAD v1.1 exact match and token F1, BLEU, compression gain.
+"""Quality metrics as pure functions: SQuAD v1.1 exact match and token F1, BLEU.
 
 - ``normalize_answer`` follows the official SQuAD v1.1 evaluation script: lowercase, drop every ASCII
   punctuation character, drop the articles a/an/the as whole words, fold whitespace.
@@ -9,8 +9,8 @@
   reconstruction), so "F1" means one thing everywhere in the toolkit.
 - BLEU is sacrebleu's BLEU-4 (13a tokenisation, exponential smoothing for sentence level), reported on
   a 0-1 scale like every other metric here (sacrebleu's 0-100 divided by 100).
-- ``compression_gain`` = (compressed - none) / (full - none): the share of the full-context benefit that
-  survives compression. Undefined (None, with a reason) when full == none.
+- The compression gain (compressed - none) / (full - none) needs the per-example rows and a paired CI of
+  full - none: evaluation/comparisons.py (system_gains), not a function of three means.
 """
 
 from __future__ import annotations
@@ -76,12 +76,3 @@ def corpus_bleu(predictions: Sequence[str], references: Sequence[str]) -> float 
         return None
     return sacrebleu.corpus_bleu(list(predictions), [list(references)]).score / 100.0
 
-
-def compression_gain(compressed: float | None, none: float | None,
-                     full: float | None) -> tuple[float | None, str | None]:
-    """(gain, None) with gain = (compressed - none) / (full - none), or (None, reason) when undefined."""
-    if compressed is None or none is None or full is None:
-        return None, "a score is missing"
-    if full == none:
-        return None, f"full context equals no context ({full:.4g}): no benefit to recover"
-    return (compressed - none) / (full - none), None

@@ -13,7 +13,8 @@ stored (no duplicates; an interrupted evaluation resumes), and a larger ``limit`
 Rows of one example are written in one transaction.
 
 The summary aggregates per system: mean EM/F1/BLEU, corpus BLEU, mean ratio, latency and bytes, and the
-compression gain (system - none) / (full - none) of each metric (None with a reason when full == none).
+compression gain (system - none) / (full - none) of each metric with its paired CI, defined only where
+full - none is significant by its paired CI (comparisons.system_gains; else None with the reason).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from datacomp.compressors.example import TaskExample
 from datacomp.errors import DatacompError
 from datacomp.evaluation.baselines import BASELINES, TUNED_SUFFIX
 from datacomp.evaluation.batches import EvalWork, evaluate_here, pending_batches
-from datacomp.evaluation.metrics import compression_gain, corpus_bleu
+from datacomp.evaluation.metrics import corpus_bleu
 from datacomp.evaluation.systems import baseline_systems
 from datacomp.evaluation.window_scores import score_windows
 
@@ -106,8 +107,9 @@ class SystemScores:
     method: str
     n_examples: int
     means: dict[str, float | None]     # em, f1, bleu (per-example means), corpus_bleu
-    gains: dict[str, float | None]     # against full and none on the plain decoder
-    gain_reasons: dict[str, str]
+    gains: dict[str, float | None]     # against full and none on the plain decoder (comparisons.system_gains)
+    gain_reasons: dict[str, str]       # why a gain is None: e.g. full - none not significant by its paired CI
+    gain_intervals: dict[str, tuple[float | None, float | None]]   # the gains' paired BCa CIs
     gains_tuned: dict[str, float | None]  # against full@tuned and none@tuned (a decoder-tuning compressor)
     ratio_actual: float | None
     n_slots: float | None
@@ -250,6 +252,8 @@ def summarize(store, eval_id: str, run_id: str, task: str, setup: EvalSetup, sys
               written: int) -> EvalSummary:
     """Aggregate this evaluation's rows for ``setup.examples`` only (a smaller --limit than before is
     summarised over its own prefix)."""
+    from datacomp.evaluation.comparisons import paired_comparisons, system_gains
+
     wanted = {example.example_id for example in setup.examples}
     rows = [r for r in store.rows("evaluation/rows", {"eval_id": eval_id}) if r["example_id"] in wanted]
     by_system = {system: [r for r in rows if r["system"] == system] for system in systems}
@@ -257,30 +261,21 @@ def summarize(store, eval_id: str, run_id: str, task: str, setup: EvalSetup, sys
     scores = []
     for system in systems:
         system_rows = by_system[system]
-        gains, reasons, gains_tuned = {}, {}, {}
-        for metric in METRICS:
-            if "full" in means and "none" in means:
-                gains[metric], reason = compression_gain(means[system][metric], means["none"][metric],
-                                                         means["full"][metric])
-            else:
-                gains[metric], reason = None, "needs the full and none baselines"
-            if reason:
-                reasons[metric] = reason
-            full_tuned, none_tuned = "full" + TUNED_SUFFIX, "none" + TUNED_SUFFIX
-            if full_tuned in means and none_tuned in means:
-                gains_tuned[metric], _ = compression_gain(means[system][metric], means[none_tuned][metric],
-                                                          means[full_tuned][metric])
+        plain = system_gains(rows, system, METRICS)
+        tuned = system_gains(rows, system, METRICS, suffix=TUNED_SUFFIX) \
+            if "full" + TUNED_SUFFIX in systems and "none" + TUNED_SUFFIX in systems else {}
+        gains = {metric: g["gain"] for metric, g in plain.items()}
+        reasons = {metric: g["reason"] for metric, g in plain.items() if g["reason"]}
         scores.append(SystemScores(
             system=system, method=system_rows[0]["method"] if system_rows else system,
             n_examples=len(system_rows), means=means[system], gains=gains, gain_reasons=reasons,
-            gains_tuned=gains_tuned,
+            gain_intervals={metric: (g["ci_low"], g["ci_high"]) for metric, g in plain.items()},
+            gains_tuned={metric: g["gain"] for metric, g in tuned.items()},
             ratio_actual=_mean([r["ratio_actual"] for r in system_rows]),
             n_slots=_mean([r["n_slots"] for r in system_rows]),
             memory_bytes=_mean([r["memory_bytes"] for r in system_rows]),
             compress_ms=_mean([r["compress_ms"] for r in system_rows]),
             decode_ms=_mean([r["decode_ms"] for r in system_rows])))
-    from datacomp.evaluation.comparisons import paired_comparisons
-
     return EvalSummary(eval_id=eval_id, run_id=run_id, task=task, eval_slice=setup.eval_slice,
                        compressor_id=setup.compressor_id, decoder_id=setup.decoder_id,
                        n_examples=len(setup.examples), n_rows_written=written, skipped=dict(setup.skipped),

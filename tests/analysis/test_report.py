@@ -193,6 +193,16 @@ def test_run_is_recorded_with_its_counts(planted):
     assert json.loads(run["counts"])["findings"] == len(data["findings"]["items"])
 
 
+def test_the_runs_table_shows_the_reports_own_run_as_this_report(planted):
+    """It is read while the report's run is open: listed as "this report", never as "running"."""
+    _, paths, data = planted
+    (own,) = [r for r in data["methods"]["runs"] if r["run_id"] == data["run_id"]]
+    assert own["status"] == "this report"
+    runs_table = paths["markdown"].read_text().split("### Runs", 1)[1].split("\n\n", 2)[1]
+    (line,) = [line for line in runs_table.splitlines() if line.startswith(f"| {data['run_id']} ")]
+    assert "| this report |" in line and "running" not in runs_table
+
+
 def test_empty_store_reports_what_is_missing(store, tmp_path):
     report = build_report(store, ReportConfig(**FAST))
     markdown = render_markdown(report.data)

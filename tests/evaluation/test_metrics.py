@@ -5,7 +5,6 @@ import math
 import pytest
 
 from datacomp.evaluation.metrics import (
-    compression_gain,
     corpus_bleu,
     exact_match,
     exact_match_max,
@@ -72,13 +71,3 @@ def test_bleu_agrees_with_sacrebleu():
     with pytest.raises(ValueError, match="2 predictions but 1 references"):
         corpus_bleu(["a", "b"], ["a"])
 
-
-def test_compression_gain_arithmetic():
-    gain, reason = compression_gain(compressed=0.5, none=0.2, full=0.8)
-    assert gain == pytest.approx(0.5) and reason is None
-    gain, _ = compression_gain(compressed=0.1, none=0.2, full=0.8)   # worse than no context: negative
-    assert gain == pytest.approx(-1 / 6)
-    gain, reason = compression_gain(compressed=0.3, none=0.4, full=0.4)
-    assert gain is None and "full context equals no context" in reason
-    gain, reason = compression_gain(compressed=None, none=0.1, full=0.4)
-    assert gain is None and "missing" in reason

@@ -178,30 +178,37 @@ def insert(store, system, example_id, f1, em, prediction="x", reference="x"):
         "reference": reference})
 
 
-def test_summary_gain_arithmetic_and_full_equals_none(store, lm):
+def test_summary_gains_only_where_full_minus_none_is_significant(store, lm):
+    """f1: full above none on every example, so the gain is defined: sum(c - none) / sum(full - none) over
+    the examples; em: full and none differ on one example of eight (not significant) and bleu is 0
+    everywhere, so neither has a gain, and the reason says why."""
     from datacomp.compressors.example import TaskExample
 
-    examples = [TaskExample(f"q{i}", "qa", "ctx", "p", "a") for i in range(2)]
-    values = {"c": [(0.5, 0.0), (0.3, 1.0)], "full": [(0.9, 1.0), (0.7, 1.0)], "none": [(0.1, 1.0), (0.1, 0.0)]}
-    for system, pairs in values.items():
-        for i, (f1, em) in enumerate(pairs):
-            insert(store, system, f"q{i}", f1, em)
+    n = 8
+    examples = [TaskExample(f"q{i}", "qa", "ctx", "p", "a") for i in range(n)]
+    f1 = {"c": [0.3 + 0.05 * i for i in range(n)], "full": [0.8 + 0.02 * i for i in range(n)],
+          "none": [0.1] * n}
+    em = {"c": [0.0] * n, "full": [1.0] + [0.0] * (n - 1), "none": [0.0] * n}
+    for system in f1:
+        for i in range(n):
+            insert(store, system, f"q{i}", f1[system][i], em[system][i])
     insert(store, "c", "q-not-in-this-run", 1.0, 1.0)                   # outside the examples: ignored
     setup = EvalSetup(decoder=None, tokenizer=None, decoder_id="d", examples=examples, context_tokens=8,
                       ratio=4.0, eval_slice="s", compressor_id="c")
     summary = summarize(store, "e1", "r", "qa", setup, ["c", "full", "none"], written=0)
     scores = {s.system: s for s in summary.systems}
-    assert scores["c"].means["f1"] == pytest.approx(0.4) and scores["c"].n_examples == 2
-    # f1: (0.4 - 0.1) / (0.8 - 0.1)
-    assert scores["c"].gains["f1"] == pytest.approx(0.3 / 0.7)
+    assert scores["c"].means["f1"] == pytest.approx(sum(f1["c"]) / n) and scores["c"].n_examples == n
+    expected = sum(c - z for c, z in zip(f1["c"], f1["none"])) / sum(f - z for f, z in zip(f1["full"], f1["none"]))
+    assert scores["c"].gains["f1"] == pytest.approx(expected)
+    low, high = scores["c"].gain_intervals["f1"]
+    assert low < expected < high
     assert scores["full"].gains["f1"] == pytest.approx(1.0) and scores["none"].gains["f1"] == pytest.approx(0.0)
-    # em: full 1.0, none 0.5, c 0.5 -> 0
-    assert scores["c"].gains["em"] == pytest.approx(0.0)
-    # bleu: every system 0 -> full == none: no gain, and the reason says why
-    assert scores["c"].gains["bleu"] is None
-    assert "full context equals no context" in scores["c"].gain_reasons["bleu"]
+    for metric in ("em", "bleu"):
+        assert scores["c"].gains[metric] is None
+        assert "full - none is not above 0 by a paired CI" in scores["c"].gain_reasons[metric]
+    assert "no paired CI" in scores["c"].gain_reasons["corpus_bleu"]
     row = summary.table_rows()[0]
-    assert row["system"] == "c" and row["gain_f1"] == pytest.approx(0.3 / 0.7) and "bleu" not in row
+    assert row["system"] == "c" and row["gain_f1"] == pytest.approx(expected) and "bleu" not in row
 
 
 def test_baselines_only_and_errors(store, lm, tiny_lm_dir):
