@@ -19,7 +19,7 @@ from datacomp.compressors.autoencoder import Autoencoder
 from datacomp.compressors.base import Compressor, CompressorConfig
 from datacomp.compressors.comi import COMI, MeanPool
 from datacomp.compressors.sac import SAC
-from datacomp.errors import DatacompError
+from datacomp.errors import DatacompError, json_error_text
 
 REGISTRY: dict[str, type[Compressor]] = {
     "autoencoder": Autoencoder,
@@ -151,7 +151,7 @@ def read_description(folder: str | Path) -> dict[str, Any]:
     try:
         description = json.loads(path.read_text())
     except json.JSONDecodeError as error:
-        raise DatacompError(f"{path}: invalid JSON at line {error.lineno}: {error.msg}") from error
+        raise DatacompError(f"{path}: invalid JSON: {json_error_text(error, with_line=True)}") from error
     for key in ("method", "encoder_path", "decoder_path", "config"):
         if key not in description:
             raise DatacompError(f"{path}: missing key {key!r}")
