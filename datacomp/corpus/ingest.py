@@ -7,13 +7,14 @@ corpora and pipelines use it).
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Sequence
 
-from datacomp.corpus.readers import Item, check_input, iter_input
+from datacomp.corpus.readers import HUB_PREFIX, Item, check_input, iter_input
 from datacomp.corpus.records import RawRecord, Rejected
 from datacomp.corpus.validate import Document, Rules, validate
 from datacomp.corpus.writer import write_batch
@@ -176,18 +177,21 @@ def ingest_paths(store: Store, paths: Sequence[str], config: IngestConfig) -> In
     specs = [str(p) for p in paths]
     for spec in specs:
         check_input(spec)
+    # Locators name files by absolute path: the same file read as `a.jsonl`, `./a.jsonl` or from another
+    # folder is one file, so its quarantine rows and duplicate occurrences are recorded once.
+    located = {spec: spec if spec.startswith(HUB_PREFIX) else os.path.abspath(spec) for spec in specs}
 
     empty: list[str] = []
 
     def items() -> Iterable[Item]:
         for spec in specs:
             n = 0
-            for item in iter_input(spec):
+            for item in iter_input(located[spec]):
                 n += 1
                 yield item
             if n == 0:
                 empty.append(spec)
 
-    summary = ingest_records(store, items(), config, source=", ".join(specs))
+    summary = ingest_records(store, items(), config, source=", ".join(located.values()))
     summary.empty_inputs = empty
     return summary
