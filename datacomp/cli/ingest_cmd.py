@@ -29,8 +29,8 @@ def ingest(
                                                    "`corpora`.")] = None,
     description: Annotated[Optional[str], typer.Option("--description", help="Free text recorded with the "
                                                        "corpus.")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit with status 2 if any record is quarantined (the "
-                                         "good records are still stored).")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit with status 2 if any record is quarantined or any "
+                                         "input is empty (the good records are still stored).")] = False,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
@@ -46,7 +46,7 @@ def ingest(
 
     with open_store(db) as store:
         summary = ingest_into(store, paths, config)
-    for empty in summary.empty_inputs:
+    for empty in summary.empty_inputs if summary.read else []:  # with nothing read, the error says it
         console_err.print(f"[yellow]warning:[/] {escape(empty)} is empty: no records in it", highlight=False)
     line = summary.quarantine_line()
     if line:

@@ -84,9 +84,16 @@ class IngestSummary:
         return f"quarantined {self.quarantined} {noun}: " + "; ".join(parts)
 
     def problem(self, inputs: str, strict: bool = False) -> str | None:
-        """Why this ingestion should fail, or None: nothing at all ingested from input that held records
-        (every record quarantined), or, when ``strict``, any record quarantined."""
-        if self.read and not self.ingested and not self.duplicates:
+        """Why this ingestion should fail, or None. One rule for every format: an ingestion that stores
+        nothing fails, whether its inputs held no record at all (an empty .jsonl, .csv, parquet or folder) or
+        every record was quarantined (an empty .txt is one record with empty text); an empty input or a
+        quarantined record beside ones that were stored is reported, and fails only when ``strict``."""
+        if not self.read:
+            empty = self.empty_inputs or [inputs]
+            return f"nothing ingested: {', '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty (no records)"
+        if strict and self.empty_inputs:
+            return f"--strict: {', '.join(self.empty_inputs)} held no records"
+        if not self.ingested and not self.duplicates:
             return (f"nothing ingested from {inputs}: all {self.read} records read were quarantined "
                     f"({', '.join(f'{r}: {n}' for r, n in self.reasons.items())})")
         if strict and self.quarantined:

@@ -79,6 +79,52 @@ def test_empty_file_and_folder_are_warned_about_by_name(tmp_path, capsys):
     assert str(good) not in err
 
 
+@pytest.mark.parametrize("name, content", [
+    ("empty.jsonl", b"\n"), ("empty.csv", b""), ("header_only.csv", b"text\n"), ("empty.txt", b""),
+    ("blank.md", b" \n\n"), ("empty.parquet", None), ("empty_folder", None),
+])
+def test_an_input_that_stores_nothing_exits_2_naming_it_whatever_its_format(tmp_path, capsys, name, content):
+    """One rule: an ingestion that stores nothing fails (exit 2) and names the input."""
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.table({"text": pa.array([], pa.string())}), path)
+    elif content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    db = str(tmp_path / "s.duckdb")
+    code, out, err = _run(capsys, "ingest", str(path), "--corpus", "c", "--db", db)
+    assert code == 2
+    error = err[err.index("error: "):]
+    if name.endswith((".txt", ".md")):  # one document per file: a record, with empty text
+        assert error == (f"error: nothing ingested from {path}: all 1 records read were quarantined "
+                         "(empty_text: 1)")
+    else:
+        assert error == f"error: nothing ingested: {path} is empty (no records)"
+        assert "warning" not in err  # said once, by the error
+
+
+@pytest.mark.parametrize("name, content", [("empty.jsonl", b""), ("empty.txt", b"")])
+def test_an_empty_input_beside_stored_records_is_reported_and_fails_only_with_strict(tmp_path, capsys, name,
+                                                                                      content):
+    empty = tmp_path / name
+    empty.write_bytes(content)
+    good = write_jsonl(tmp_path / "good.jsonl", [{"text": "one"}])
+    db = str(tmp_path / "s.duckdb")
+    code, _, err = _run(capsys, "ingest", str(empty), str(good), "--corpus", "c", "--db", db)
+    assert code == 0
+    reported = (f"warning: {empty} is empty: no records in it" if name.endswith(".jsonl") else
+                f"quarantined 1 record: empty_text (first: {empty}: field 'text' is empty or whitespace only)")
+    assert reported in err
+    code, _, err = _run(capsys, "ingest", str(empty), str(good), "--corpus", "c", "--strict", "--db", db)
+    assert code == 2
+    assert err.endswith(f"error: --strict: {empty} held no records" if name.endswith(".jsonl") else
+                        f"error: --strict: 1 of 2 records read from {empty}, {good} were quarantined")
+
+
 def test_strict_exits_2_on_any_quarantine(tmp_path, capsys):
     path = write_jsonl(tmp_path / "a.jsonl", [{"text": "one"}, {"text": 3}])
     db = str(tmp_path / "s.duckdb")
