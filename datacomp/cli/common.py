@@ -102,6 +102,18 @@ def existing_store(db: Path | None, read_only: bool = True):
     return store
 
 
+# --threads, shared by `score`, `train` and `evaluate`: set for the whole process before any model loads
+ThreadsOption = Annotated[Optional[int], typer.Option(
+    "--threads", help="torch CPU threads (on a busy machine 1 can be several times faster) [default: torch's].")]
+
+
+def set_threads(threads: int | None) -> None:
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 # --engine and its Ray options, shared by `score` and `evaluate` (datacomp/ray_jobs.py)
 ENGINES = ("in-process", "ray")
 EngineOption = Annotated[str, typer.Option("--engine", metavar="in-process|ray", help="in-process, or ray: workers that each hold the "
