@@ -163,3 +163,33 @@ def test_score_unknown_corpus_is_an_error_listing_the_known_and_records_no_run(t
     assert code == 2 and "error: unknown corpus 'nosuch'; known: books" in err
     with open_store(db) as store:
         assert store.con.execute("SELECT count(*) FROM runs").fetchone()[0] == runs_before
+
+
+def test_domain_from_subfolder_names_each_file_after_its_first_subfolder(tmp_path, capsys):
+    from datacomp.store import open_store
+
+    texts = tmp_path / "texts"
+    for relative, text in [("news/a.txt", "a news item"), ("news/2024/b.txt", "an older news item"),
+                           ("fiction/c.md", "once upon a time"), ("top.txt", "at the top")]:
+        (texts / relative).parent.mkdir(parents=True, exist_ok=True)
+        (texts / relative).write_text(text)
+    (texts / "code").mkdir()
+    write_jsonl(texts / "code" / "d.jsonl", [{"text": "def f(): pass"}, {"text": "x = 1", "kind": "config"}])
+    lone = write_jsonl(tmp_path / "lone.jsonl", [{"text": "a file given by itself"}])
+    db = str(tmp_path / "s.duckdb")
+    code, _, err = _run(capsys, "ingest", str(texts), str(lone), "--corpus", "c", "--domain", "misc",
+                        "--domain-field", "kind", "--domain-from-subfolder", "--db", db)
+    assert (code, err) == (0, "")
+    with open_store(db, read_only=True) as store:
+        domains = dict(store.con.execute("SELECT text, domain FROM documents").fetchall())
+    assert domains == {"a news item": "news", "an older news item": "news", "once upon a time": "fiction",
+                       "def f(): pass": "code", "x = 1": "config",  # a --domain-field value wins
+                       "at the top": "misc", "a file given by itself": "misc"}  # no subfolder: --domain
+
+
+def test_domain_from_subfolder_without_a_folder_input_is_an_error(tmp_path, capsys):
+    lone = write_jsonl(tmp_path / "lone.jsonl", [{"text": "one"}])
+    code, _, err = _run(capsys, "ingest", str(lone), "--corpus", "c", "--domain-from-subfolder",
+                        "--db", str(tmp_path / "s.duckdb"))
+    assert (code, err) == (2, f"error: --domain-from-subfolder: none of the inputs is a folder ({lone}); it names "
+                              "each file's domain after its subfolder below a folder input")
