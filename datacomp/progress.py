@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 from rich.console import Console
 from rich.progress import (
@@ -30,11 +30,14 @@ def progress_enabled() -> bool:
 
 
 @contextmanager
-def progress_bar(description: str, total: float | None, unit: str = "") -> Iterator["Bar"]:
-    """``with progress_bar("scoring", total=n_docs, unit="docs") as bar: bar.advance(1, loss=...)``."""
+def progress_bar(description: str, total: float | None, unit: str = "", done: float = 0) -> Iterator["Bar"]:
+    """``with progress_bar("scoring", total=n_docs, unit="docs") as bar: bar.advance(1, loss=...)``.
+
+    ``done``: work finished before this process (a resumed run). It counts towards the total but not
+    towards the rate, so the ETA comes from the speed of the work this process does."""
     console = Console(file=sys.stderr)
     if progress_enabled() and not console.is_terminal:
-        bar = LineBar(description, total, unit)
+        bar = LineBar(description, total, unit, done)
         try:
             yield bar
         finally:
@@ -54,7 +57,8 @@ def progress_bar(description: str, total: float | None, unit: str = "") -> Itera
         transient=False,
     )
     with progress:
-        task = progress.add_task(description, total=total, info="")
+        # completed= is no progress sample: rich's speed (and so its ETA) counts only what advance() adds
+        task = progress.add_task(description, total=total, completed=done, info="")
         yield Bar(progress, task)
 
 
@@ -79,25 +83,27 @@ class Bar:
 class LineBar:
     """The non-terminal stand-in: ``desc: 120/300 steps (40%) loss=2.1 elapsed 0:01:10 ETA 0:01:45``."""
 
-    def __init__(self, description: str, total: float | None, unit: str):
+    def __init__(self, description: str, total: float | None, unit: str, done: float = 0,
+                 clock: Callable[[], float] = time.monotonic):
         self.description, self.total, self.unit = description, total, unit
-        self.done = 0.0
+        self.done = self.resumed_at = float(done)
         self.info = ""
-        self.start = self.last = time.monotonic()
+        self.clock = clock
+        self.start = self.last = clock()
         self.every = float(os.environ.get("DATACOMP_PROGRESS_EVERY", "15"))
 
     def advance(self, n: float = 1, **info: float | int | str) -> None:
         self.done += n
         if info:
             self.info = _info_text(info)
-        if time.monotonic() - self.last >= self.every:
+        if self.clock() - self.last >= self.every:
             self.emit()
 
     def set_total(self, total: float | None) -> None:
         self.total = total
 
     def emit(self, final: bool = False) -> None:
-        self.last = now = time.monotonic()
+        self.last = now = self.clock()
         elapsed = now - self.start
         count = f"{self.done:g}" + (f"/{self.total:g}" if self.total else "")
         parts = [f"{self.description}: {count} {self.unit}".rstrip()]
@@ -106,8 +112,9 @@ class LineBar:
         if self.info:
             parts.append(self.info)
         parts.append(f"elapsed {_clock(elapsed)}")
-        if self.total and self.done and not final:
-            parts.append(f"ETA {_clock(elapsed * (self.total - self.done) / self.done)}")
+        done_here = self.done - self.resumed_at  # the rate is this process's: a resumed run's steps took no time
+        if self.total and done_here > 0 and not final:
+            parts.append(f"ETA {_clock(elapsed * (self.total - self.done) / done_here)}")
         print(" ".join(parts), file=sys.stderr, flush=True)
 
 

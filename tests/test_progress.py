@@ -22,3 +22,44 @@ def test_progress_off_prints_nothing(monkeypatch, capsys):
     with progress_bar("x", total=2) as bar:
         bar.advance(2)
     assert capsys.readouterr().err == ""
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_after_a_resume_the_eta_comes_from_the_rate_of_this_process(monkeypatch, capsys):
+    from datacomp.progress import LineBar
+
+    monkeypatch.setenv("DATACOMP_PROGRESS_EVERY", "0")
+    clock = FakeClock()
+    bar = LineBar("training sac", total=100, unit="steps", done=60, clock=clock)
+    bar.emit()   # nothing done here yet: no rate, no ETA
+    clock.now += 20
+    bar.advance(10)  # 10 steps in 20 s: 30 to go take 60 s (done/elapsed = 70/20 s would say 8 s)
+    clock.now += 10
+    bar.advance(5)   # 15 steps in 30 s: 25 to go take 50 s
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == ["training sac: 60/100 steps (60%) elapsed 0:00:00",
+                     "training sac: 70/100 steps (70%) elapsed 0:00:20 ETA 0:01:00",
+                     "training sac: 75/100 steps (75%) elapsed 0:00:30 ETA 0:00:50"]
+
+
+def test_a_resumed_terminal_bar_starts_at_the_earlier_work_which_is_no_speed_sample(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    import datacomp.progress as progress_module
+
+    monkeypatch.setenv("DATACOMP_PROGRESS", "1")
+    monkeypatch.setattr(progress_module, "Console", lambda file: Console(file=io.StringIO(), force_terminal=True))
+    with progress_module.progress_bar("train", total=100, unit="steps", done=60) as bar:
+        task = bar._progress.tasks[0]
+        assert (task.completed, len(task._progress)) == (60, 0)  # rich's speed reads only the samples
+        bar.advance(2)
+        assert (task.completed, [sample.completed for sample in task._progress]) == (62, [2])

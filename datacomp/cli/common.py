@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -52,15 +53,47 @@ def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, default=str))
 
 
-def print_listing(rows: list[dict[str, Any]], as_json: bool, empty: str, **table: Any) -> None:
+def print_listing(rows: list[dict[str, Any]], as_json: bool, empty: str, details: tuple[str, ...] = (),
+                  **table: Any) -> None:
     """A listing: JSON (``[]`` when empty), a table, or, when there is nothing to list, ``empty``: a line
-    saying what to run to get something (never a blank table)."""
+    saying what to run to get something (never a blank table). ``details``: columns (JSON params, counts)
+    printed on their own lines under each row (``print_records``) rather than as table cells."""
     if as_json:
         print_json(rows)
+    elif rows and details:
+        print_records(rows, details=details, **table)
     elif rows:
         print_table(rows, **table)
     else:
         console.print(empty, highlight=False, markup=False)
+
+
+def print_records(rows: list[dict[str, Any]], details: tuple[str, ...], title: str | None = None,
+                  columns: list[str] | None = None) -> None:
+    """Short columns aligned on one line per row, then each non-empty ``details`` column on an indented line
+    of its own: a JSON value that would fold into a narrow table cell (one word per line at 80 columns)
+    wraps here across the terminal's width, under the row it belongs to."""
+    from rich.padding import Padding
+
+    columns = columns or [c for c in rows[0] if c not in details]
+    cells = [[_plain(row.get(column)) for column in columns] for row in rows]
+    widths = [max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)]
+    if title:
+        console.print(Text(title, style="italic"))
+    console.print(Text("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip(), style="bold"))
+    for row, line in zip(rows, cells):
+        console.print(Text("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip()))
+        for column in details:
+            if row.get(column) not in (None, "", {}, []):
+                console.print(Padding(Text(f"{column}: {_plain(row[column])}", overflow="fold"), (0, 0, 0, 4),
+                                      expand=False))
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, datetime.datetime):
+        return f"{value:%Y-%m-%d %H:%M:%S}"  # to the second: the microseconds are noise in a listing
+    cell = _cell(value)
+    return cell.plain if isinstance(cell, Text) else cell
 
 
 def print_table(rows: list[dict[str, Any]], title: str | None = None, columns: list[str] | None = None) -> None:
@@ -102,12 +135,22 @@ def existing_store(db: Path | None, read_only: bool = True):
 
     store = open_store(db, read_only=read_only, create=False)
     if store.snapshot_dir is not None:
-        import datetime
-
         now = datetime.datetime.now().strftime("%H:%M:%S")
         typer.echo(f"note: {store.path} is held by a running command (a datacomp run?); showing a copy taken at "
                    f"{now}, without what it writes later", err=True)
     return store
+
+
+# --threads, shared by `score`, `train` and `evaluate`: set for the whole process before any model loads
+ThreadsOption = Annotated[Optional[int], typer.Option(
+    "--threads", help="torch CPU threads (on a busy machine 1 can be several times faster) [default: torch's].")]
+
+
+def set_threads(threads: int | None) -> None:
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 # --engine and its Ray options, shared by `score` and `evaluate` (datacomp/ray_jobs.py)

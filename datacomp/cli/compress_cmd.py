@@ -8,20 +8,11 @@ from typing import Annotated, Optional
 import typer
 
 from datacomp.cli.common import (DEFAULT_DB, AddressOption, DbOption, EngineOption, GpusPerWorkerOption,
-                                 JsonOption, WorkersOption, app, console, existing_store, print_json, print_table,
-                                 ray_options)
+                                 JsonOption, ThreadsOption, WorkersOption, app, console, existing_store, print_json,
+                                 print_table, ray_options, set_threads)
 from datacomp.compressors.registry import method_choices
 
 TaskHelp = "reconstruction | continuation | qa | span-recall"
-ThreadsOption = Annotated[Optional[int], typer.Option(
-    "--threads", help="torch CPU threads (on a busy machine 1 can be several times faster) [default: torch's].")]
-
-
-def _set_threads(threads: int | None) -> None:
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
 
 
 @app.command("train")
@@ -75,7 +66,7 @@ def train(
     from datacomp.compressors.registry import parse_method_config
     from datacomp.compressors.training_run import TrainRunConfig
 
-    _set_threads(threads)
+    set_threads(threads)
     method_config = parse_method_config(method, method_config or [])
     config = TrainRunConfig(method=method, ratio=ratio, train_slice=train_slice, encoder=encoder, decoder=decoder,
                             task=task, qa_file=str(qa_file) if qa_file else None, steps=steps,
@@ -145,7 +136,7 @@ def evaluate(
     from datacomp.api import evaluate as evaluate_systems
     from datacomp.evaluation.runner import EvalConfig
 
-    _set_threads(threads)
+    set_threads(threads)
     options = ray_options(engine, address, workers, gpus_per_worker)
     chosen = tuple(b.strip() for b in baselines.split(",") if b.strip())
     config = EvalConfig(compressor=compressor, decoder=decoder, slice=slice_name, task=task, baselines=chosen,

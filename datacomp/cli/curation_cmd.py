@@ -61,7 +61,8 @@ def list_(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     with existing_store(db) as store:
         rows = list_slices(store)
     print_listing(rows, as_json, "no slices yet: create one with datacomp slice create NAME --definition "
-                                 "DEFINITION (datacomp slice definitions lists them)", title="slices")
+                                 "DEFINITION (datacomp slice definitions lists them)", title="slices",
+                 details=("params",))
 
 
 @slice_app.command("show")

@@ -20,6 +20,9 @@ def ingest(
                                                   "[default: the corpus name].")] = None,
     domain_field: Annotated[Optional[str], typer.Option("--domain-field", metavar="FIELD", help="Record field "
                                                         "holding a per-record domain.")] = None,
+    domain_from_subfolder: Annotated[bool, typer.Option(
+        "--domain-from-subfolder", help="Files in a folder input take the name of their first subfolder as domain "
+        "(texts/news/a.txt: news); files directly in the folder keep --domain.")] = False,
     text_field: Annotated[str, typer.Option("--text-field", metavar="FIELD", help="Field or column holding the "
                                             "text.")] = "text",
     max_chars: Annotated[int, typer.Option("--max-chars", help="Longer texts are quarantined as "
@@ -29,8 +32,8 @@ def ingest(
                                                    "`corpora`.")] = None,
     description: Annotated[Optional[str], typer.Option("--description", help="Free text recorded with the "
                                                        "corpus.")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit with status 2 if any record is quarantined (the "
-                                         "good records are still stored).")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit with status 2 if any record is quarantined or any "
+                                         "input is empty (the good records are still stored).")] = False,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
@@ -39,6 +42,7 @@ def ingest(
     from datacomp.corpus import IngestConfig
 
     config = IngestConfig(corpus=corpus, text_field=text_field, domain=domain, domain_field=domain_field,
+                          domain_from_subfolder=domain_from_subfolder,
                           max_chars=max_chars, batch_size=batch_size, license=license, description=description)
     from rich.markup import escape
 
@@ -46,7 +50,7 @@ def ingest(
 
     with creating_store(db) as store:
         summary = ingest_into(store, paths, config)
-    for empty in summary.empty_inputs:
+    for empty in summary.empty_inputs if summary.read else []:  # with nothing read, the error says it
         console_err.print(f"[yellow]warning:[/] {escape(empty)} is empty: no records in it", highlight=False)
     line = summary.quarantine_line()
     if line:

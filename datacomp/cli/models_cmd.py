@@ -142,6 +142,7 @@ def models_add(
     """Register a model folder, dequantise a GGUF file once into a cached folder and register that, or
     (--from-compressor ID) export and register a trained compressor's encoder."""
     from datacomp.api import add_model
+    from datacomp.models.gguf import SHORTCUTS
 
     with creating_store(db) as store:  # a model can be the first thing a new store holds
         record = add_model(store, path, from_compressor=from_compressor, model_name=model_name,
@@ -151,6 +152,8 @@ def models_add(
         return
     console.print(f"registered [bold]{record.model_id}[/] ({record.n_params:,} parameters, "
                   f"tokenizer {record.tokenizer_id}) at {record.path}")
+    if path != record.name and not model_name and path in SHORTCUTS:
+        console.print(f"refer to it as {record.name} or {path} (e.g. --model {path})", highlight=False)
 
 
 @models_app.command("copy-test")

@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from datacomp.cli.common import (DEFAULT_DB, AddressOption, DbOption, EngineOption, GpusPerWorkerOption,
-                                 JsonOption, WorkersOption, app, console, existing_store, print_json, print_table,
-                                 ray_options)
+                                 JsonOption, ThreadsOption, WorkersOption, app, console, existing_store, print_json,
+                                 print_table, ray_options, set_threads)
 
 
 @app.command("score")
@@ -33,6 +33,7 @@ def score(
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N documents (by doc_id).")] = None,
     slice_name: Annotated[Optional[str], typer.Option("--slice", metavar="SLICE", help="Only the members of this "
                                                       "slice (with no --corpus: of every corpus).")] = None,
+    threads: ThreadsOption = None,
     engine: EngineOption = "in-process",
     address: AddressOption = None,
     workers: WorkersOption = 2,
@@ -50,6 +51,7 @@ def score(
     from datacomp.api import score as score_store
     from datacomp.scoring import ScoreConfig
 
+    set_threads(threads)
     config = ScoreConfig(corpora=list(corpus or []), encoder=encoder, decoder=decoder, model=model, window=window,
                          stride=stride, dtype=dtype, token_budget=token_budget, shard=shard, limit=limit,
                          slice=slice_name)

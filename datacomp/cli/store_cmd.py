@@ -59,7 +59,17 @@ def runs(
     """The most recent runs with their status and counts."""
     with existing_store(db) as store:
         rows = store.rows("runs/list", {"limit": limit})
-    print_listing(rows, as_json, "no runs yet: ingest, score, train, evaluate, report and run each record one")
+    if not as_json:  # the table: what fits 80 columns on a line; counts and error on lines of their own
+        rows = [{"run_id": r["run_id"], "status": r["status"], "started": r["started_at"],
+                 "seconds": _run_seconds(r), "counts": r["counts"], "error": r["error"]} for r in rows]
+    print_listing(rows, as_json, "no runs yet: ingest, score, train, evaluate, report and run each record one",
+                  details=("counts", "error"))
+
+
+def _run_seconds(run: dict) -> str:
+    if run["finished_at"] is None:
+        return "-"
+    return f"{(run['finished_at'] - run['started_at']).total_seconds():.1f}"
 
 
 @store_app.command("results")

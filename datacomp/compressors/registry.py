@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from datacomp.errors import DatacompError
+from datacomp.errors import DatacompError, json_error_text
 
 if TYPE_CHECKING:
     from datacomp.compressors.base import Compressor, CompressorConfig
@@ -165,7 +165,7 @@ def read_description(folder: str | Path) -> dict[str, Any]:
     try:
         description = json.loads(path.read_text())
     except json.JSONDecodeError as error:
-        raise DatacompError(f"{path}: invalid JSON at line {error.lineno}: {error.msg}") from error
+        raise DatacompError(f"{path}: invalid JSON: {json_error_text(error, with_line=True)}") from error
     for key in ("method", "encoder_path", "decoder_path", "config"):
         if key not in description:
             raise DatacompError(f"{path}: missing key {key!r}")

@@ -172,8 +172,8 @@ def train_compressor(compressor: Compressor, examples: Sequence, config: TrainCo
     micro = config.micro_batch or config.batch_size
     model = distributed.wrap(StepLoss(compressor))
     began = time.perf_counter()
-    with progress_bar(description or f"training {compressor.method}", total=config.steps, unit="steps") as bar:
-        bar.advance(min(start, config.steps))
+    with progress_bar(description or f"training {compressor.method}", total=config.steps, unit="steps",
+                      done=min(start, config.steps)) as bar:
         for step in range(start, config.steps):
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate_at(step, config)

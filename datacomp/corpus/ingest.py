@@ -7,13 +7,16 @@ corpora and pipelines use it).
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
 from collections import Counter
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Iterable, Sequence
 
-from datacomp.corpus.readers import Item, check_input, iter_input
+from datacomp.corpus.readers import HUB_PREFIX, Item, check_input, iter_input
 from datacomp.corpus.records import RawRecord, Rejected
 from datacomp.corpus.validate import Document, Rules, validate
 from datacomp.corpus.writer import write_batch
@@ -37,6 +40,7 @@ class IngestConfig:
     text_field: str = "text"            # the usual name in jsonl/parquet/HF datasets
     domain: str | None = None           # None: the corpus name is the domain
     domain_field: str | None = None     # a per-record domain overrides `domain` where present
+    domain_from_subfolder: bool = False  # files in a folder input: the domain is their first subfolder's name
     max_chars: int = 1_000_000          # ~1 MB: a book fits, a dumped binary or a whole crawl shard doesn't
     batch_size: int = 1000              # records per transaction: a crash loses at most this many
     license: str | None = None          # recorded in the corpora table
@@ -83,9 +87,16 @@ class IngestSummary:
         return f"quarantined {self.quarantined} {noun}: " + "; ".join(parts)
 
     def problem(self, inputs: str, strict: bool = False) -> str | None:
-        """Why this ingestion should fail, or None: nothing at all ingested from input that held records
-        (every record quarantined), or, when ``strict``, any record quarantined."""
-        if self.read and not self.ingested and not self.duplicates:
+        """Why this ingestion should fail, or None. One rule for every format: an ingestion that stores
+        nothing fails, whether its inputs held no record at all (an empty .jsonl, .csv, parquet or folder) or
+        every record was quarantined (an empty .txt is one record with empty text); an empty input or a
+        quarantined record beside ones that were stored is reported, and fails only when ``strict``."""
+        if not self.read:
+            empty = self.empty_inputs or [inputs]
+            return f"nothing ingested: {', '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty (no records)"
+        if strict and self.empty_inputs:
+            return f"--strict: {', '.join(self.empty_inputs)} held no records"
+        if not self.ingested and not self.duplicates:
             return (f"nothing ingested from {inputs}: all {self.read} records read were quarantined "
                     f"({', '.join(f'{r}: {n}' for r, n in self.reasons.items())})")
         if strict and self.quarantined:
@@ -176,18 +187,35 @@ def ingest_paths(store: Store, paths: Sequence[str], config: IngestConfig) -> In
     specs = [str(p) for p in paths]
     for spec in specs:
         check_input(spec)
+    # Locators name files by absolute path: the same file read as `a.jsonl`, `./a.jsonl` or from another
+    # folder is one file, so its quarantine rows and duplicate occurrences are recorded once.
+    located = {spec: spec if spec.startswith(HUB_PREFIX) else os.path.abspath(spec) for spec in specs}
 
+    folders = {spec for spec, path in located.items() if config.domain_from_subfolder and Path(path).is_dir()}
+    if config.domain_from_subfolder and not folders:
+        raise DatacompError(f"--domain-from-subfolder: none of the inputs is a folder ({', '.join(specs)}); "
+                            "it names each file's domain after its subfolder below a folder input")
     empty: list[str] = []
 
     def items() -> Iterable[Item]:
         for spec in specs:
             n = 0
-            for item in iter_input(spec):
+            for item in iter_input(located[spec]):
                 n += 1
+                if spec in folders and isinstance(item, RawRecord):
+                    item = dataclasses.replace(item, domain=_subfolder(Path(item.source), Path(located[spec])))
                 yield item
             if n == 0:
                 empty.append(spec)
 
-    summary = ingest_records(store, items(), config, source=", ".join(specs))
+    summary = ingest_records(store, items(), config, source=", ".join(located.values()))
     summary.empty_inputs = empty
     return summary
+
+
+def _subfolder(source: Path, folder: Path) -> str | None:
+    """The first folder below ``folder`` on the way to ``source`` (a file, or a saved dataset's folder);
+    None for a file directly in ``folder``."""
+    parts = source.relative_to(folder).parts
+    parts = parts if source.is_dir() else parts[:-1]
+    return parts[0] if parts else None

@@ -24,7 +24,7 @@ from typing import Any, Iterator
 
 from datacomp.corpus import quarantine as q
 from datacomp.corpus.records import RawRecord, Rejected
-from datacomp.errors import DatacompError
+from datacomp.errors import DatacompError, json_error_text
 
 Item = RawRecord | Rejected
 
@@ -148,7 +148,7 @@ def read_jsonl(path: Path) -> Iterator[Item]:
                 try:
                     value = json.loads(line)
                 except json.JSONDecodeError as error:
-                    yield Rejected(name, locator, q.INVALID_JSON, f"{error.msg} at column {error.colno}",
+                    yield Rejected(name, locator, q.INVALID_JSON, json_error_text(error),
                                    q.excerpt(line))
                     continue
                 except RecursionError:

@@ -13,6 +13,7 @@ class RawRecord:
     source: str    # the file (or dataset) it came from
     locator: str   # file:line, file#row, or the file itself
     fields: dict[str, Any]
+    domain: str | None = None  # a domain the input's layout gives (--domain-from-subfolder); a field may override
 
 
 @dataclass(frozen=True)

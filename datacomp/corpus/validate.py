@@ -30,12 +30,14 @@ class Rules:
     max_chars: int
 
 
-def _domain(fields: dict, rules: Rules) -> str:
+def _domain(record: RawRecord, rules: Rules) -> str:
+    """The record's --domain-field value, else its subfolder's name (--domain-from-subfolder), else
+    --domain (or the corpus name): the most specific wins."""
     if rules.domain_field:
-        value = fields.get(rules.domain_field)
+        value = record.fields.get(rules.domain_field)
         if isinstance(value, str) and value.strip():
             return value.strip()
-    return rules.default_domain
+    return record.domain or rules.default_domain
 
 
 def validate(record: RawRecord, rules: Rules) -> Document | Rejected:
@@ -58,5 +60,5 @@ def validate(record: RawRecord, rules: Rules) -> Document | Rejected:
         return reject(q.TOO_LONG, f"field {field!r} has {len(text)} characters, over the limit of "
                                   f"{rules.max_chars} (--max-chars)", text)
     meta = {k: v for k, v in fields.items() if k != field}
-    return Document(doc_id=doc_id_of(text), text=text, domain=_domain(fields, rules), source=record.source,
+    return Document(doc_id=doc_id_of(text), text=text, domain=_domain(record, rules), source=record.source,
                     locator=record.locator, meta=json.dumps(meta, default=str, ensure_ascii=False))

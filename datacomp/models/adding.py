@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from datacomp.errors import DatacompError
-from datacomp.models.gguf import SMOLLM2_NAME, dequantised_folder, smollm2_gguf_path
+from datacomp.models.gguf import SHORTCUTS, dequantised_folder
 from datacomp.models.registry import ModelRecord, register_model
 from datacomp.store import Store
-
-SHORTCUTS = {"smollm2": (smollm2_gguf_path, SMOLLM2_NAME)}
 
 
 def add_model(store: Store, path: str | Path, name: str | None = None, trust_remote_code: bool = False,

@@ -36,6 +36,11 @@ def smollm2_gguf_path() -> Path:
     return files[0]
 
 
+# What `datacomp models add NAME` accepts besides a path: NAME -> (where its GGUF is, the name it registers
+# under). NAME stays an alias of that registered name, so `--model smollm2` works after `models add smollm2`.
+SHORTCUTS = {"smollm2": (smollm2_gguf_path, SMOLLM2_NAME)}
+
+
 
 
 # What save_pretrained writes: a cache entry dequantised before markers existed is recognised by it.

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from datacomp.errors import DatacompError
+from datacomp.models.gguf import SHORTCUTS
 from datacomp.store import Store
 
 
@@ -108,16 +109,21 @@ def _count_params(folder: Path) -> int:
 
 
 def resolve_model(store: Store, ref: str | Path) -> ModelRecord:
-    """A registered model by id, name or path; an unregistered model folder is registered first."""
+    """A registered model by id, name or path, or a ``models add`` shortcut (``smollm2``) by the name it
+    registered; an unregistered model folder is registered first."""
     rows = store.rows("models/find", {"ref": str(ref)})
     if not rows and Path(ref).exists():
         rows = store.rows("models/find", {"ref": str(Path(ref).resolve())})
         if not rows:
             return register_model(store, ref)
+    shortcut = SHORTCUTS.get(str(ref))
+    if not rows and shortcut:
+        rows = store.rows("models/find", {"ref": shortcut[1]})
     if not rows:
-        known = [r["name"] for r in store.rows("models/list")]
-        raise DatacompError(f"no model {str(ref)!r} in the store (known: {', '.join(known) or 'none'}); "
-                            "register one with `datacomp models add PATH`")
+        known = list(dict.fromkeys(r["name"] for r in store.rows("models/list")))
+        hint = (f"register it with `datacomp models add {ref}`" if shortcut else
+                "register one with `datacomp models add PATH`")
+        raise DatacompError(f"no model {str(ref)!r} in the store (known: {', '.join(known) or 'none'}); {hint}")
     return ModelRecord.from_row(rows[0])
 
 

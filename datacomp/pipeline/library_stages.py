@@ -27,7 +27,12 @@ def run_prepare_corpora(ctx: StageContext, config: Any, _stage_config: Any) -> d
 def run_ingest(ctx: StageContext, config: Any, stage_config: Any) -> dict[str, Any]:
     from datacomp.api import ingest
 
+    from datacomp.errors import DatacompError
+
     summary = ingest(ctx.store, list(stage_config.paths), config)
+    problem = summary.problem(", ".join(map(str, stage_config.paths)))  # the rule `datacomp ingest` applies
+    if problem:
+        raise DatacompError(problem)
     return {"ref": [summary.corpus], **summary.as_dict()}
 
 

@@ -38,6 +38,14 @@ SCHEMA_VERSION = len(migrations())
 EXPORT_FORMATS = ("parquet", "jsonl")  # what Store.export_table writes
 
 
+def _held_message(path: Path, lock_error: str) -> str:
+    """DuckDB lets one process write a file: a second writer gets this line instead of DuckDB's lock error."""
+    pid = re.search(r"\(PID (\d+)\)", lock_error)
+    holder = f" (PID {pid.group(1)})" if pid else ""
+    return (f"store {path} is held by another datacomp process{holder} writing to it: wait for it to finish "
+            "(read-only commands such as `datacomp store runs` work meanwhile), or pass another --db")
+
+
 def default_db_path() -> Path:
     """$DATACOMP_DB, else ./datacomp.duckdb."""
     return Path(os.environ.get("DATACOMP_DB") or "datacomp.duckdb")
@@ -66,8 +74,10 @@ class Store:
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as error:
-            if not (read_only and "lock" in str(error).lower()):
+            if "lock" not in str(error).lower():
                 raise DatacompError(f"cannot open store {self.path}: {error}") from error
+            if not read_only:
+                raise DatacompError(_held_message(self.path, str(error))) from None
             self.con = self._open_snapshot(error)
         try:
             self._migrate(SCHEMA_VERSION if target_version is None else target_version)

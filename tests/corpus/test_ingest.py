@@ -20,6 +20,27 @@ def test_reingestion_adds_nothing(store, tmp_path):
     assert counts(store) == before == {"documents": 5, "duplicates": 1, "quarantine": 1}
 
 
+def test_reingesting_a_bad_file_by_any_spelling_of_its_path_adds_no_quarantine_row(store, tmp_path, monkeypatch):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = write_jsonl(folder / "bad.jsonl", [{"text": "good"}, {"body": "x"}, {"text": ""}],
+                       [b"{bad json"])
+    monkeypatch.chdir(tmp_path)
+    first = ingest_paths(store, ["data/bad.jsonl"], IngestConfig(corpus="c"))
+    assert (first.ingested, first.quarantined) == (1, 3)
+    before = counts(store)
+    assert before == {"documents": 1, "duplicates": 0, "quarantine": 3}
+    for spelling in ["data/bad.jsonl", "./data/bad.jsonl", str(path), "data", "data/../data/bad.jsonl"]:
+        again = ingest_paths(store, [spelling], IngestConfig(corpus="c"))
+        assert (again.read, again.duplicates, again.quarantined) == (4, 1, 3)
+        assert counts(store) == before, spelling
+    monkeypatch.chdir(folder)
+    ingest_paths(store, ["bad.jsonl"], IngestConfig(corpus="c"))
+    assert counts(store) == before
+    locators = store.con.execute("SELECT locator FROM quarantine ORDER BY locator").fetchall()
+    assert locators == [(f"{path}:2",), (f"{path}:3",), (f"{path}:4",)]  # absolute, whatever was typed
+
+
 def test_duplicates_within_and_across_corpora(store, tmp_path):
     a = write_jsonl(tmp_path / "a.jsonl", [{"text": "shared"}, {"text": "only a"}, {"text": "shared"}])
     b = write_jsonl(tmp_path / "b.jsonl", [{"text": "Shared"}, {"text": "shared\r\n"}])

@@ -79,6 +79,52 @@ def test_empty_file_and_folder_are_warned_about_by_name(tmp_path, capsys):
     assert str(good) not in err
 
 
+@pytest.mark.parametrize("name, content", [
+    ("empty.jsonl", b"\n"), ("empty.csv", b""), ("header_only.csv", b"text\n"), ("empty.txt", b""),
+    ("blank.md", b" \n\n"), ("empty.parquet", None), ("empty_folder", None),
+])
+def test_an_input_that_stores_nothing_exits_2_naming_it_whatever_its_format(tmp_path, capsys, name, content):
+    """One rule: an ingestion that stores nothing fails (exit 2) and names the input."""
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.table({"text": pa.array([], pa.string())}), path)
+    elif content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    db = str(tmp_path / "s.duckdb")
+    code, out, err = _run(capsys, "ingest", str(path), "--corpus", "c", "--db", db)
+    assert code == 2
+    error = err[err.index("error: "):]
+    if name.endswith((".txt", ".md")):  # one document per file: a record, with empty text
+        assert error == (f"error: nothing ingested from {path}: all 1 records read were quarantined "
+                         "(empty_text: 1)")
+    else:
+        assert error == f"error: nothing ingested: {path} is empty (no records)"
+        assert "warning" not in err  # said once, by the error
+
+
+@pytest.mark.parametrize("name, content", [("empty.jsonl", b""), ("empty.txt", b"")])
+def test_an_empty_input_beside_stored_records_is_reported_and_fails_only_with_strict(tmp_path, capsys, name,
+                                                                                      content):
+    empty = tmp_path / name
+    empty.write_bytes(content)
+    good = write_jsonl(tmp_path / "good.jsonl", [{"text": "one"}])
+    db = str(tmp_path / "s.duckdb")
+    code, _, err = _run(capsys, "ingest", str(empty), str(good), "--corpus", "c", "--db", db)
+    assert code == 0
+    reported = (f"warning: {empty} is empty: no records in it" if name.endswith(".jsonl") else
+                f"quarantined 1 record: empty_text (first: {empty}: field 'text' is empty or whitespace only)")
+    assert reported in err
+    code, _, err = _run(capsys, "ingest", str(empty), str(good), "--corpus", "c", "--strict", "--db", db)
+    assert code == 2
+    assert err.endswith(f"error: --strict: {empty} held no records" if name.endswith(".jsonl") else
+                        f"error: --strict: 1 of 2 records read from {empty}, {good} were quarantined")
+
+
 def test_strict_exits_2_on_any_quarantine(tmp_path, capsys):
     path = write_jsonl(tmp_path / "a.jsonl", [{"text": "one"}, {"text": 3}])
     db = str(tmp_path / "s.duckdb")
@@ -128,3 +174,33 @@ def test_ingest_creates_the_store_with_its_folder_and_a_reading_command_creates_
     typo = tmp_path / "typo" / "s.duckdb"
     code, _, err = _run(capsys, "corpora", "list", "--db", str(typo))
     assert code == 2 and f"no store at {typo}" in err and not typo.parent.exists()
+
+
+def test_domain_from_subfolder_names_each_file_after_its_first_subfolder(tmp_path, capsys):
+    from datacomp.store import open_store
+
+    texts = tmp_path / "texts"
+    for relative, text in [("news/a.txt", "a news item"), ("news/2024/b.txt", "an older news item"),
+                           ("fiction/c.md", "once upon a time"), ("top.txt", "at the top")]:
+        (texts / relative).parent.mkdir(parents=True, exist_ok=True)
+        (texts / relative).write_text(text)
+    (texts / "code").mkdir()
+    write_jsonl(texts / "code" / "d.jsonl", [{"text": "def f(): pass"}, {"text": "x = 1", "kind": "config"}])
+    lone = write_jsonl(tmp_path / "lone.jsonl", [{"text": "a file given by itself"}])
+    db = str(tmp_path / "s.duckdb")
+    code, _, err = _run(capsys, "ingest", str(texts), str(lone), "--corpus", "c", "--domain", "misc",
+                        "--domain-field", "kind", "--domain-from-subfolder", "--db", db)
+    assert (code, err) == (0, "")
+    with open_store(db, read_only=True) as store:
+        domains = dict(store.con.execute("SELECT text, domain FROM documents").fetchall())
+    assert domains == {"a news item": "news", "an older news item": "news", "once upon a time": "fiction",
+                       "def f(): pass": "code", "x = 1": "config",  # a --domain-field value wins
+                       "at the top": "misc", "a file given by itself": "misc"}  # no subfolder: --domain
+
+
+def test_domain_from_subfolder_without_a_folder_input_is_an_error(tmp_path, capsys):
+    lone = write_jsonl(tmp_path / "lone.jsonl", [{"text": "one"}])
+    code, _, err = _run(capsys, "ingest", str(lone), "--corpus", "c", "--domain-from-subfolder",
+                        "--db", str(tmp_path / "s.duckdb"))
+    assert (code, err) == (2, f"error: --domain-from-subfolder: none of the inputs is a folder ({lone}); it names "
+                              "each file's domain after its subfolder below a folder input")

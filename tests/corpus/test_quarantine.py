@@ -45,6 +45,15 @@ def test_jsonl_reasons_one_per_line(store, tmp_path):
     assert "'text' is null" in details[f"{path}:6"]
     assert "expected a JSON object, got list" in details[f"{path}:8"]
     assert "byte 13" in details[f"{path}:9"]
+    # json's own message ends in "at" (the line's newline inside the string): no second "at"
+    assert details[f"{path}:7"] == "Invalid control character at column 23"
+
+
+def test_json_error_positions_read_as_one_phrase(store, tmp_path):
+    path = write_jsonl(tmp_path / "b.jsonl", [], raw_lines=[b'{"text": "a" "b"}', b'{"text": }'])
+    run(store, [path])
+    assert [detail for _, _, detail, _ in quarantined(store)] == [
+        "Expecting ',' delimiter at column 14", "Expecting value at column 10"]
 
 
 def test_too_long_counts_normalised_characters(store, tmp_path):

@@ -135,3 +135,32 @@ def test_continuing_from_a_folder_overwritten_since_registration_is_an_error(sto
         shutil.copy(weights, tmp_path / "a" / weights.name)
     with pytest.raises(DatacompError, match=r"--init-from m: the weights in .* changed since it was registered"):
         init_weights(record)
+
+
+def test_models_add_smollm2_then_model_smollm2_resolves_to_what_it_registered(capsys, tmp_path, tiny_lm_dir,
+                                                                                 monkeypatch):
+    """The README's flow: `models add smollm2`, then `score --model smollm2`. A tiny folder stands in for the
+    packaged GGUF (dequantising the real one takes minutes); the name it registers under is the real one."""
+    from cli_capture import run_main
+
+    from datacomp.models.gguf import SHORTCUTS, SMOLLM2_NAME
+    from datacomp.store import open_store
+
+    monkeypatch.setitem(SHORTCUTS, "smollm2", (lambda: tiny_lm_dir, SMOLLM2_NAME))
+    db = str(tmp_path / "s.duckdb")
+    (tmp_path / "d.jsonl").write_text('{"text": "a few words to score"}\n{"text": "and a second document"}\n')
+    assert run_main(capsys, "ingest", str(tmp_path / "d.jsonl"), "--corpus", "web", "--db", db)[0] == 0
+    code, _, err = run_main(capsys, "score", "--corpus", "web", "--model", "smollm2", "--db", db)
+    assert (code, err) == (2, "error: no model 'smollm2' in the store (known: none); register it with "
+                              "`datacomp models add smollm2`")
+    code, out, _ = run_main(capsys, "models", "add", "smollm2", "--db", db)
+    assert code == 0 and f"refer to it as {SMOLLM2_NAME} or smollm2 (e.g. --model smollm2)" in " ".join(out.split())
+    code, out, err = run_main(capsys, "score", "--corpus", "web", "--model", "smollm2", "--db", db, "--json")
+    assert code == 0, err
+    assert json.loads(out)["docs_scored"] == 2
+    with open_store(db, read_only=True) as store:
+        [model_id] = {row[0] for row in store.con.execute("SELECT model_id FROM scores").fetchall()}
+        assert model_id == resolve_model(store, SMOLLM2_NAME).model_id == resolve_model(store, "smollm2").model_id
+    code, _, err = run_main(capsys, "score", "--corpus", "web", "--model", "smollm3", "--db", db)
+    assert (code, err) == (2, f"error: no model 'smollm3' in the store (known: {SMOLLM2_NAME}); register one with "
+                              "`datacomp models add PATH`")

@@ -74,6 +74,29 @@ params = {{ min = 100, corpus = "tiny" }}
     assert [o.status for o in run_pipeline(path, db=db)] == ["skipped", "skipped"]
 
 
+def test_an_ingest_stage_that_stores_nothing_fails_like_datacomp_ingest(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    path = tmp_path / "p.toml"
+    path.write_text(f'[[stage]]\nname = "docs"\ntype = "ingest"\ncorpus = "c"\npaths = ["{empty}"]\n')
+    with pytest.raises(DatacompError, match=f"nothing ingested: {empty} is empty \\(no records\\)"):
+        run_pipeline(path, db=tmp_path / "db.duckdb")
+
+
+def test_an_ingest_stage_takes_domain_from_subfolder_like_the_flag(tmp_path):
+    from datacomp.store import open_store
+
+    (tmp_path / "texts" / "news").mkdir(parents=True)
+    (tmp_path / "texts" / "news" / "a.txt").write_text("a news item")
+    texts = tmp_path / "texts"
+    path = tmp_path / "p.toml"
+    path.write_text(f'[[stage]]\nname = "docs"\ntype = "ingest"\ncorpus = "c"\npaths = ["{texts}"]\n'
+                    'domain_from_subfolder = true\n')
+    run_pipeline(path, db=tmp_path / "db.duckdb")
+    with open_store(tmp_path / "db.duckdb", read_only=True) as store:
+        assert store.con.execute("SELECT domain FROM documents").fetchall() == [("news",)]
+
+
 def test_add_model_stage_registers_a_folder(tmp_path, tiny_lm_dir):
     path = tmp_path / "add.toml"
     path.write_text(f'[[stage]]\nname = "tiny"\ntype = "add_model"\npath = "{tiny_lm_dir}"\nmodel_name = "tiny"\n')

@@ -115,3 +115,32 @@ def test_failed_run_is_recorded_with_its_error(store):
     row = store.rows("runs/list", {"limit": 1})[0]
     assert row["status"] == "failed"
     assert row["error"] == "ValueError: bad input in file x.jsonl:3"
+
+
+def test_a_second_writer_gets_one_line_naming_the_store_and_the_process_holding_it(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "s.duckdb"
+    open_store(db).close()
+    data = tmp_path / "a.jsonl"
+    data.write_text('{"text": "one"}\n')
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time, duckdb\n"
+                               "con = duckdb.connect(sys.argv[1])\nprint('ready', flush=True)\ntime.sleep(60)",
+                               str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        expected = (f"store {db} is held by another datacomp process (PID {holder.pid}) writing to it: wait for "
+                    "it to finish (read-only commands such as `datacomp store runs` work meanwhile), or pass "
+                    "another --db")
+        with pytest.raises(DatacompError) as raised:
+            open_store(db)
+        assert str(raised.value) == expected
+        result = subprocess.run([sys.executable, "-m", "datacomp", "ingest", str(data), "--corpus", "c",
+                                 "--db", str(db)], capture_output=True, text=True, timeout=120,
+                                env={**os.environ, "COLUMNS": "400"})
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (result.returncode, result.stderr) == (2, f"error: {expected}\n")
