@@ -56,10 +56,13 @@ def runs(
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
-    """The most recent runs with their status and counts."""
+    """The most recent runs with their status and counts (a 'running' run whose process is gone: 'died')."""
+    from datacomp.store.run_liveness import with_shown_status
+
     with existing_store(db) as store:
-        rows = store.rows("runs/list", {"limit": limit})
-    print_listing(rows, as_json, "no runs yet: ingest, score, train, evaluate, report and run each record one")
+        rows = with_shown_status(store.rows("runs/list", {"limit": limit}))
+    print_listing(rows, as_json, "no runs yet: ingest, score, train, evaluate, report and run each record one",
+                  columns=[c for c in (rows[0] if rows else {}) if c not in ("pid", "host", "heartbeat_at")])
 
 
 @store_app.command("results")
