@@ -88,12 +88,24 @@ RESUMING_COMMANDS = {"score", "train", "evaluate", "run"}
 def interrupted_line(interrupt, argv: list[str]) -> str:
     """'interrupted at 105/3000 docs; re-run the same command to resume' (SIGTERM says so; a command that does
     not resume says that instead)."""
-    name = next((arg for arg in argv if not arg.startswith("-")), "")
+    name = _command_name(argv)
     by = "" if interrupt.signum == signal.SIGINT else f" by {signal.Signals(interrupt.signum).name}"
     at = f" at {interrupt.position}" if interrupt.position else ""
     then = ("re-run the same command to resume" if name in RESUMING_COMMANDS
             else f"{name or 'this command'} does not resume: re-run it to start again")
     return f"interrupted{by}{at}; {then}"
+
+
+def _command_name(argv: list[str]) -> str:
+    """The command's words in ``argv`` ('score', 'models copy-test'), found by walking the command tree."""
+    tree, names = command(), []
+    for word in (arg for arg in argv if not arg.startswith("-")):
+        sub = getattr(tree, "commands", {}).get(word)
+        if sub is None:
+            break
+        names.append(word)
+        tree = sub
+    return " ".join(names)
 
 
 def command():

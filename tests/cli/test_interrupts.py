@@ -177,3 +177,15 @@ def test_sigint_mid_pipeline_marks_the_stage_and_both_runs_interrupted(tmp_path)
     assert runs == {"pipeline": "interrupted", "ingest": "interrupted"}
     assert len(stage) == 1 and stage[0][:2] == ("first", "interrupted")
     assert re.fullmatch(r"Interrupted: SIGINT at \d+ records", stage[0][2])
+
+
+def test_the_line_names_a_command_that_does_not_resume_and_the_signal_unless_it_is_sigint():
+    from datacomp.cli import interrupted_line
+    from datacomp.interrupts import Interrupted
+
+    assert interrupted_line(Interrupted(signal.SIGINT, "40/200 steps"), ["pretrain", "--steps", "200"]) == \
+        "interrupted at 40/200 steps; pretrain does not resume: re-run it to start again"
+    assert interrupted_line(Interrupted(signal.SIGTERM), ["models", "copy-test", "ref"]) == \
+        "interrupted by SIGTERM; models copy-test does not resume: re-run it to start again"
+    assert interrupted_line(Interrupted(signal.SIGINT, "3/9 examples"), ["evaluate", "--compressor", "c"]) == \
+        "interrupted at 3/9 examples; re-run the same command to resume"
