@@ -79,13 +79,16 @@ def test_sigint_mid_score_says_where_it_stopped_and_records_the_run_interrupted(
     at = int(only_interrupt_line(rest, rf"interrupted at (\d+)/{N_DOCS} docs; re-run the same command to resume"))
     assert seen_done <= at < N_DOCS
     with open_store(db, read_only=True) as store:
-        run = store.con.execute("SELECT status, error, finished_at, pid FROM runs WHERE stage = 'score'").fetchall()
+        run = store.con.execute("SELECT status, error, finished_at, pid, counts FROM runs WHERE stage = 'score'"
+                                ).fetchall()
         scored = store.con.execute("SELECT count(*) FROM scores").fetchone()[0]
     assert len(run) == 1
-    status, error, finished_at, pid = run[0]
+    status, error, finished_at, pid, counts = run[0]
     assert (status, error, pid) == ("interrupted", f"Interrupted: SIGINT at {at}/{N_DOCS} docs", child.pid)
     assert finished_at is not None
-    assert at <= scored < N_DOCS     # the rows counted are stored (a batch written just before the signal may add)
+    # the rows counted are stored (a batch written just before the signal may add), and the record counts them
+    assert at <= json.loads(counts)["docs_scored"] <= scored < N_DOCS
+    assert json.loads(counts)["docs_selected"] == N_DOCS
 
 
 def only_interrupt_line(stderr: str, pattern: str) -> str:
