@@ -30,7 +30,10 @@ class Interrupted(BaseException):
     def __init__(self, signum: int, position: str | None = None):
         self.signum = signum
         self.position = position
-        super().__init__(f"{signal.Signals(signum).name}" + (f" at {position}" if position else ""))
+        super().__init__(signum, position)    # the constructor's arguments: it pickles (Ray, multiprocessing)
+
+    def __str__(self) -> str:
+        return signal.Signals(self.signum).name + (f" at {self.position}" if self.position else "")
 
     @property
     def exit_code(self) -> int:

@@ -44,3 +44,11 @@ def test_a_signal_ignored_at_start_stays_ignored():
 def test_keyboard_interrupt_counts_as_an_interrupt_and_an_error_does_not():
     assert is_interrupt(KeyboardInterrupt()) and is_interrupt(Interrupted(signal.SIGINT))
     assert not is_interrupt(ValueError("x")) and not is_interrupt(SystemExit(1))
+
+
+def test_interrupted_survives_pickling():
+    import pickle
+
+    again = pickle.loads(pickle.dumps(Interrupted(signal.SIGTERM, "3/10 docs")))
+    assert (again.signum, again.position, str(again), again.exit_code) == (signal.SIGTERM, "3/10 docs",
+                                                                           "SIGTERM at 3/10 docs", 143)
