@@ -4,6 +4,10 @@ On a terminal this is a live rich bar. When stderr is not a terminal (CI logs, p
 > log`), a live bar would print nothing until the end, so the same information is written as one plain
 line every ``DATACOMP_PROGRESS_EVERY`` seconds (default 15) and once at the end. DATACOMP_PROGRESS=0
 turns both off (the tests do).
+
+Two readers besides the user: ``current_position`` (the innermost live bar's count, which an interrupt
+reports as where the work stopped) and ``heartbeat`` listeners (record_run's, which stamp the run's row so
+a run whose process died shows as such), called from ``advance`` at most once per listener interval.
 """
 
 from __future__ import annotations
@@ -29,6 +33,55 @@ def progress_enabled() -> bool:
     return os.environ.get("DATACOMP_PROGRESS", "1") != "0"
 
 
+_live_bars: list["Bar | LineBar"] = []         # innermost last
+_heartbeats: list["_Heartbeat"] = []
+
+
+def current_position() -> str | None:
+    """'105/3000 docs' for the innermost live bar (counts floored: what is certainly done), None when none."""
+    if not _live_bars:
+        return None
+    bar = _live_bars[-1]
+    done, total = bar.position()
+    count = f"{int(done)}" + (f"/{int(total)}" if total else "")
+    return f"{count} {bar.unit}".rstrip()
+
+
+class _Heartbeat:
+    def __init__(self, beat: Callable[[], None], every: float):
+        self.beat, self.every, self.last = beat, every, time.monotonic()
+
+    def maybe_beat(self) -> None:
+        if time.monotonic() - self.last >= self.every:
+            self.last = time.monotonic()
+            self.beat()
+
+
+@contextmanager
+def heartbeat(beat: Callable[[], None], every: float) -> Iterator[None]:
+    """While inside, progress on any bar calls ``beat()`` at most once every ``every`` seconds."""
+    entry = _Heartbeat(beat, every)
+    _heartbeats.append(entry)
+    try:
+        yield
+    finally:
+        _heartbeats.remove(entry)
+
+
+def _advanced() -> None:
+    for entry in list(_heartbeats):
+        entry.maybe_beat()
+
+
+@contextmanager
+def _live(bar: "Bar | LineBar") -> Iterator[None]:
+    _live_bars.append(bar)
+    try:
+        yield
+    finally:
+        _live_bars.remove(bar)
+
+
 @contextmanager
 def progress_bar(description: str, total: float | None, unit: str = "", done: float = 0) -> Iterator["Bar"]:
     """``with progress_bar("scoring", total=n_docs, unit="docs") as bar: bar.advance(1, loss=...)``.
@@ -39,7 +92,8 @@ def progress_bar(description: str, total: float | None, unit: str = "", done: fl
     if progress_enabled() and not console.is_terminal:
         bar = LineBar(description, total, unit, done)
         try:
-            yield bar
+            with _live(bar):
+                yield bar
         finally:
             bar.emit(final=True)
         return
@@ -59,7 +113,9 @@ def progress_bar(description: str, total: float | None, unit: str = "", done: fl
     with progress:
         # completed= is no progress sample: rich's speed (and so its ETA) counts only what advance() adds
         task = progress.add_task(description, total=total, completed=done, info="")
-        yield Bar(progress, task)
+        bar = Bar(progress, task, unit)
+        with _live(bar):
+            yield bar
 
 
 def _info_text(info: dict[str, float | int | str]) -> str:
@@ -67,13 +123,19 @@ def _info_text(info: dict[str, float | int | str]) -> str:
 
 
 class Bar:
-    def __init__(self, progress: Progress, task: int):
+    def __init__(self, progress: Progress, task: int, unit: str = ""):
         self._progress = progress
         self._task = task
+        self.unit = unit
 
     def advance(self, n: float = 1, **info: float | int | str) -> None:
         """Advance by ``n`` and show ``info`` (e.g. loss=2.31, tok_s=812) beside the bar."""
         self._progress.update(self._task, advance=n, info=_info_text(info))
+        _advanced()
+
+    def position(self) -> tuple[float, float | None]:
+        task = next(t for t in self._progress.tasks if t.id == self._task)
+        return task.completed, task.total
 
     def set_total(self, total: float | None) -> None:
         """Change the expected total (e.g. a step estimate under a time budget)."""
@@ -98,6 +160,10 @@ class LineBar:
             self.info = _info_text(info)
         if self.clock() - self.last >= self.every:
             self.emit()
+        _advanced()
+
+    def position(self) -> tuple[float, float | None]:
+        return self.done, self.total
 
     def set_total(self, total: float | None) -> None:
         self.total = total

@@ -63,3 +63,39 @@ def test_a_resumed_terminal_bar_starts_at_the_earlier_work_which_is_no_speed_sam
         assert (task.completed, len(task._progress)) == (60, 0)  # rich's speed reads only the samples
         bar.advance(2)
         assert (task.completed, [sample.completed for sample in task._progress]) == (62, [2])
+
+
+def test_current_position_is_the_innermost_live_bars_count_floored(monkeypatch):
+    from datacomp.progress import current_position
+
+    monkeypatch.setenv("DATACOMP_PROGRESS", "0")
+    assert current_position() is None
+    with progress_bar("training", total=200, unit="steps") as outer:
+        outer.advance(40)
+        assert current_position() == "40/200 steps"
+        with progress_bar("evaluate", total=None, unit="examples") as inner:
+            inner.advance(2.5)
+            assert current_position() == "2 examples"
+        assert current_position() == "40/200 steps"
+    assert current_position() is None
+
+
+def test_heartbeat_fires_on_advance_at_most_once_per_interval(monkeypatch):
+    from datacomp import progress
+
+    monkeypatch.setenv("DATACOMP_PROGRESS", "0")
+    clock = [100.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    beats = []
+    with progress.heartbeat(lambda: beats.append(clock[0]), every=60), progress_bar("x", total=9) as bar:
+        bar.advance(1)                 # 0 s since the heartbeat started: none
+        clock[0] += 61
+        bar.advance(1)                 # 61 s: one
+        clock[0] += 30
+        bar.advance(1)                 # 30 s after it: none
+        clock[0] += 31
+        bar.advance(1)                 # 61 s after it: another
+    clock[0] += 120
+    with progress_bar("y", total=1) as bar:
+        bar.advance(1)                 # the heartbeat's context has ended: none
+    assert beats == [161.0, 222.0]

@@ -28,6 +28,7 @@ from datacomp.analysis.method_choice import method_choice
 from datacomp.analysis.multiple_testing import CORRECTIONS
 from datacomp.errors import DatacompError
 from datacomp.store import Store
+from datacomp.store.run_liveness import with_shown_status
 from datacomp.store.runs import environment, record_run, to_jsonable
 
 METRICS = ("f1", "em", "bleu", "nll_reduction")  # nll_reduction: 1 - target_nll / none's, per example
@@ -273,7 +274,7 @@ STATISTICS_TEXT = [
 
 
 def _provenance(store: Store, config: ReportConfig) -> dict[str, Any]:
-    runs = store.rows("analysis/runs", {"limit": config.max_runs})
+    runs = with_shown_status(store.rows("analysis/runs", {"limit": config.max_runs}))   # a dead run is not 'running'
     for run in runs:
         for key in ("config", "environment", "timings", "counts"):
             if isinstance(run.get(key), str):

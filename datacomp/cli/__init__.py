@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 
 from datacomp.cli.common import app, console_err
@@ -34,12 +35,20 @@ for _module in COMMAND_MODULES:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: user errors become one clear line on stderr and exit status 2."""
+    """Entry point: user errors become one clear line on stderr and exit status 2; SIGINT / SIGTERM one line
+    saying where the work stopped and exit 130 / 143 (datacomp.interrupts says why they are not left to typer)."""
     from datacomp.cli.aliases import rewrite
+    from datacomp.interrupts import Interrupted, signals_raise_interrupted
 
     argv = rewrite(sys.argv[1:] if argv is None else list(argv), warn=lambda line: _print_error("warning:", line))
     try:
-        command()(args=argv, standalone_mode=False)
+        with signals_raise_interrupted():
+            command()(args=argv, standalone_mode=False)
+    except Interrupted as interrupt:
+        from rich.markup import escape
+
+        console_err.print(f"[yellow]{escape(interrupted_line(interrupt, argv))}[/]", highlight=False)
+        sys.exit(interrupt.exit_code)
     except DatacompError as error:
         if os.environ.get("DATACOMP_DEBUG"):
             raise
@@ -69,6 +78,34 @@ def main(argv: list[str] | None = None) -> None:
         _print_error("internal error:", f"{type(error).__name__}: {first_line} (run again with DATACOMP_DEBUG=1 "
                      "for the traceback, and please report it)")
         sys.exit(1)
+
+
+# Commands whose re-run picks up where an interrupted run stopped (stored rows are skipped, training resumes
+# from its last checkpoint, a pipeline skips its finished stages); the others start again from the top.
+RESUMING_COMMANDS = {"score", "train", "evaluate", "run"}
+
+
+def interrupted_line(interrupt, argv: list[str]) -> str:
+    """'interrupted at 105/3000 docs; re-run the same command to resume' (SIGTERM says so; a command that does
+    not resume says that instead)."""
+    name = _command_name(argv)
+    by = "" if interrupt.signum == signal.SIGINT else f" by {signal.Signals(interrupt.signum).name}"
+    at = f" at {interrupt.position}" if interrupt.position else ""
+    then = ("re-run the same command to resume" if name in RESUMING_COMMANDS
+            else f"{name or 'this command'} does not resume: re-run it to start again")
+    return f"interrupted{by}{at}; {then}"
+
+
+def _command_name(argv: list[str]) -> str:
+    """The command's words in ``argv`` ('score', 'models copy-test'), found by walking the command tree."""
+    tree, names = command(), []
+    for word in (arg for arg in argv if not arg.startswith("-")):
+        sub = getattr(tree, "commands", {}).get(word)
+        if sub is None:
+            break
+        names.append(word)
+        tree = sub
+    return " ".join(names)
 
 
 def command():

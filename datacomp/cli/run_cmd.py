@@ -52,7 +52,7 @@ def _summary(outcomes, as_json: bool) -> None:
         print_json(rows)
         return
     colours = {"ran": "green", "skipped": "dim", "up to date": "dim", "would run": "yellow", "failed": "red",
-               "not run": "red"}
+               "interrupted": "yellow", "not run": "red"}
     for row in rows:
         row["status"] = Text(row["status"], style=colours.get(row["status"], "white"))
         row["time"] = f"{row.pop('seconds'):.1f}s"

@@ -56,9 +56,11 @@ def runs(
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
-    """The most recent runs with their status and counts."""
+    """The most recent runs with their status and counts (a 'running' run whose process is gone: 'died')."""
+    from datacomp.store.run_liveness import with_shown_status
+
     with existing_store(db) as store:
-        rows = store.rows("runs/list", {"limit": limit})
+        rows = with_shown_status(store.rows("runs/list", {"limit": limit}))
     if not as_json:  # the table: what fits 80 columns on a line; counts and error on lines of their own
         rows = [{"run_id": r["run_id"], "status": r["status"], "started": r["started_at"],
                  "seconds": _run_seconds(r), "counts": r["counts"], "error": r["error"]} for r in rows]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from datacomp.errors import DatacompError
+from datacomp.interrupts import is_interrupt
 from datacomp.pipeline.file import Pipeline, StageSpec, load_pipeline, references
 from datacomp.pipeline.registry import StageContext, stage_types
 from datacomp.pipeline.typed import check_value, flags_as_keys
@@ -213,12 +214,13 @@ def run_pipeline(pipeline: Pipeline | str | Path, db: str | Path | None = None, 
                                             "of outputs (a bug in the stage type)")
                 except BaseException as error:
                     seconds = time.perf_counter() - start
+                    ended = "interrupted" if is_interrupt(error) else "failed"
                     store.run("pipeline/stage_finish", {
                         "pipeline": pipeline.name, "stage": stage.name, "execution_id": execution_id,
-                        "status": "failed", "outputs": None, "finished_at": _now(), "seconds": seconds,
+                        "status": ended, "outputs": None, "finished_at": _now(), "seconds": seconds,
                         "error": f"{type(error).__name__}: {error}"})
-                    outcomes.append(StageOutcome(stage.name, stage.type, "failed", str(error), seconds))
-                    outcomes.extend(StageOutcome(s.name, s.type, "not run", f"{stage.name} failed")
+                    outcomes.append(StageOutcome(stage.name, stage.type, ended, str(error), seconds))
+                    outcomes.extend(StageOutcome(s.name, s.type, "not run", f"{stage.name} {ended}")
                                     for s in pipeline.stages[position + 1:])
                     if isinstance(error, DatacompError):
                         message, key = flags_as_keys(str(error), type(stage.config))

@@ -57,24 +57,33 @@ def score_corpus(store: Store, config: ScoreConfig) -> ScoreSummary:
     plan = plan_scoring(store, config)
     with record_run(store, "score", plan.resolved) as run:
         summary = new_summary(run.run_id, plan)
-        todo = documents_to_score(store, config, plan, summary, run)
-        if todo:
-            with run.phase("load_models"):
-                lanes = load_lanes(plan.records, config.dtype)
-            start, start_cpu = time.perf_counter(), time.process_time()
-            sink = lambda scores, gaps: write_rows(store, scores, gaps)  # noqa: E731
-            with progress_bar("scoring", total=len(todo), unit="docs") as bar:
-                for lo in range(0, len(todo), config.block_docs):
-                    block_ids = todo[lo: lo + config.block_docs]
-                    with run.phase("read"):
-                        texts = {r["doc_id"]: r["text"] for r in
-                                 store.rows("scoring/doc_texts", {"doc_ids": block_ids})}
-                    block = [(doc_id, texts[doc_id]) for doc_id in block_ids]
-                    score_block(block, lanes, plan, plan.key(run.run_id), config, summary, run, bar, start, sink)
-            summary.seconds = time.perf_counter() - start
-            summary.cpu_seconds = time.process_time() - start_cpu
-        count_summary(run, summary)
+        try:
+            score_todo(store, config, plan, summary, run)
+        finally:   # an interrupted or failed run's record counts what it did store
+            count_summary(run, summary)
     return summary
+
+
+def score_todo(store: Store, config: ScoreConfig, plan: ScoringPlan, summary: ScoreSummary, run) -> None:
+    """Score the selected documents that lack rows, block by block, into ``summary``."""
+    todo = documents_to_score(store, config, plan, summary, run)
+    if not todo:
+        return
+    with run.phase("load_models"):
+        lanes = load_lanes(plan.records, config.dtype)
+    start, start_cpu = time.perf_counter(), time.process_time()
+    sink = lambda scores, gaps: write_rows(store, scores, gaps)  # noqa: E731
+    try:
+        with progress_bar("scoring", total=len(todo), unit="docs") as bar:
+            for lo in range(0, len(todo), config.block_docs):
+                block_ids = todo[lo: lo + config.block_docs]
+                with run.phase("read"):
+                    texts = {r["doc_id"]: r["text"] for r in store.rows("scoring/doc_texts", {"doc_ids": block_ids})}
+                block = [(doc_id, texts[doc_id]) for doc_id in block_ids]
+                score_block(block, lanes, plan, plan.key(run.run_id), config, summary, run, bar, start, sink)
+    finally:
+        summary.seconds = time.perf_counter() - start
+        summary.cpu_seconds = time.process_time() - start_cpu
 
 
 def new_summary(run_id: str, plan: ScoringPlan) -> ScoreSummary:

@@ -15,7 +15,10 @@ from datetime import datetime, timezone
 from importlib import metadata
 from typing import Any, Iterator
 
+from datacomp.interrupts import is_interrupt
+from datacomp.progress import heartbeat
 from datacomp.store.db import Store
+from datacomp.store.run_liveness import HEARTBEAT_SECONDS, this_host
 
 _PACKAGES = ("datacomp", "torch", "transformers", "tokenizers", "peft", "datasets", "duckdb",
              "polars", "scipy", "statsmodels", "matplotlib", "numpy")
@@ -88,20 +91,25 @@ class Run:
 
 @contextmanager
 def record_run(store: Store, stage: str, config: Any, seed: int | None = None) -> Iterator[Run]:
-    """Insert a ``running`` row, yield the Run, then mark it finished (or failed, with the error)."""
+    """Insert a ``running`` row (with this process's pid and host), yield the Run, then mark it finished,
+    interrupted (SIGINT, SIGTERM, Ctrl-C) or failed (with the error). While it runs, its progress bars stamp
+    the row's heartbeat; a process killed outright leaves 'running', which run_liveness shows as 'died'."""
     run = Run(run_id=f"{stage}-{_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", stage=stage)
     jsonable = to_jsonable(config)
     store.run("runs/start", {
         "run_id": run.run_id, "stage": stage, "config": json.dumps(jsonable),
         "config_hash": config_hash(jsonable), "seed": seed, "started_at": _now(),
-        "environment": json.dumps(environment()),
+        "environment": json.dumps(environment()), "pid": os.getpid(), "host": this_host(),
     })
     start = time.perf_counter()
     status, error = "finished", None
+    beat = lambda: store.run("runs/heartbeat", {"run_id": run.run_id, "heartbeat_at": _now()})  # noqa: E731
     try:
-        yield run
-    except BaseException as exc:  # record KeyboardInterrupt too, then re-raise
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        with heartbeat(beat, HEARTBEAT_SECONDS):
+            yield run
+    except BaseException as exc:  # interrupts too, then re-raise
+        status = "interrupted" if is_interrupt(exc) else "failed"
+        error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
         run.timings["total"] = time.perf_counter() - start

@@ -117,6 +117,37 @@ def test_a_failed_stage_stops_the_pipeline_and_runs_again_next_time(tmp_path, ca
     assert [o.stage for o in run_pipeline(path, db=db) if o.status == "ran"] == ["c", "d", "e"]
 
 
+def test_an_interrupted_stage_is_recorded_interrupted_and_runs_again_next_time(tmp_path, calls, monkeypatch):
+    import dataclasses
+
+    from datacomp.pipeline.registry import STAGES, StageType
+    from datacomp.store import open_store
+
+    @dataclasses.dataclass
+    class Nothing:
+        pass
+
+    def interrupted(ctx, config):
+        raise KeyboardInterrupt      # Ctrl-C in a library session; the CLI's Interrupted is handled alike
+
+    monkeypatch.setitem(STAGES, "interrupted", StageType(Nothing, interrupted, "a stage stopped by Ctrl-C"))
+    db = tmp_path / "db.duckdb"
+    path = write(tmp_path)
+    path.write_text(path.read_text().replace('name = "c"\ntype = "fake"\n', 'name = "c"\ntype = "interrupted"\n')
+                    .replace("value = {c}\n".format(c=3), ""))
+    outcomes = []
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(path, db=db, outcomes=outcomes)
+    assert statuses(outcomes) == {"a": "ran", "b": "ran", "c": "interrupted", "d": "not run", "e": "not run"}
+    assert [o.reason for o in outcomes if o.status == "not run"] == ["c interrupted", "c interrupted"]
+    with open_store(db, read_only=True) as store:
+        assert store.con.execute("SELECT status FROM pipeline_stages WHERE stage = 'c'").fetchone()[0] == "interrupted"
+        assert store.con.execute("SELECT status, error FROM runs").fetchall() == [("interrupted", "KeyboardInterrupt: ")]
+    monkeypatch.setitem(STAGES, "interrupted", StageType(Nothing, lambda ctx, config: {"value": 3}, "now it finishes"))
+    again = {o.stage: (o.status, o.reason) for o in run_pipeline(path, db=db)}
+    assert again["c"] == ("ran", "last run interrupted") and again["a"][0] == "skipped"
+
+
 def test_stage_order_follows_dependencies(tmp_path, calls):
     path = tmp_path / "order.toml"
     path.write_text("""

@@ -144,3 +144,30 @@ def test_a_second_writer_gets_one_line_naming_the_store_and_the_process_holding_
         holder.kill()
         holder.wait()
     assert (result.returncode, result.stderr) == (2, f"error: {expected}\n")
+
+
+def test_an_interrupted_run_is_recorded_interrupted_with_its_process(store):
+    import os
+
+    from datacomp.store.run_liveness import this_host
+
+    with pytest.raises(KeyboardInterrupt):
+        with record_run(store, "demo", {}):
+            raise KeyboardInterrupt
+    row = store.rows("runs/list", {"limit": 1})[0]
+    assert (row["status"], row["error"]) == ("interrupted", "KeyboardInterrupt: ")
+    assert (row["pid"], row["host"]) == (os.getpid(), this_host())
+    assert row["finished_at"] is not None and row["heartbeat_at"] == row["started_at"]
+
+
+def test_a_live_run_stamps_its_heartbeat_as_its_progress_advances(store, monkeypatch):
+    from datacomp.progress import progress_bar
+    from datacomp.store import runs
+
+    monkeypatch.setattr(runs, "HEARTBEAT_SECONDS", 0.0)
+    with record_run(store, "demo", {}) as run:
+        started = store.con.execute("SELECT heartbeat_at FROM runs WHERE run_id = $r", {"r": run.run_id}).fetchone()[0]
+        with progress_bar("x", total=1) as bar:
+            bar.advance(1)
+        beat = store.con.execute("SELECT heartbeat_at FROM runs WHERE run_id = $r", {"r": run.run_id}).fetchone()[0]
+    assert beat > started

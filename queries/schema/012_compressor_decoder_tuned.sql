@@ -1,4 +1,4 @@
--- Schema version 11: whether a compressor tunes its decoder is stored with its row (read off the trained
+-- Schema version 12: whether a compressor tunes its decoder is stored with its row (read off the trained
 -- model: LoRA adapters on the decoder), so the report's SQL never lists method names. Rows written before
 -- this version get the rule the SQL used to apply (COMI and meanpool always, the autoencoder with
 -- decoder_lora); every row written since carries the model's own answer.
