@@ -49,11 +49,11 @@ def resolve_output(out: str | Path, format: str | None, formats: Sequence[str], 
     elif said is not None and said != format:
         raise DatacompError(f"--out {out}: the extension says {said} but --format is {format}; "
                             "make them agree (or drop --format)")
-    check_overwrite(out, overwrite)
-    if format in _PREFERRED and out.exists():
+    if format in _PREFERRED and out.exists():   # what may be replaced at all, before saying how to replace it
         from datacomp.ownership import check_replaceable_file
 
         check_replaceable_file(out, format)
+    check_overwrite(out, overwrite)
     return format
 
 

@@ -108,9 +108,13 @@ def test_files_are_replaced_only_by_their_own_format(tmp_path):
     for path, fmt in ((jsonl, "parquet"), (parquet, "jsonl"), (tmp_path / "plain.jsonl.gz", "jsonl")):
         with pytest.raises(DatacompError, match=f"{path} is not a {fmt} file; --overwrite replaces only"):
             check_replaceable_file(path, fmt)
-    (tmp_path / "essay.jsonl").write_text("Dear diary,\n")
-    with pytest.raises(DatacompError, match="essay.jsonl is not a jsonl file"):
-        check_replaceable_file(tmp_path / "essay.jsonl", "jsonl")
+    book = tmp_path / "book.jsonl"   # datacomp's own export whose first row is a 2 MB document
+    book.write_text('{"text": "' + "a" * 2_000_000 + '"}\n')
+    check_replaceable_file(book, "jsonl")
+    for name, text in (("essay.jsonl", "Dear diary,\n"), ("letter.jsonl", "\nDear diary,\n")):
+        (tmp_path / name).write_text(text)
+        with pytest.raises(DatacompError, match=f"{name} is not a jsonl file"):
+            check_replaceable_file(tmp_path / name, "jsonl")
     (tmp_path / "d.parquet").mkdir()
     with pytest.raises(DatacompError, match="d.parquet is a folder; a parquet output replaces only a parquet file"):
         check_replaceable_file(tmp_path / "d.parquet", "parquet")

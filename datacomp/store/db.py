@@ -149,11 +149,32 @@ class Store:
         if self.snapshot_dir is not None:   # only ever set on a read-only open
             raise DatacompError(f"store {self.path} is being created or migrated by another process (schema "
                                 f"version {current} of {target}); try again in a moment")
-        if self.read_only:
-            raise DatacompError(
-                f"store {self.path} has schema version {current} and needs migrating to {target}; "
-                "open it once without read-only"
-            )
+        if self.read_only:   # reading never writes the file: an older store is read from a migrated copy
+            self._read_migrated_copy(target)
+            return
+        self._apply_migrations(current, target)
+
+    def _read_migrated_copy(self, target: int) -> None:
+        """Copy the file (and its WAL) to a temporary folder, migrate the copy and read it read-only; the copy
+        is removed on close, like a snapshot's. A dry run or a read command on a store written by an older
+        datacomp then sees the current schema while the store itself stays as it was."""
+        import shutil
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="datacomp-migrated-"))
+        copy = folder / self.path.name
+        self.con.close()
+        shutil.copyfile(self.path, copy)
+        wal = Path(f"{self.path}.wal")
+        if wal.exists():
+            shutil.copyfile(wal, f"{copy}.wal")
+        self.snapshot_dir = folder
+        self.con = duckdb.connect(str(copy))
+        self._apply_migrations(self.schema_version, target)
+        self.con.close()
+        self.con = duckdb.connect(str(copy), read_only=True)
+
+    def _apply_migrations(self, current: int, target: int) -> None:
         with self.transaction():
             if current == 0:
                 self.con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")

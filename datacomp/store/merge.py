@@ -224,6 +224,11 @@ def merge_stores(store: Store, paths: list[str | Path], rtol: float = DEFAULT_RT
                 summary.unreadable[str(path)] = (f"schema version {version}, but this datacomp knows versions up "
                                                  f"to {SCHEMA_VERSION}: upgrade datacomp to merge it")
                 continue
+            if version < SCHEMA_VERSION:   # an older store: merge its migrated copy (columns later versions
+                source.close()             # added, e.g. compressors.decoder_tuned, get their backfilled values)
+                older = Store(path, read_only=True)
+                source = _ClosingConnection(older)
+                tables = {r[0] for r in source.execute(sql("merge/catalog")).fetchall()}
             order = merge_order(sorted(tables))
             summary.not_merged.update({t: why for t, why in NOT_MERGED.items() if t in tables})
 
@@ -236,6 +241,19 @@ def merge_stores(store: Store, paths: list[str | Path], rtol: float = DEFAULT_RT
         finally:
             source.close()
     return summary
+
+
+class _ClosingConnection:
+    """A read-only Store's connection that closes the Store (and removes its migrated copy) on close."""
+
+    def __init__(self, store: Store):
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store.con, name)
+
+    def close(self) -> None:
+        self._store.close()
 
 
 def import_shards(store: Store, files: list[Path], rtol: float = DEFAULT_RTOL,

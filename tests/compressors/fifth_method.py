@@ -1,6 +1,8 @@
 """A fifth compressor written the way a new method is meant to be added: this file, plus one line that puts
 it in ``registry.REGISTRY`` (tests/conftest.py). It is deliberately trivial: the memory is the decoder's own
-input embedding of every r-th context token, through one trained linear map (identity at the start)."""
+input embedding of every r-th context token, through one trained linear map (identity at the start), read by
+a LoRA-tuned decoder; its default task is reconstruction (unlike the base class's), so the tests can tell that
+both are read off this class."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from typing import Sequence
 
 import torch
 
-from datacomp.compressors.base import Compressor, CompressorConfig, Memory, freeze
+from datacomp.compressors.base import Compressor, CompressorConfig, Memory
 from datacomp.compressors.batch import EncodedExample
+from datacomp.compressors.lora import add_lora
 
 
 @dataclasses.dataclass
@@ -22,13 +25,13 @@ class StridedConfig(CompressorConfig):
 class Strided(Compressor):
     method = "strided"
     config_class = StridedConfig
-    default_task = "continuation"
+    default_task = "reconstruction"
     encoder_refusal = "its encoder is the decoder's embedding table, not a language model"
 
     def __init__(self, config: StridedConfig, encoder, decoder, tokenizer, encoder_path: str = "",
                  decoder_path: str = ""):
         super().__init__(config, tokenizer, encoder_path, decoder_path)
-        self.decoder = freeze(decoder)
+        self.decoder = add_lora(decoder, rank=2, alpha=4)
         hidden = decoder.config.hidden_size
         self.projection = torch.nn.Linear(hidden, hidden)
         with torch.no_grad():

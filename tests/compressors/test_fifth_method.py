@@ -44,11 +44,11 @@ def test_train_uses_its_default_task_stores_decoder_tuned_and_export_refuses_it(
         encoder, decoder = tiny_lm_pair
         trained = dc.train(store, method="strided", ratio=4, train_slice="web", encoder=str(encoder),
                            decoder=str(decoder), steps=2, batch_size=1, context_tokens=32)
-        assert trained.task == "continuation"  # Strided.default_task, no table elsewhere
+        assert trained.task == "reconstruction"  # Strided.default_task (the base class says continuation)
         (row,) = store.rows("compressors/list")
         assert row["method"] == "strided"
         tuned = store.con.execute("SELECT decoder_tuned FROM compressors").fetchone()[0]
-        assert tuned is False
+        assert tuned is True   # read off its LoRA decoder: no list of method names anywhere
         with pytest.raises(DatacompError, match="cannot register a strided encoder as a model: its encoder is the "
                                                 "decoder's embedding table"):
             export_compressor_encoder(store, trained.compressor_id)

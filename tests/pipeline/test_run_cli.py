@@ -123,3 +123,13 @@ def test_a_dry_run_creates_nothing(tmp_path, capsys, monkeypatch):
     plan = {row["stage"]: row["status"] for row in json.loads(out)}
     assert code == 0 and plan == {"docs": "up to date", "all": "up to date", "out": "would run"}
     assert _listing(tmp_path) == {**before, "p.toml": path.stat().st_size} and db.read_bytes() == stored
+
+    # on a store an older datacomp wrote (schema 10): planned from a migrated copy, the file left as it was
+    from datacomp.store import Store
+
+    older = tmp_path / "older.duckdb"
+    Store(older, target_version=10).close()
+    stored = older.read_bytes()
+    code, out, err = run(capsys, "run", str(path), "--db", str(older), "--dry-run", "--json")
+    assert code == 0, err
+    assert {row["status"] for row in json.loads(out)} == {"would run"} and older.read_bytes() == stored

@@ -171,3 +171,25 @@ def test_a_live_run_stamps_its_heartbeat_as_its_progress_advances(store, monkeyp
             bar.advance(1)
         beat = store.con.execute("SELECT heartbeat_at FROM runs WHERE run_id = $r", {"r": run.run_id}).fetchone()[0]
     assert beat > started
+
+
+def test_reading_an_older_store_reads_a_migrated_copy_and_leaves_the_file_as_it_was(tmp_path):
+    """A dry run or a read command on a store an older datacomp wrote: the current schema, the file untouched."""
+    from datacomp.store.db import Store
+
+    path = tmp_path / "old.duckdb"
+    old = Store(path, target_version=10)
+    old.con.execute("INSERT INTO compressors (compressor_id, method, ratio, config) VALUES "
+                    "('c1', 'comi', 4, '{}'), ('a1', 'autoencoder', 4, '{\"decoder_lora\": true}'), "
+                    "('a2', 'autoencoder', 4, '{}'), ('s1', 'sac', 4, '{}')")
+    old.close()
+    before = path.read_bytes()
+    with open_store(path, read_only=True) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        tuned = dict(store.con.execute("SELECT compressor_id, decoder_tuned FROM compressors").fetchall())
+        copy = store.snapshot_dir
+        assert copy is not None and copy.is_dir()
+    assert tuned == {"c1": True, "a1": True, "a2": False, "s1": False}   # migration 12's backfill rule
+    assert path.read_bytes() == before and not copy.exists()
+    with Store(path, target_version=10) as again:
+        assert again.schema_version == 10
