@@ -61,8 +61,11 @@ def correct_findings(findings: Iterable[dict[str, Any]], correction: str, alpha:
 
 def _verdict(f: dict[str, Any], correction: str, alpha: float) -> None:
     estimate = f.get("estimate")
-    if estimate is None:
-        f.update(direction="undefined", significant=False, verdict=f"not computed: {f.get('note')}")
+    if estimate is None or f.get("p_value") is None:
+        # an estimate without a p (its standard error undefined) is not a result either
+        note = f.get("note") or "no p-value"
+        f.update(direction="undefined", significant=False,
+                 verdict=note if note.startswith("not computed") else f"not computed: {note}")
         return
     primary = f["role"] == "primary"
     p = f["p_adjusted"] if primary else f.get("p_value")

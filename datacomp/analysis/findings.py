@@ -30,6 +30,7 @@ from datacomp.analysis.correlations import (
     compare_predictors,
     correlation,
     covariate_matrix,
+    dropped_covariates,
     partial_correlation,
 )
 from datacomp.analysis.descriptive import binned_means, describe
@@ -88,17 +89,25 @@ def label_of(rows: Sequence[dict[str, Any]]) -> str:
     return f"{first.get('method')}{ratio_text} ({first['compressor_id']})"
 
 
-def _slope(label: str, fit: OlsFit, term_name: str, metric: str) -> dict[str, Any] | None:
+def slope_result(fit: OlsFit, term_name: str, method: str, interval: str) -> dict[str, Any] | None:
+    """A fit's slope as a finding's numbers; where its standard error is undefined the estimate stays and
+    the interval and p are None, with the fit's "not computed: REASON" as the note."""
     term = fit.term(term_name)
     if term is None:
         return None
+    return {"method": method, "estimate": term.coef, "ci_low": term.ci_low, "ci_high": term.ci_high,
+            "p_value": term.p_value, "n": fit.n, "n_clusters": fit.n_clusters, "confidence": fit.confidence,
+            "ci_method": "none" if fit.df is None else f"{interval}, {fit.df:g} df",
+            "covariates": [t.term for t in fit.terms if t.term not in ("Intercept", term_name)],
+            "dropped": list(fit.dropped), "note": fit.note}
+
+
+def _slope(label: str, fit: OlsFit, term_name: str, metric: str) -> dict[str, Any] | None:
+    result = slope_result(fit, term_name, "ols-hc3 slope", "HC3 robust t interval")
+    if result is None:
+        return None
     return finding("ols", label, f"{metric} per unit of {PREDICTORS.get(term_name, term_name)}, with domain and "
-                   "length (OLS, HC3, t)", term_name, metric, {
-                       "method": "ols-hc3 slope", "estimate": term.coef, "ci_low": term.ci_low,
-                       "ci_high": term.ci_high, "p_value": term.p_value, "n": fit.n, "confidence": fit.confidence,
-                       "ci_method": f"HC3 robust t interval, {fit.df:g} df",
-                       "covariates": [t.term for t in fit.terms if t.term not in ("Intercept", term_name)],
-                       "note": None}, role="effect")
+                   "length (OLS, HC3, t)", term_name, metric, result, role="effect")
 
 
 def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettings,
@@ -134,6 +143,7 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
                                         correlation(x[inside], y[inside], "spearman", **boot), role="stratum",
                                         domain=level))
     covariates, names = covariate_matrix(log_len, domain)
+    dropped = dropped_covariates(log_len)
     for x_name in (p for p in ENTROPIES if p in available):
         findings.append(finding(
             "partial", label, f"{metric} vs {PREDICTORS[x_name]} within domains (controlling for domain and "
@@ -178,7 +188,7 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
         "decoder_id": rows[0].get("decoder_id"), "n_docs": len(rows), "same_model": same_model,
         "predictors": predictors or {"source": "as given", "length": "log_len", "warning": None},
         "quality": mean_interval(y, settings.confidence, n_boot=settings.n_boot, seed=settings.seed),
-        "zeros": zero_share(y), "missing_predictors": missing,
+        "zeros": zero_share(y), "missing_predictors": missing, "dropped_covariates": dropped,
         "findings": findings, "ols": {k: fit.to_dict() for k, fit in fits.items()}, "joint": joint,
         "threshold": threshold, "comparisons": comparisons, "bins": bins,
         "ranges": {p: describe(column(rows, p)) for p in available}, "by_domain": by_domain,

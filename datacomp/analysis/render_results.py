@@ -104,7 +104,9 @@ def _ols_table(ols: dict[str, Any], scale: float, blocks: list[tuple], title: st
     if not ols["terms"]:
         blocks.append(("missing", f"{title}: not fitted: {ols['note']}"))
         return
-    blocks.append(("p", f"{title}: `{ols['formula']}`, {ols['cov_type']} standard errors, t with {fmt(ols['df'])} df: "
+    errors = (f"standard errors {ols['note']}" if ols.get("note")
+              else f"{ols['cov_type']} standard errors, t with {fmt(ols['df'])} df")
+    blocks.append(("p", f"{title}: `{ols['formula']}`, {errors}: "
                         f"R² = {fmt(ols['r2'])}, n = {ols['n']}" + (f"; left out: {', '.join(ols['dropped'])}"
                                                                     if ols["dropped"] else "") + "."))
     blocks.append(table(["term", "coefficient", "points per unit", "95% CI (points)", "p"],
@@ -149,7 +151,9 @@ def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                             f"{_ci(quality['ci_low'], quality['ci_high'], scale)}); {fmt_pct(zeros['share_zero'])} "
                             f"of the documents score exactly 0. Predictors: {source['source']} scores; length: "
                             f"{source['length']}." + (f" Not measured: {', '.join(analysis['missing_predictors'])}."
-                                                      if analysis["missing_predictors"] else "")))
+                                                      if analysis["missing_predictors"] else "")
+                            + (f" Covariates left out of every model: {', '.join(analysis['dropped_covariates'])}."
+                               if analysis.get("dropped_covariates") else "")))
         gap = ignored_context(analysis.get("context"), scale)
         if gap is not None:
             blocks.append(("p", f"**Not testable:** the decoder does not use its context here ({gap}): the tests "

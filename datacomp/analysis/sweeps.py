@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from datacomp.analysis.family import finding
-from datacomp.analysis.findings import AnalysisSettings, column, with_predictors
+from datacomp.analysis.findings import AnalysisSettings, column, slope_result, with_predictors
 from datacomp.analysis.regression import ols
 
 
@@ -47,16 +47,10 @@ def gap_sweep_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSetting
         fit = ols(data, metric, predictors, ["domain"], confidence=settings.confidence,
                   clusters=[r["doc_id"] for r in prepared])
         findings = []
-        term = fit.term("gap_js")
-        if term is not None:
+        slope = slope_result(fit, "gap_js", "ols-cluster slope", "cluster-robust t interval")
+        if slope is not None:
             findings.append(finding("ols", label, f"{metric} per nat of gap, pooled documents (OLS, errors "
-                                    f"clustered by document: {fit.n_clusters} clusters)", "gap_js", metric, {
-                                        "method": "ols-cluster slope", "estimate": term.coef, "ci_low": term.ci_low,
-                                        "ci_high": term.ci_high, "p_value": term.p_value, "n": fit.n,
-                                        "n_clusters": fit.n_clusters, "confidence": fit.confidence,
-                                        "ci_method": f"cluster-robust t interval, {fit.df:g} df",
-                                        "covariates": [t.term for t in fit.terms
-                                                       if t.term not in ("Intercept", "gap_js")], "note": None}))
+                                    f"clustered by document: {fit.n_clusters} clusters)", "gap_js", metric, slope))
         findings.append(finding("correlation", label, f"mean {metric} vs mean gap across decoders (one point "
                                 "per compressor)", "gap_js", metric, _kendall_across(pairs, settings.confidence),
                                 role="sensitivity"))
