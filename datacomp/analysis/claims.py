@@ -3,7 +3,7 @@ analysed unit, with the statistics it rests on.
 
 - Finding 1 (encoder entropy lowers quality) is *reproduced* only when the Spearman correlation is
   significantly negative pooled **and** the partial Spearman on domain and length is significantly
-  negative within domains; pooled alone is a domain/length confound and says so.
+  negative within domains; the other words (pooled only, confounded, ...) follow verdicts.py's rules.
 - Finding 1's frozen-decoder half (no decoder-entropy relation) is *not applicable* to a compressor that
   tunes its decoder, and otherwise *consistent* only as "no significant relation", with the interval.
 - Finding 2 (a larger encoder-decoder gap lowers quality) rests on the sweep's slope with errors clustered
@@ -17,7 +17,8 @@ from typing import Any, Sequence
 
 from datacomp.analysis.context_use import ignored_context
 from datacomp.analysis.formatting import fmt_ci
-from datacomp.analysis.guidelines import find, stat_text
+from datacomp.analysis.guidelines import find
+from datacomp.analysis.verdicts import reproduction, stat_text
 
 
 def _evidence(findings: list[dict[str, Any] | None], correction: str) -> str:
@@ -33,17 +34,8 @@ def _not_testable(analysis: dict[str, Any], scale: float) -> str | None:
     return None if gap is None else f"not testable (the decoder does not use its context here: {gap})"
 
 
-def _encoder_status(pooled: dict | None, within: dict | None) -> str:
-    if pooled is None or pooled["estimate"] is None:
-        return "not testable" + (f" ({pooled['note']})" if pooled else "")
-    significant = [f for f in (pooled, within) if f is not None and f["significant"]]
-    if any(f["direction"] == "positive" for f in significant):
-        return "opposite"
-    if pooled["significant"] and within is not None and within["significant"]:
-        return "reproduced (pooled and within domains)"
-    if pooled["significant"]:
-        return "not reproduced: pooled only, not within domains (confounded by domain or length)"
-    return "not reproduced (not significant)"
+def _encoder_status(pooled: dict | None, within: dict | None, correction: str) -> str:
+    return reproduction(pooled, within, "negative", correction)["text"]
 
 
 def _decoder_status(pooled: dict | None, within: dict | None) -> str:
@@ -72,12 +64,12 @@ def paper_claims(analyses: Sequence[dict[str, Any]], sweeps: Sequence[dict[str, 
         pooled = find(findings, "correlation", "enc_entropy", "spearman")
         within = find(findings, "partial", "enc_entropy")
         row("1: encoder entropy correlates negatively with quality", label,
-            gate or _encoder_status(pooled, within), [pooled, within])
+            gate or _encoder_status(pooled, within, correction), [pooled, within])
         pooled = find(findings, "correlation", "trained_enc_entropy", "spearman")
         if pooled is not None:
             within = find(findings, "partial", "trained_enc_entropy")
             row("1: encoder entropy correlates negatively with quality (under the trained encoder)", label,
-                gate or _encoder_status(pooled, within), [pooled, within])
+                gate or _encoder_status(pooled, within, correction), [pooled, within])
         pooled = find(findings, "correlation", "dec_entropy", "spearman")
         within = find(findings, "partial", "dec_entropy")
         if analysis.get("same_model"):

@@ -274,6 +274,19 @@ def partial_correlation(x: Sequence[float], y: Sequence[float], covariates: np.n
     return _from_bootstrap(label, boot, n, confidence, seed, names, float(2 * sps.t.sf(abs(t), df)))
 
 
+def partial_estimate(x: Sequence[float], y: Sequence[float], covariates: np.ndarray, method: str = "spearman"
+                     ) -> float | None:
+    """The partial correlation's point estimate alone (no interval): to see how much one covariate moves it."""
+    x, y = _as_float(x), _as_float(y)
+    covariates = np.asarray(covariates, dtype=float).reshape(len(x), -1)
+    keep = finite_rows(x, y, covariates)
+    n = int(keep.sum())
+    if n < covariates.shape[1] + 4:
+        return None
+    return _clean(float(partial_rows(x[keep], y[keep], covariates[keep], np.arange(n)[None, :],
+                                     method == "spearman")[0]))
+
+
 @dataclasses.dataclass(frozen=True)
 class PredictorComparison:
     """Which of two predictors is more strongly (in absolute value) correlated with the outcome."""

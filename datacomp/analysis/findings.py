@@ -32,6 +32,7 @@ from datacomp.analysis.correlations import (
     covariate_matrix,
     dropped_covariates,
     partial_correlation,
+    partial_estimate,
 )
 from datacomp.analysis.descriptive import binned_means, describe
 from datacomp.analysis.family import finding
@@ -145,10 +146,7 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
     covariates, names = covariate_matrix(log_len, domain)
     dropped = dropped_covariates(log_len)
     for x_name in (p for p in ENTROPIES if p in available):
-        findings.append(finding(
-            "partial", label, f"{metric} vs {PREDICTORS[x_name]} within domains (controlling for domain and "
-            "log length)", x_name, metric,
-            partial_correlation(column(rows, x_name), y, covariates, names, "spearman", **boot)))
+        findings.append(within_domain_test(label, x_name, column(rows, x_name), y, metric, covariates, names, boot))
 
     by_domain, domain_test = domain_comparison(y, domain, settings)
     if domain_test is not None:
@@ -194,6 +192,20 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
         "ranges": {p: describe(column(rows, p)) for p in available}, "by_domain": by_domain,
         "_fit": fits.get("enc_entropy"),
     }
+
+
+def within_domain_test(label: str, x_name: str, x: np.ndarray, y: np.ndarray, outcome: str, covariates: np.ndarray,
+                       names: list[str], boot: dict[str, Any]) -> dict[str, Any]:
+    """The partial Spearman on domain and log length, with its point estimate on domain alone beside it
+    (``estimate_without_length``): the verdict names length as a confounder only when it moves the estimate."""
+    result = partial_correlation(x, y, covariates, names, "spearman", **boot).to_dict()
+    keep = [j for j, name in enumerate(names) if name != "log_length"]
+    result["estimate_without_length"] = None
+    if len(keep) < len(names) and result["estimate"] is not None:
+        result["estimate_without_length"] = partial_estimate(x, y, covariates[:, keep])
+    scope = "domain and log length" if "log_length" in names else "domain"
+    return finding("partial", label, f"{outcome} vs {PREDICTORS[x_name]} within domains (controlling for {scope})",
+                   x_name, outcome, result)
 
 
 def joint_model(data: dict[str, Any], metric: str, predictors: list[str], confidence: float) -> dict[str, Any] | None:

@@ -8,7 +8,8 @@ Rules every sentence follows:
 - a compressor whose decoder does not read its context (full - none not above 0 by a paired CI) gets no
   compression guideline: the text says so, with that difference and its CI;
 - an entropy effect counts only when it holds within domains (partial Spearman on domain and length) as
-  well as pooled: a pooled relation that vanishes within domains is reported as a domain/length confound;
+  well as pooled; a pooled relation that does not is worded by verdicts.py's rules (pooled only, or
+  confounded only where the within-domain interval shows it);
   an entropy threshold also needs the slope (with domain and length) to exclude 0;
 - "not significant" is printed with its interval and never read as "no effect".
 Method choice (paired comparisons of systems) is in method_choice.py, the paper's claims in claims.py.
@@ -20,6 +21,7 @@ from typing import Any, Sequence
 
 from datacomp.analysis.context_use import ignored_context
 from datacomp.analysis.formatting import fmt, fmt_ci, fmt_p, fmt_pct, points
+from datacomp.analysis.verdicts import reproduction, stat_text
 
 METRIC_NAMES = {"f1": "F1", "em": "exact match", "bleu": "BLEU", "nll_reduction": "NLL reduction"}
 
@@ -30,18 +32,6 @@ def find(findings: Sequence[dict[str, Any]], kind: str, x: str, method: str | No
         if f["kind"] == kind and f["x"] == x and f["role"] == role and (method is None or f["method"] == method):
             return f
     return None
-
-
-def stat_text(f: dict[str, Any] | None, symbol: str, correction: str) -> str:
-    """'rho = -0.71, 95% CI [-0.8, -0.6], holm-adjusted p = 1e-5, n = 60' (or why it was not computed)."""
-    if f is None:
-        return f"{symbol} not computed"
-    if f["estimate"] is None:
-        return f"{symbol} not computed ({f.get('note')})"
-    p_label = f"{correction}-adjusted p = {fmt_p(f['p_adjusted'])}" if f["role"] == "primary" else \
-        f"p = {fmt_p(f['p_value'])} (unadjusted)"
-    return (f"{symbol} = {fmt(f['estimate'])}, {f['confidence']:.0%} CI {fmt_ci(f['ci_low'], f['ci_high'])}, "
-            f"{p_label}, n = {f['n']}")
 
 
 def context_gate(analysis: dict[str, Any], scale: float) -> str | None:
@@ -105,10 +95,10 @@ def entropy_threshold(analysis: dict[str, Any], *, metric: str, scale: float, ta
         return guideline
     if not held_within:
         if pooled["significant"]:
+            verdict = reproduction(pooled, within, "negative", correction)["text"]
             guideline["text"] = (
-                f"For {label}, {name} goes with encoder entropy only pooled over domains ({numbers}{effect}): the "
-                "relation does not hold within domains, so it reflects which domain (and length) a document "
-                "has, and no entropy threshold follows from it.")
+                f"For {label}, {name} goes with encoder entropy only pooled over domains ({numbers}{effect}): "
+                f"{verdict.split(' (')[0]}, so no entropy threshold follows from it.")
         else:
             guideline["text"] = (
                 f"No encoder-entropy threshold for {label}: no significant relation pooled or within domains "
@@ -212,9 +202,9 @@ def decoder_entropy(analysis: dict[str, Any], *, alpha: float, correction: str,
             "unlike the paper's frozen-decoder finding: take the decoder's view of the data into account when "
             "curating."))
     elif pooled["significant"]:
+        verdict = reproduction(pooled, within, pooled["direction"], correction)["text"]
         guideline["text"] = (f"For {label}, decoder entropy goes with quality only pooled over domains ({numbers}): "
-                             "within domains the relation is not significant, so it reflects domain and length; "
-                             "no reason to curate by decoder entropy.")
+                             f"{verdict.split(' (')[0]}; no reason to curate by decoder entropy.")
     else:
         guideline["text"] = (f"For {label}, decoder entropy shows no significant relation with quality ({numbers}; "
                              f"not significant at alpha = {alpha:g}), consistent with the paper's frozen-decoder "

@@ -140,7 +140,7 @@ def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                         f"{fmt(findings['alpha'])}. Sensitivity, stratum and effect rows are outside the families "
                         f"(unadjusted p). OLS slopes are in {findings['metric']} units (0-1) per unit of the "
                         "predictor; their effect in points is in the regression tables."))
-    blocks.append(("table", ["id", "family", "question", "role", "method", "direction", "statistic", "CI", "p",
+    blocks.append(("table", ["id", "family", "question", "role", "method", "direction", "statistic", "CI (unadjusted)", "p",
                              "adjusted p", "n", "verdict"], [finding_row(f) for f in findings["items"]]))
     for analysis in findings["compressors"]:
         blocks.append(("h", 3, f"Compressor {analysis['label']}"))

@@ -26,6 +26,7 @@ from datacomp.analysis.findings_section import findings_section
 from datacomp.analysis.formatting import fmt
 from datacomp.analysis.method_choice import method_choice
 from datacomp.analysis.multiple_testing import CORRECTIONS
+from datacomp.analysis.verdicts import RULES as VERDICT_RULES
 from datacomp.errors import DatacompError
 from datacomp.store import Store
 from datacomp.store.runs import environment, record_run, to_jsonable
@@ -250,6 +251,7 @@ STATISTICS_TEXT = [
     "(effect sizes) are printed outside the families with unadjusted p.",
     "Associations: Spearman pooled over documents, and the partial Spearman within domains (ranks residualised "
     "on domain indicators and ranked log length). An entropy finding is reproduced only when both hold.",
+    VERDICT_RULES,
     "Predictors: entropy, surprisal, bits/byte and the encoder-decoder gap of exactly the evaluated window "
     "(window_scores: one forward per model per example) and its length in tokens, where stored; otherwise the "
     "whole document's, with a warning in the findings section.",
