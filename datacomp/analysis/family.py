@@ -6,7 +6,8 @@ the rest are printed beside it and say what they are:
 
 - ``primary``: the one test of a question (Spearman for an association; the partial Spearman on domain and
   length for "within domains"; Kruskal-Wallis for domains; the clustered slope for the gap sweep);
-- ``sensitivity``: the same question another way (Pearson, Kendall; the sweep's Kendall across decoders),
+- ``sensitivity``: the same question another way (Pearson, Kendall; the sweep's Kendall across decoders;
+  a predictor that near-duplicates another, |Spearman| > 0.9 on the same rows: findings.NEAR_DUPLICATE),
   outside the family, its p unadjusted;
 - ``stratum``: the association within one domain, descriptive and unadjusted;
 - ``effect``: a regression slope with domain and length, the effect size in the metric's units.
@@ -77,6 +78,9 @@ def _verdict(f: dict[str, Any], correction: str, alpha: float) -> None:
     label = f"{correction}-adjusted p" if primary else "p (unadjusted)"
     prefix = {"primary": "", "sensitivity": "sensitivity, outside the family: ",
               "stratum": "within one domain, descriptive: ", "effect": "effect size, outside the family: "}[f["role"]]
+    if f.get("duplicate_of"):
+        prefix = (f"sensitivity, outside the family (a near-duplicate of {f['duplicate_of']}: |rho| = "
+                  f"{f['duplicate_rho']:.2f} on the same rows): ")
     if f["significant"]:
         f["verdict"] = f"{prefix}{f['direction']}, significant ({label} = {fmt_p(p)} < {alpha:g}; {_interval(f)})"
     else:

@@ -48,6 +48,13 @@ PREDICTORS = {
     "gap_js": "encoder-decoder gap (Jensen-Shannon)",
 }
 ENTROPIES = ("enc_entropy", "trained_enc_entropy", "dec_entropy")
+# Two predictors whose |Spearman| exceeds NEAR_DUPLICATE on the same rows ask one question: the one earlier
+# in PRIMARY_ORDER keeps the primary test, the other's tests are sensitivity, outside the family (else Holm
+# pays twice for one question). The order: the paper's predictor (the encoder's entropy) first, entropy
+# before surprisal, the untrained encoder before the trained one, encoder before decoder, the gap last.
+NEAR_DUPLICATE = 0.9
+PRIMARY_ORDER = ("enc_entropy", "trained_enc_entropy", "dec_entropy", "enc_surprisal", "trained_enc_surprisal",
+                 "dec_surprisal", "gap_js")
 UNITS = "nats/token"
 VIF_LIMIT = 5.0   # above it a coefficient is not separately identified (the common rule of thumb)
 
@@ -130,10 +137,18 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
     if same_model:
         available = [p for p in available if not p.startswith("dec_") and p != "gap_js"]
 
+    duplicates = near_duplicates(rows, available)
+
+    def role(x_name: str) -> dict[str, Any]:
+        if x_name not in duplicates:
+            return {"role": "primary"}
+        return {"role": "sensitivity", "duplicate_of": duplicates[x_name][0], "duplicate_rho": duplicates[x_name][1]}
+
     for x_name in available:
         x = column(rows, x_name)
         question = f"{metric} vs {PREDICTORS[x_name]}"
-        findings.append(finding("correlation", label, question, x_name, metric, correlation(x, y, "spearman", **boot)))
+        findings.append(finding("correlation", label, question, x_name, metric, correlation(x, y, "spearman", **boot),
+                                **role(x_name)))
         if x_name in ENTROPIES:
             for method in ("pearson", "kendall"):
                 findings.append(finding("correlation", label, question, x_name, metric,
@@ -146,7 +161,8 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
     covariates, names = covariate_matrix(log_len, domain)
     dropped = dropped_covariates(log_len)
     for x_name in (p for p in ENTROPIES if p in available):
-        findings.append(within_domain_test(label, x_name, column(rows, x_name), y, metric, covariates, names, boot))
+        findings.append(within_domain_test(label, x_name, column(rows, x_name), y, metric, covariates, names, boot,
+                                           **role(x_name)))
 
     by_domain, domain_test = domain_comparison(y, domain, settings)
     if domain_test is not None:
@@ -187,6 +203,7 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
         "predictors": predictors or {"source": "as given", "length": "log_len", "warning": None},
         "quality": mean_interval(y, settings.confidence, n_boot=settings.n_boot, seed=settings.seed),
         "zeros": zero_share(y), "missing_predictors": missing, "dropped_covariates": dropped,
+        "near_duplicates": {k: {"of": v[0], "rho": v[1]} for k, v in duplicates.items()},
         "findings": findings, "ols": {k: fit.to_dict() for k, fit in fits.items()}, "joint": joint,
         "threshold": threshold, "comparisons": comparisons, "bins": bins,
         "ranges": {p: describe(column(rows, p)) for p in available}, "by_domain": by_domain,
@@ -194,8 +211,30 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
     }
 
 
+def near_duplicates(rows: Sequence[dict[str, Any]], available: Sequence[str]) -> dict[str, tuple[str, float]]:
+    """{predictor: (the predictor it duplicates, |Spearman| between them)} for every tested predictor whose
+    |Spearman| with one earlier in PRIMARY_ORDER exceeds NEAR_DUPLICATE on the rows both have."""
+    from scipy import stats as sps
+
+    ordered = [p for p in PRIMARY_ORDER if p in available]
+    out: dict[str, tuple[str, float]] = {}
+    for k, name in enumerate(ordered):
+        for earlier in ordered[:k]:
+            if earlier in out:
+                continue
+            a, b = column(rows, earlier), column(rows, name)
+            keep = np.isfinite(a) & np.isfinite(b)
+            if keep.sum() < 3 or np.all(a[keep] == a[keep][0]) or np.all(b[keep] == b[keep][0]):
+                continue
+            rho = abs(float(sps.spearmanr(a[keep], b[keep]).statistic))
+            if rho > NEAR_DUPLICATE:
+                out[name] = (earlier, rho)
+                break
+    return out
+
+
 def within_domain_test(label: str, x_name: str, x: np.ndarray, y: np.ndarray, outcome: str, covariates: np.ndarray,
-                       names: list[str], boot: dict[str, Any]) -> dict[str, Any]:
+                       names: list[str], boot: dict[str, Any], **role: Any) -> dict[str, Any]:
     """The partial Spearman on domain and log length, with its point estimate on domain alone beside it
     (``estimate_without_length``): the verdict names length as a confounder only when it moves the estimate."""
     result = partial_correlation(x, y, covariates, names, "spearman", **boot).to_dict()
@@ -205,7 +244,7 @@ def within_domain_test(label: str, x_name: str, x: np.ndarray, y: np.ndarray, ou
         result["estimate_without_length"] = partial_estimate(x, y, covariates[:, keep])
     scope = "domain and log length" if "log_length" in names else "domain"
     return finding("partial", label, f"{outcome} vs {PREDICTORS[x_name]} within domains (controlling for {scope})",
-                   x_name, outcome, result)
+                   x_name, outcome, result, **role)
 
 
 def joint_model(data: dict[str, Any], metric: str, predictors: list[str], confidence: float) -> dict[str, Any] | None:

@@ -27,9 +27,12 @@ METRIC_NAMES = {"f1": "F1", "em": "exact match", "bleu": "BLEU", "nll_reduction"
 
 
 def find(findings: Sequence[dict[str, Any]], kind: str, x: str, method: str | None = None,
-         role: str = "primary") -> dict | None:
+         role: str | None = "primary") -> dict | None:
+    """The first finding of this kind, predictor and method; ``role`` None: whichever role it has (a
+    near-duplicate predictor's tests are sensitivity, yet still answer their claim)."""
     for f in findings:
-        if f["kind"] == kind and f["x"] == x and f["role"] == role and (method is None or f["method"] == method):
+        if f["kind"] == kind and f["x"] == x and (role is None or f["role"] == role) \
+                and (method is None or f["method"] == method):
             return f
     return None
 
