@@ -62,6 +62,9 @@ def correct_findings(findings: Iterable[dict[str, Any]], correction: str, alpha:
 
 def _verdict(f: dict[str, Any], correction: str, alpha: float) -> None:
     estimate = f.get("estimate")
+    if f.get("descriptive"):   # a stratum too small for a test: its estimate is printed, not tested
+        f.update(direction="undefined", significant=False, verdict=f"within one domain, {f['note']}")
+        return
     if estimate is None or f.get("p_value") is None:
         # an estimate without a p (its standard error undefined) is not a result either
         note = f.get("note") or "no p-value"

@@ -53,6 +53,9 @@ ENTROPIES = ("enc_entropy", "trained_enc_entropy", "dec_entropy")
 # pays twice for one question). The order: the paper's predictor (the encoder's entropy) first, entropy
 # before surprisal, the untrained encoder before the trained one, encoder before decoder, the gap last.
 NEAR_DUPLICATE = 0.9
+# A per-domain (stratum) test needs this many pairs and non-zero outcomes, else it is descriptive
+STRATUM_MIN_N = 20
+STRATUM_MIN_NONZERO = 10
 PRIMARY_ORDER = ("enc_entropy", "trained_enc_entropy", "dec_entropy", "enc_surprisal", "trained_enc_surprisal",
                  "dec_surprisal", "gap_js")
 UNITS = "nats/token"
@@ -156,7 +159,7 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
             for level in sorted(set(domain)):
                 inside = np.array([d == level for d in domain])
                 findings.append(finding("stratum", label, f"{question}, within {level}", x_name, metric,
-                                        correlation(x[inside], y[inside], "spearman", **boot), role="stratum",
+                                        stratum_test(x[inside], y[inside], settings), role="stratum",
                                         domain=level))
     covariates, names = covariate_matrix(log_len, domain)
     dropped = dropped_covariates(log_len)
@@ -209,6 +212,43 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
         "ranges": {p: describe(column(rows, p)) for p in available}, "by_domain": by_domain,
         "_fit": fits.get("enc_entropy"),
     }
+
+
+def stratum_test(x: np.ndarray, y: np.ndarray, settings: AnalysisSettings) -> dict[str, Any]:
+    """One domain's Spearman. A test needs n >= STRATUM_MIN_N pairs and STRATUM_MIN_NONZERO non-zero outcomes
+    (a floor of zeros leaves a handful of values to rank): below either it is descriptive, the estimate
+    without interval or p. Above, the p-value is a permutation test's (small strata: a bootstrap p is
+    unreliable there), the BCa interval beside it."""
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    n, nonzero = int(x.size), int(np.count_nonzero(y))
+    boot = dict(n_boot=settings.n_boot, seed=settings.seed, confidence=settings.confidence, min_n=settings.min_n)
+    if n < STRATUM_MIN_N or nonzero < STRATUM_MIN_NONZERO:
+        point = correlation(x, y, "spearman", **{**boot, "min_n": 3}) if n >= 3 else None
+        return {"method": "spearman", "estimate": point.estimate if point else None, "ci_low": None, "ci_high": None,
+                "p_value": None, "n": n, "n_nonzero": nonzero, "confidence": settings.confidence,
+                "ci_method": "none (descriptive)", "covariates": [], "descriptive": True,
+                "note": (f"descriptive: n = {n} ({nonzero} non-zero) is below the minimum of {STRATUM_MIN_N} "
+                         f"({STRATUM_MIN_NONZERO} non-zero) for a stratum test")}
+    result = correlation(x, y, "spearman", **boot).to_dict()
+    if result["estimate"] is not None:
+        result["p_bootstrap"] = result["p_value"]
+        result["p_value"] = permutation_p(x, y, settings.n_boot, settings.seed)
+        result["ci_method"] += f"; p from {settings.n_boot} permutations of the pairing"
+    return {**result, "n_nonzero": nonzero}
+
+
+def permutation_p(x: np.ndarray, y: np.ndarray, n_perm: int, seed: int) -> float:
+    """Two-sided Monte Carlo permutation p of Spearman's rho: (1 + #|rho_perm| >= |rho|) / (n_perm + 1)."""
+    from scipy import stats as sps
+
+    rx, ry = sps.rankdata(x), sps.rankdata(y)
+    observed = abs(float(np.corrcoef(rx, ry)[0, 1]))
+    shuffled = np.random.default_rng(seed).permuted(np.tile(ry, (n_perm, 1)), axis=1)
+    rxc = rx - rx.mean()
+    ryc = shuffled - shuffled.mean(axis=1, keepdims=True)
+    rho = (ryc @ rxc) / np.sqrt((ryc * ryc).sum(axis=1) * (rxc @ rxc))
+    return float((1 + np.sum(np.abs(rho) >= observed - 1e-12)) / (n_perm + 1))
 
 
 def near_duplicates(rows: Sequence[dict[str, Any]], available: Sequence[str]) -> dict[str, tuple[str, float]]:

@@ -51,7 +51,9 @@ def within_domains(analysis: dict[str, Any], x: str, correction: str) -> str:
     """'within domains partial rho = ... (code rho = ..., n = ...; literature ...)'."""
     partial = find(analysis["findings"], "partial", x)
     strata = [f for f in analysis["findings"] if f["kind"] == "stratum" and f["x"] == x]
-    parts = "; ".join(f"{f['domain']} rho = {fmt(f['estimate'])} {fmt_ci(f['ci_low'], f['ci_high'])}, n = {f['n']}"
+    parts = "; ".join(f"{f['domain']} rho = {fmt(f['estimate'])} "
+                      + ("(descriptive" if f.get("descriptive") else fmt_ci(f['ci_low'], f['ci_high']))
+                      + f", n = {f['n']}" + (")" if f.get("descriptive") else "")
                       for f in strata if f["estimate"] is not None)
     return (f"within domains {stat_text(partial, 'partial rho', correction)}"
             + (f" (per domain: {parts})" if parts else ""))

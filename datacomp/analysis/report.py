@@ -26,7 +26,14 @@ from datacomp.analysis.findings_section import findings_section
 from datacomp.analysis.formatting import fmt
 from datacomp.analysis.method_choice import method_choice
 from datacomp.analysis.multiple_testing import CORRECTIONS
+from datacomp.analysis.findings import STRATUM_MIN_N, STRATUM_MIN_NONZERO
 from datacomp.analysis.verdicts import RULES as VERDICT_RULES
+
+STRATUM_RULE = (f"Strata (one domain's Spearman): a test needs n >= {STRATUM_MIN_N} documents and "
+                f"{STRATUM_MIN_NONZERO} or more non-zero quality values (a floor of zeros leaves few values to "
+                "rank); below either it is descriptive, its estimate printed without interval or p. Above, the "
+                "p-value is a permutation test's ({n_boot} permutations of the pairing), not the bootstrap's, "
+                "with the BCa interval beside it.")
 from datacomp.errors import DatacompError
 from datacomp.store import Store
 from datacomp.store.runs import environment, record_run, to_jsonable
@@ -252,6 +259,7 @@ STATISTICS_TEXT = [
     "Associations: Spearman pooled over documents, and the partial Spearman within domains (ranks residualised "
     "on domain indicators and ranked log length). An entropy finding is reproduced only when both hold.",
     VERDICT_RULES,
+    STRATUM_RULE,
     "Predictors: entropy, surprisal, bits/byte and the encoder-decoder gap of exactly the evaluated window "
     "(window_scores: one forward per model per example) and its length in tokens, where stored; otherwise the "
     "whole document's, with a warning in the findings section.",
