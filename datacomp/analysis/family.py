@@ -10,7 +10,9 @@ the rest are printed beside it and say what they are:
   a predictor that near-duplicates another, |Spearman| > 0.9 on the same rows: findings.NEAR_DUPLICATE),
   outside the family, its p unadjusted;
 - ``stratum``: the association within one domain, descriptive and unadjusted;
-- ``effect``: a regression slope with domain and length, the effect size in the metric's units.
+- ``effect``: a regression slope with domain and length, the effect size in the metric's units;
+- ``beside``: where the compression loss is the primary outcome (outcomes.py), the same question on raw
+  quality and on full-context quality (difficulty), outside the family: what the loss is read beside.
 
 A family is one compressor's questions (or one knowledge-gap sweep's): adding an unrelated compressor to
 the store never changes another's adjusted p-values. Verdicts never read "not significant" as "no effect":
@@ -25,7 +27,7 @@ from typing import Any, Iterable
 from datacomp.analysis.formatting import fmt_ci, fmt_p
 from datacomp.analysis.multiple_testing import adjust
 
-ROLES = ("primary", "sensitivity", "stratum", "effect")
+ROLES = ("primary", "sensitivity", "stratum", "effect", "beside")
 
 
 def finding(kind: str, family: str, question: str, x: str, y: str, result: Any, *, role: str = "primary",
@@ -80,7 +82,8 @@ def _verdict(f: dict[str, Any], correction: str, alpha: float) -> None:
         f["direction"] = "differs" if f["significant"] else "no difference shown"
     label = f"{correction}-adjusted p" if primary else "p (unadjusted)"
     prefix = {"primary": "", "sensitivity": "sensitivity, outside the family: ",
-              "stratum": "within one domain, descriptive: ", "effect": "effect size, outside the family: "}[f["role"]]
+              "stratum": "within one domain, descriptive: ", "effect": "effect size, outside the family: ",
+              "beside": f"beside the loss, outside the family ({f.get('y')}): "}[f["role"]]
     if f.get("duplicate_of"):
         prefix = (f"sensitivity, outside the family (a near-duplicate of {f['duplicate_of']}: |rho| = "
                   f"{f['duplicate_rho']:.2f} on the same rows): ")

@@ -36,6 +36,7 @@ from datacomp.analysis.correlations import (
 )
 from datacomp.analysis.descriptive import binned_means, describe
 from datacomp.analysis.family import finding
+from datacomp.analysis.outcomes import FULL, QUALITY, loss_summary, outcome_name, outcome_values
 from datacomp.analysis.regression import OlsFit, inverse_prediction, ols, vifs
 
 PREDICTORS = {
@@ -118,7 +119,7 @@ def _slope(label: str, fit: OlsFit, term_name: str, metric: str) -> dict[str, An
     if result is None:
         return None
     return finding("ols", label, f"{metric} per unit of {PREDICTORS.get(term_name, term_name)}, with domain and "
-                   "length (OLS, HC3, t)", term_name, metric, result, role="effect")
+                   "length (OLS, HC3, t)", term_name, metric, result, role="effect", outcome=QUALITY)
 
 
 def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettings,
@@ -147,38 +148,57 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
             return {"role": "primary"}
         return {"role": "sensitivity", "duplicate_of": duplicates[x_name][0], "duplicate_rho": duplicates[x_name][1]}
 
-    for x_name in available:
-        x = column(rows, x_name)
-        question = f"{metric} vs {PREDICTORS[x_name]}"
-        findings.append(finding("correlation", label, question, x_name, metric, correlation(x, y, "spearman", **boot),
-                                **role(x_name)))
-        if x_name in ENTROPIES:
-            for method in ("pearson", "kendall"):
-                findings.append(finding("correlation", label, question, x_name, metric,
-                                        correlation(x, y, method, **boot), role="sensitivity"))
-            for level in sorted(set(domain)):
-                inside = np.array([d == level for d in domain])
-                findings.append(finding("stratum", label, f"{question}, within {level}", x_name, metric,
-                                        stratum_test(x[inside], y[inside], settings), role="stratum",
-                                        domain=level))
+    primary_outcome, outcomes, outcome_warning = outcome_values(rows, metric, settings.min_n, column)
     covariates, names = covariate_matrix(log_len, domain)
     dropped = dropped_covariates(log_len)
-    for x_name in (p for p in ENTROPIES if p in available):
-        findings.append(within_domain_test(label, x_name, column(rows, x_name), y, metric, covariates, names, boot,
-                                           **role(x_name)))
-
-    by_domain, domain_test = domain_comparison(y, domain, settings)
-    if domain_test is not None:
-        findings.append(finding("domain", label, f"{metric} differs between domains", "domain", metric, domain_test))
+    for outcome, values in outcomes.items():
+        main = outcome == primary_outcome
+        name = outcome_name(outcome, metric)
+        tag = {"outcome": outcome}
+        for x_name in available:
+            x = column(rows, x_name)
+            kind = role(x_name) if main else {"role": "beside"}
+            question = f"{name} vs {PREDICTORS[x_name]}"
+            findings.append(finding("correlation", label, question, x_name, name,
+                                    correlation(x, values, "spearman", **boot), **kind, **tag))
+            if x_name in ENTROPIES and main:
+                for method in ("pearson", "kendall"):
+                    findings.append(finding("correlation", label, question, x_name, name,
+                                            correlation(x, values, method, **boot), role="sensitivity", **tag))
+                for level in sorted(set(domain)):
+                    inside = np.array([d == level for d in domain])
+                    findings.append(finding("stratum", label, f"{question}, within {level}", x_name, name,
+                                            stratum_test(x[inside], values[inside], settings), role="stratum",
+                                            domain=level, **tag))
+        for x_name in (p for p in ENTROPIES if p in available):
+            findings.append(within_domain_test(label, x_name, column(rows, x_name), values, name, covariates, names,
+                                               boot, **(role(x_name) if main else {"role": "beside"}), **tag))
+        by_outcome_domain, domain_test = domain_comparison(values, domain, settings)
+        if main:
+            by_domain_primary = by_outcome_domain
+        if domain_test is not None:
+            findings.append(finding("domain", label, f"{name} differs between domains", "domain", name, domain_test,
+                                    role="primary" if main else "beside", **tag))
+    by_domain, _ = domain_comparison(y, domain, settings) if primary_outcome != QUALITY else (by_domain_primary, None)
 
     data = {metric: y, "log_len": log_len, "domain": np.array(domain)}
     data.update({p: column(rows, p) for p in available})
-    fits = {}
+    fits, full_fits = {}, {}
+    if FULL in outcomes:
+        data[f"full_{metric}"] = outcomes[FULL]
     for x_name in (p for p in ("enc_entropy", "trained_enc_entropy", "dec_entropy", "gap_js") if p in available):
         fits[x_name] = ols(data, metric, [x_name, "log_len"], ["domain"], confidence=settings.confidence)
         slope = _slope(label, fits[x_name], x_name, metric)
         if slope is not None:
             findings.append(slope)
+        if FULL in outcomes:   # system quality with the same example's full-context quality held fixed
+            full_fits[x_name] = ols(data, metric, [x_name, f"full_{metric}", "log_len"], ["domain"],
+                                    confidence=settings.confidence)
+            slope = slope_result(full_fits[x_name], x_name, "ols-hc3 slope", "HC3 robust t interval")
+            if slope is not None:
+                findings.append(finding("ols", label, f"{metric} per unit of {PREDICTORS[x_name]}, with full-context "
+                                        f"{metric}, domain and length (OLS, HC3, t)", x_name, metric, slope,
+                                        role="effect", outcome="quality | full"))
     joint = joint_model(data, metric, [p for p in ("enc_entropy", "dec_entropy", "gap_js") if p in available],
                         settings.confidence)
 
@@ -207,7 +227,10 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
         "quality": mean_interval(y, settings.confidence, n_boot=settings.n_boot, seed=settings.seed),
         "zeros": zero_share(y), "missing_predictors": missing, "dropped_covariates": dropped,
         "near_duplicates": {k: {"of": v[0], "rho": v[1]} for k, v in duplicates.items()},
-        "findings": findings, "ols": {k: fit.to_dict() for k, fit in fits.items()}, "joint": joint,
+        "outcome": primary_outcome, "outcome_warning": outcome_warning,
+        "loss": loss_summary(outcomes, domain, settings.confidence, settings.n_boot, settings.seed),
+        "findings": findings, "ols": {k: fit.to_dict() for k, fit in fits.items()},
+        "ols_full": {k: fit.to_dict() for k, fit in full_fits.items()}, "joint": joint,
         "threshold": threshold, "comparisons": comparisons, "bins": bins,
         "ranges": {p: describe(column(rows, p)) for p in available}, "by_domain": by_domain,
         "_fit": fits.get("enc_entropy"),
@@ -273,7 +296,7 @@ def near_duplicates(rows: Sequence[dict[str, Any]], available: Sequence[str]) ->
     return out
 
 
-def within_domain_test(label: str, x_name: str, x: np.ndarray, y: np.ndarray, outcome: str, covariates: np.ndarray,
+def within_domain_test(label: str, x_name: str, x: np.ndarray, y: np.ndarray, y_name: str, covariates: np.ndarray,
                        names: list[str], boot: dict[str, Any], **role: Any) -> dict[str, Any]:
     """The partial Spearman on domain and log length, with its point estimate on domain alone beside it
     (``estimate_without_length``): the verdict names length as a confounder only when it moves the estimate."""
@@ -283,8 +306,8 @@ def within_domain_test(label: str, x_name: str, x: np.ndarray, y: np.ndarray, ou
     if len(keep) < len(names) and result["estimate"] is not None:
         result["estimate_without_length"] = partial_estimate(x, y, covariates[:, keep])
     scope = "domain and log length" if "log_length" in names else "domain"
-    return finding("partial", label, f"{outcome} vs {PREDICTORS[x_name]} within domains (controlling for {scope})",
-                   x_name, outcome, result, **role)
+    return finding("partial", label, f"{y_name} vs {PREDICTORS[x_name]} within domains (controlling for {scope})",
+                   x_name, y_name, result, **role)
 
 
 def joint_model(data: dict[str, Any], metric: str, predictors: list[str], confidence: float) -> dict[str, Any] | None:

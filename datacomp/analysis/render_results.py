@@ -114,18 +114,41 @@ def _ols_table(ols: dict[str, Any], scale: float, blocks: list[tuple], title: st
                           fmt_p(t["p_value"])] for t in ols["terms"]]))
 
 
+OUTCOME_ORDER = {"loss": 0, "full": 1, "quality": 2}
+
+
 def _pooled_vs_within(analysis: dict[str, Any]) -> list[list[Any]]:
     rows = []
     for f in analysis["findings"]:
-        if f["role"] in ("primary", "stratum") and f["kind"] in ("correlation", "partial", "stratum") \
+        if f["role"] in ("primary", "stratum", "beside") and f["kind"] in ("correlation", "partial", "stratum") \
                 and f["x"] in ("enc_entropy", "dec_entropy"):
             scope = {"correlation": "pooled", "partial": "within domains (partial)"}.get(f["kind"],
                                                                                         f"within {f.get('domain')}")
             order = {"correlation": 0, "partial": 1}.get(f["kind"], 2)
             p = f"{fmt_p(f['p_adjusted'])} (adjusted)" if f["role"] == "primary" else f"{fmt_p(f['p_value'])} (unadjusted)"
-            rows.append((f["x"], order, [f["x"], scope, f["method"], f["estimate"], fmt_ci(f["ci_low"], f["ci_high"]),
-                                         p, f["n"]]))
-    return [row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))]
+            outcome = f.get("outcome", "quality")
+            rows.append(((f["x"], OUTCOME_ORDER.get(outcome, 3), order),
+                         [f["x"], f["y"], scope, f["method"], f["estimate"], fmt_ci(f["ci_low"], f["ci_high"]), p,
+                          f["n"]]))
+    return [row for _, row in sorted(rows, key=lambda r: r[0])]
+
+
+def _loss_blocks(analysis: dict[str, Any], metric: str, scale: float, blocks: list[tuple]) -> None:
+    loss = analysis.get("loss")
+    if analysis.get("outcome_warning"):
+        blocks.append(("p", f"**Warning:** {analysis['outcome_warning']}."))
+    if not loss:
+        return
+    overall = loss["overall"]
+    blocks.append(("p", f"Compression loss, the primary outcome: full-context {metric} minus the compressor's on the "
+                        f"same example, {fmt(points(overall['mean'], scale))} points on average (95% BCa CI "
+                        f"{_ci(overall['ci_low'], overall['ci_high'], scale)}, n = {overall['n']}); it retains "
+                        f"{fmt_pct(overall['retained'])} of full context's {fmt(points(overall['full'], scale))}. "
+                        "Raw and full-context quality are tested beside it (role 'beside', outside the family)."))
+    blocks.append(table(["domain", "loss (points)", "95% CI (points)", "n", f"full-context {metric} (points)",
+                         "retained"],
+                        [[d["domain"], points(d["mean"], scale), _ci(d["ci_low"], d["ci_high"], scale), d["n"],
+                          points(d["full"], scale), fmt_pct(d["retained"])] for d in loss["by_domain"]]))
 
 
 def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
@@ -154,6 +177,7 @@ def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                                                       if analysis["missing_predictors"] else "")
                             + (f" Covariates left out of every model: {', '.join(analysis['dropped_covariates'])}."
                                if analysis.get("dropped_covariates") else "")))
+        _loss_blocks(analysis, findings["metric"], scale, blocks)
         gap = ignored_context(analysis.get("context"), scale)
         if gap is not None:
             blocks.append(("p", f"**Not testable:** the decoder does not use its context here ({gap}): the tests "
@@ -161,11 +185,14 @@ def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
         rows = _pooled_vs_within(analysis)
         if rows:
             blocks.append(("p", "Pooled beside within domains: the pooled Spearman, the partial Spearman on domain "
-                                "and length (both primary, adjusted in the family), and each domain's own Spearman "
-                                "(descriptive)."))
-            blocks.append(table(["predictor", "scope", "method", "rho", "CI", "p", "n"], rows))
+                                "and length (primary on the loss, adjusted in the family; beside on raw and "
+                                "full-context quality, unadjusted), and each domain's own Spearman (descriptive)."))
+            blocks.append(table(["predictor", "outcome", "scope", "method", "rho", "CI (unadjusted)", "p", "n"], rows))
         for name, ols in analysis["ols"].items():
             _ols_table(ols, scale, blocks, f"One-predictor model ({name})")
+        for name, ols in (analysis.get("ols_full") or {}).items():
+            _ols_table(ols, scale, blocks, f"With the same example's full-context quality as a covariate ({name}): "
+                                           "the compression effect")
         joint = analysis.get("joint")
         if joint:
             _ols_table(joint["ols"], scale, blocks, "Joint model (collinear predictors: read with its VIFs)")
@@ -182,11 +209,19 @@ def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
         blocks.append(("h", 3, f"Knowledge-gap sweep: {sweep['label']}"))
         blocks.append(("p", f"Predictors: {sweep['predictors']['source']} scores. The pooled model's errors are "
                             f"clustered by document: {fmt(sweep['n_clusters'])} clusters."))
+        if sweep.get("outcome_warning"):
+            blocks.append(("p", f"**Warning:** {sweep['outcome_warning']}."))
         blocks.append(table(["compressor", "decoder", "documents", "mean JS gap (nats/token)",
-                             f"mean {findings['metric']} (points)"],
-                            [[p["compressor_id"], p["decoder_id"], p["n_docs"], p["gap_js"], p["quality"] * scale]
+                             f"mean {findings['metric']} (points)", "full context (points)", "loss (points)",
+                             "retained"],
+                            [[p["compressor_id"], p["decoder_id"], p["n_docs"], p["gap_js"], p["quality"] * scale,
+                              points(p.get("full"), scale), points(p.get("loss"), scale), fmt_pct(p.get("retained"))]
                              for p in sweep["pairs"]]))
-        _ols_table(sweep["ols"], scale, blocks, "Pooled model")
+        primary = "the compression loss (full - system)" if sweep.get("outcome") == "loss" else findings["metric"]
+        _ols_table(sweep["ols"], scale, blocks, f"Pooled model of {primary}")
+        for outcome, ols in (sweep.get("ols_beside") or {}).items():
+            _ols_table(ols, scale, blocks, f"Beside it, the same model of {'full-context ' if outcome == 'full' else 'raw '}"
+                                           f"{findings['metric']}")
     if not findings["sweeps"] and findings.get("sweep_missing"):
         blocks.append(("missing", findings["sweep_missing"]))
     if findings["skipped"]:

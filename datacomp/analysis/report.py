@@ -222,16 +222,27 @@ def _evaluations(store: Store, config: ReportConfig, figures: FigureBook) -> dic
     return section
 
 
+def has_ratio_sweep(methods: list[dict[str, Any]]) -> bool:
+    """Was one method evaluated at two or more target ratios? Only then may a guideline advise a ratio."""
+    ratios: dict[str, set] = defaultdict(set)
+    for row in methods:
+        if row["kind"] == "compressor" and row.get("ratio_target") is not None:
+            ratios[row["method"]].add(row["ratio_target"])
+    return any(len(r) >= 2 for r in ratios.values())
+
+
 def _guidelines(evaluations: dict[str, Any], findings: dict[str, Any], config: ReportConfig) -> dict[str, Any]:
     metric, correction, alpha = config.quality_metric, config.correction, config.alpha
     items = []
+    ratio_sweep = has_ratio_sweep(evaluations.get("methods", []))
     for analysis in findings.get("compressors", []):
         for guideline in (
             gl.entropy_threshold(analysis, metric=metric, scale=SCALE, target=config.target_fraction(),
-                                 alpha=alpha, correction=correction),
+                                 alpha=alpha, correction=correction, ratio_sweep=ratio_sweep),
             gl.entropy_vs_surprisal(analysis, "enc", scale=SCALE),
             gl.decoder_entropy(analysis, alpha=alpha, correction=correction, scale=SCALE),
-            gl.domain_difficulty(analysis, metric=metric, scale=SCALE, alpha=alpha, correction=correction),
+            gl.domain_difficulty(analysis, metric=metric, scale=SCALE, alpha=alpha, correction=correction,
+                                 ratio_sweep=ratio_sweep),
         ):
             if guideline is not None:
                 items.append(guideline)

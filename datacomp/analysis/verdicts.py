@@ -98,3 +98,54 @@ def reproduction(pooled: dict[str, Any] | None, within: dict[str, Any] | None, e
         return {"word": "within domains only", "text": "within domains only (not significant pooled)"}
     return {"word": "not significant", "text": f"not reproduced (not significant: pooled {ci_text(pooled)}; no "
                                                "effect shown, which is not evidence of none)"}
+
+
+def _related(verdict: dict[str, str]) -> bool:
+    """A significant relation somewhere (pooled or within domains), of the expected sign."""
+    return verdict["word"] in ("reproduced", "pooled only", "within domains only", "confounded")
+
+
+def compression_verdict(loss: tuple[dict | None, dict | None], full: tuple[dict | None, dict | None],
+                        subject: str, correction: str) -> dict[str, str]:
+    """The claim "higher ``subject`` hurts compression" on the loss (full - system: expected positive), read
+    beside the same test on full-context quality (difficulty: expected negative). The verdict names which
+    it is: "entropy predicts compression loss" or "entropy predicts difficulty (full context) but not the
+    loss"."""
+    on_loss = reproduction(*loss, "positive", correction)
+    on_full = reproduction(*full, "negative", correction)
+    difficulty = _related(on_full)
+    if on_loss["word"] == "not testable":
+        return on_loss
+    if on_loss["word"] == "reproduced":
+        return {"word": "reproduced", "text": f"{subject} predicts compression loss: reproduced (pooled and within "
+                                              "domains)" + ("; it predicts difficulty (full context) too"
+                                                            if difficulty else "")}
+    if on_loss["word"] == "opposite":
+        return {"word": "opposite", "text": f"opposite: higher {subject} went with a smaller compression loss"}
+    if difficulty:
+        return {"word": "difficulty only", "text": f"{subject} predicts difficulty (full context) but not the loss: "
+                                                   f"on the loss {on_loss['text']}; on full-context quality "
+                                                   f"{on_full['word']}"}
+    return {"word": on_loss["word"], "text": f"{subject} predicts neither the loss nor difficulty (full context): "
+                                             f"on the loss {on_loss['text']}"}
+
+
+def slope_verdict(loss: dict | None, full: dict | None, subject: str) -> dict[str, str]:
+    """The same reading for one slope per outcome (the knowledge-gap sweep: no within-domain test)."""
+    def passes(f: dict | None, sign: str) -> bool:
+        return _passes(f) and f["direction"] == sign
+
+    if loss is None or loss.get("estimate") is None or loss.get("p_value") is None:
+        note = (loss or {}).get("note")
+        return {"word": "not testable", "text": "not testable" + (f" ({note})" if note else "")}
+    difficulty = passes(full, "negative")
+    if passes(loss, "positive"):
+        return {"word": "reproduced", "text": f"{subject} predicts compression loss: reproduced"
+                                              + ("; it predicts difficulty (full context) too" if difficulty else "")}
+    if passes(loss, "negative"):
+        return {"word": "opposite", "text": f"opposite: a larger {subject} went with a smaller compression loss"}
+    if difficulty:
+        return {"word": "difficulty only", "text": f"{subject} predicts difficulty (the decoder's full-context "
+                                                   f"quality) but not the loss: the loss slope is not significant "
+                                                   f"({ci_text(loss)})"}
+    return {"word": "not significant", "text": f"not reproduced (not significant: the loss slope's {ci_text(loss)})"}
