@@ -41,6 +41,15 @@ def comparison_reading(c: dict[str, Any]) -> str:
     return text
 
 
+def context_verdict(u: dict[str, Any]) -> str:
+    """'reads its context', qualified where no context is a degenerate floor (full - none is then full's level)."""
+    if not u["reads_context"]:
+        return "does not use its context: not testable"
+    if u.get("degenerate_floor"):
+        return f"reads its context, against a degenerate floor: {u['degenerate_floor']}"
+    return "reads its context"
+
+
 def evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
     evaluations, scale = data["evaluations"], data["scale"]
     blocks.append(("h", 2, f"2. Compression quality{': ' + evaluations['task'] if evaluations.get('task') else ''}"))
@@ -58,10 +67,15 @@ def evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                         "baseline shared by several evaluations counts once). Each interval describes one system "
                         "(BCa); systems are compared only by the paired differences below."))
     blocks.append(table(["system", "method", "target ratio", "actual ratio", f"{metric} (points)", "95% CI", "n",
-                         "share of zeros", "compress ms (median)"],
+                         "share of zeros", "empty outputs", "distinct outputs", "compress ms (median)"],
                         [[m["system"], m["method"], m["ratio_target"], m["ratio_actual"], points(m["mean"], scale),
-                          _ci(m["ci_low"], m["ci_high"], scale), m["n"], fmt_pct(m["share_zero"]), m["compress_ms"]]
+                          _ci(m["ci_low"], m["ci_high"], scale), m["n"], fmt_pct(m["share_zero"]),
+                          fmt_pct(m.get("share_empty")), m.get("n_distinct_outputs"), m["compress_ms"]]
                          for m in evaluations["methods"]]))
+    identical = [m["system"] for m in evaluations["methods"] if m.get("identical_outputs")]
+    if identical:
+        blocks.append(("p", f"**Degenerate:** {', '.join(identical)} gave the same output for every example: its "
+                            "scores are a constant floor, not a reading of the examples."))
     if evaluations.get("context_use"):
         blocks.append(("p", "Does the decoder read its context? Full minus no context on the same examples "
                             "(paired BCa CI and its p; Wilcoxon p beside it); where the CI does not lie above 0 "
@@ -71,8 +85,7 @@ def evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                              "verdict"],
                             [[u["eval_id"], u["decoder"], u["metric"], points(u["difference"], scale),
                               _ci(u["ci_low"], u["ci_high"], scale), p_text(u), fmt_p(u["p_wilcoxon"]),
-                              u["n"], "reads its context" if u["reads_context"]
-                              else "does not use its context: not testable"] for u in evaluations["context_use"]]))
+                              u["n"], context_verdict(u)] for u in evaluations["context_use"]]))
     comparisons = [c for c in evaluations.get("paired", []) + evaluations.get("across", []) if c["mean"] is not None]
     if comparisons:
         blocks.append(("p", "Paired differences A - B on the same examples (points; BCa bootstrap CI resampling "

@@ -212,7 +212,7 @@ def _evaluations(store: Store, config: ReportConfig, figures: FigureBook) -> dic
     table = ev.methods_table(examples, metric, **boot)
     section["methods"] = table
     section["paired"], section["context_use"] = ev.paired_within(examples, task, metric, **boot)
-    section["across"] = ev.paired_across(examples, metric, **boot)
+    section["across"] = ev.paired_across(examples, ev.shown_metrics(task, metric), **boot)
     section["gains"] = ev.gains(examples, metric, **boot)
     section.update(coverage_section(store, task))
     series, levels = ev.ratio_series(examples, table, metric, config.confidence, SCALE)
