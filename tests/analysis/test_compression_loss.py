@@ -118,3 +118,23 @@ def test_the_gap_sweep_reads_the_loss_beside_the_decoders_full_context_quality()
                                            "the loss")
     _, compression = claim(_sweep_rows(full_slope=0.0, system_slope=-0.6))
     assert compression["status"] == "the gap predicts compression loss: reproduced"
+
+
+def test_the_report_prints_the_loss_as_the_primary_outcome(planted):
+    _, paths, data = planted
+    markdown = paths["markdown"].read_text()
+    analysis = next(a for a in data["findings"]["compressors"] if a["compressor_id"] == "ae4-dec0")
+    overall = analysis["loss"]["overall"]
+    assert analysis["outcome"] == "loss" and overall["n"] == 90
+    assert ("The data-centric findings are tested on the compression loss (full-context quality minus the "
+            "compressor's on the same example), beside raw and full-context quality.") in markdown
+    assert (f"Compression loss, the primary outcome: full-context f1 minus the compressor's on the same example, "
+            f"{_fmt(overall['mean'] * 100)} points on average") in markdown
+    assert "| domain | loss (points) | 95% CI (points) | n | full-context f1 (points) | retained |" in markdown
+    assert any(line.startswith("Outcome: every data-centric finding") for line in data["methods"]["statistics"])
+
+
+def _fmt(value):
+    from datacomp.analysis.formatting import fmt
+
+    return fmt(value)

@@ -50,3 +50,9 @@ def test_the_permutation_p_matches_scipys_permutation_test():
                                   n_resamples=4000, random_state=1).pvalue
     assert ours == pytest.approx(theirs, abs=0.02)
     assert 0.001 < ours < 0.5
+
+
+def test_the_report_states_the_stratum_rule(planted):
+    from datacomp.analysis.methods_text import STRATUM_RULE
+
+    assert STRATUM_RULE.format(n_boot=100) in planted[2]["methods"]["statistics"]
