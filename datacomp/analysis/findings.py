@@ -212,8 +212,8 @@ def compressor_analysis(rows: Sequence[dict[str, Any]], settings: AnalysisSettin
     comparisons = []
     for side in ("enc", "dec"):
         if f"{side}_entropy" in available and f"{side}_surprisal" in available:
-            comparisons.append(compare_predictors(
-                y, column(rows, f"{side}_entropy"), column(rows, f"{side}_surprisal"),
+            comparisons.append(compare_predictors(   # on the primary outcome: the loss where full context ran
+                outcomes[primary_outcome], column(rows, f"{side}_entropy"), column(rows, f"{side}_surprisal"),
                 (f"{side}_entropy", f"{side}_surprisal"), "spearman", **boot).to_dict())
     bins = {p: [b.to_dict() for b in binned_means(column(rows, p), y, settings.n_bins, settings.confidence,
                                                   n_boot=settings.n_boot, seed=settings.seed)]

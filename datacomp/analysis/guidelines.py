@@ -208,17 +208,18 @@ def entropy_vs_surprisal(analysis: dict[str, Any], side: str = "enc", scale: flo
     if comparison["difference"] is None:
         guideline["text"] = f"{model.capitalize()} entropy vs surprisal for {label}: not computed ({comparison['note']})."
         return guideline
-    numbers = (f"Spearman rho with quality, pooled: predictive entropy {fmt(comparison['first_estimate'])}, surprisal "
+    target = "the compression loss" if analysis.get("outcome") == LOSS else "quality"
+    numbers = (f"Spearman rho with {target}, pooled: predictive entropy {fmt(comparison['first_estimate'])}, surprisal "
                f"{fmt(comparison['second_estimate'])}; difference of |rho| {fmt(comparison['difference'])}, "
                f"{comparison['confidence']:.0%} BCa CI {fmt_ci(comparison['ci_low'], comparison['ci_high'])}, "
                f"n = {comparison['n']}")
     if comparison["stronger"] is None:
         guideline["text"] = (f"For {label}, neither {model} predictive entropy nor {model} surprisal is shown to "
-                             f"predict quality better ({numbers}): the interval includes 0, so use whichever is "
+                             f"predict {target} better ({numbers}): the interval includes 0, so use whichever is "
                              "cheaper (surprisal needs no full softmax sum).")
     else:
         better = "predictive entropy" if comparison["stronger"].endswith("entropy") else "surprisal"
-        guideline.update(supported=True, text=(f"For {label}, {model} {better} is the better predictor of quality "
+        guideline.update(supported=True, text=(f"For {label}, {model} {better} is the better predictor of {target} "
                                                f"({numbers}): rank and slice documents by {model} {better}."))
     return guideline
 
