@@ -74,8 +74,8 @@ def evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                          for m in evaluations["methods"]]))
     identical = [m["system"] for m in evaluations["methods"] if m.get("identical_outputs")]
     if identical:
-        blocks.append(("p", f"**Degenerate:** {', '.join(identical)} gave the same output for every example: its "
-                            "scores are a constant floor, not a reading of the examples."))
+        blocks.append(("p", f"**Degenerate:** {', '.join(identical)}: one output for every example (the same "
+                            "string each time), so its scores are a floor, not a reading of the examples."))
     if evaluations.get("context_use"):
         blocks.append(("p", "Does the decoder read its context? Full minus no context on the same examples "
                             "(paired BCa CI and its p; Wilcoxon p beside it); where the CI does not lie above 0 "

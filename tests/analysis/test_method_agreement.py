@@ -64,3 +64,16 @@ def test_empty_and_identical_outputs_are_counted_per_system_and_qualify_reads_it
     [nll] = sections(_rows(), metric="nll_reduction", task="continuation")["context_use"]
     assert context_verdict(nll).endswith("NLL reduction is 0 for no context by definition, so full - none is full's "
                                          "own reduction")
+
+
+def test_the_systems_table_prints_the_counts_and_flags_the_degenerate_system():
+    from datacomp.analysis.render_results import evaluation_blocks
+
+    parts = sections(_rows(), metric="f1", task="continuation")
+    blocks = []
+    evaluation_blocks({"scale": 100, "evaluations": {"task": "continuation", "metric": "f1", **parts}}, blocks)
+    [systems] = [b for b in blocks if b[0] == "table" and "empty outputs" in b[1]]
+    row = next(r for r in systems[2] if r[0] == "sac")
+    assert row[systems[1].index("empty outputs")] == "25%" and row[systems[1].index("distinct outputs")] == "46"
+    assert ("p", "**Degenerate:** none: one output for every example (the same string each time), so its scores "
+                 "are a floor, not a reading of the examples.") in blocks
