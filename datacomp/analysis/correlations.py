@@ -22,6 +22,7 @@ import numpy as np
 from scipy import stats as sps
 
 from datacomp.analysis.bootstrap import Bootstrap, bca
+from datacomp.analysis.regression import rare_variation
 
 CORRELATION_METHODS = ("pearson", "spearman", "kendall")
 
@@ -177,13 +178,15 @@ def covariate_matrix(log_length: Sequence[float] | None = None,
                      domain: Sequence[str] | None = None) -> tuple[np.ndarray, list[str]]:
     """Covariates for partial correlations: log length and one 0/1 column per domain but the first.
 
-    Constant columns are left out (a single domain adds nothing). Returns (matrix (n, k), column names).
+    Columns that do not vary are left out: a single domain, or a log length that is constant or varies in
+    fewer than 5% of the rows (regression.rare_variation: controlling for it would change nothing but rest
+    on those few rows). Returns (matrix (n, k), column names); ``dropped_covariates`` says what was left out.
     """
     columns: list[np.ndarray] = []
     names: list[str] = []
     if log_length is not None:
         values = _as_float(log_length)
-        if not _is_constant(values[np.isfinite(values)]):
+        if rare_variation(values[np.isfinite(values)]) is None:
             columns.append(values)
             names.append("log_length")
     if domain is not None:
@@ -195,6 +198,16 @@ def covariate_matrix(log_length: Sequence[float] | None = None,
                                          len(log_length) if log_length is not None else 0)
     matrix = np.column_stack(columns) if columns else np.empty((n, 0))
     return matrix, names
+
+
+def dropped_covariates(log_length: Sequence[float] | None) -> list[str]:
+    """"log length (varies in 1 of 100 rows, under 5%)" when covariate_matrix leaves it out, else []."""
+
+    if log_length is None:
+        return []
+    values = _as_float(log_length)
+    reason = rare_variation(values[np.isfinite(values)])
+    return [] if reason is None else [f"log length ({reason})"]
 
 
 def residualise(values: np.ndarray, covariates: np.ndarray) -> np.ndarray:
@@ -259,6 +272,19 @@ def partial_correlation(x: Sequence[float], y: Sequence[float], covariates: np.n
     boot = bca(lambda index: partial_rows(x, y, covariates, index, spearman), n, n_boot=n_boot, seed=seed,
                confidence=confidence, max_elements=500_000)
     return _from_bootstrap(label, boot, n, confidence, seed, names, float(2 * sps.t.sf(abs(t), df)))
+
+
+def partial_estimate(x: Sequence[float], y: Sequence[float], covariates: np.ndarray, method: str = "spearman"
+                     ) -> float | None:
+    """The partial correlation's point estimate alone (no interval): to see how much one covariate moves it."""
+    x, y = _as_float(x), _as_float(y)
+    covariates = np.asarray(covariates, dtype=float).reshape(len(x), -1)
+    keep = finite_rows(x, y, covariates)
+    n = int(keep.sum())
+    if n < covariates.shape[1] + 4:
+        return None
+    return _clean(float(partial_rows(x[keep], y[keep], covariates[keep], np.arange(n)[None, :],
+                                     method == "spearman")[0]))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -64,6 +64,23 @@ def distinct_rows(rows: list[dict[str, Any]], metric: str) -> list[dict[str, Any
     return out
 
 
+def is_empty_output(text: str | None) -> bool:
+    """An output with no letter or digit ('', '.', whitespace): nothing a metric could credit."""
+    return text is None or not any(ch.isalnum() for ch in text)
+
+
+def output_counts(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Share of empty outputs and how many distinct outputs one system gave; ``identical``: the same
+    string for every example (a degenerate system, e.g. no context emitting one continuation for all).
+    None where the store holds no predictions (likelihood-only tasks)."""
+    texts = [r.get("prediction") for r in rows]
+    if not texts or all(t is None for t in texts):
+        return {"share_empty": None, "n_distinct_outputs": None, "identical_outputs": False}
+    distinct = len(set(texts))
+    return {"share_empty": sum(is_empty_output(t) for t in texts) / len(texts), "n_distinct_outputs": distinct,
+            "identical_outputs": distinct == 1 and len(texts) > 1}
+
+
 def methods_table(examples: list[dict[str, Any]], metric: str, confidence: float, n_boot: int = 1000,
                   seed: int = 0) -> list[dict[str, Any]]:
     several_decoders = len({r.get("decoder_id") for r in examples}) > 1
@@ -79,7 +96,7 @@ def methods_table(examples: list[dict[str, Any]], metric: str, confidence: float
                       "mean": quality["mean"], "ci_low": quality["ci_low"], "ci_high": quality["ci_high"],
                       "n": quality["n"], "share_zero": zero_share(values)["share_zero"],
                       "n_shared": sum(1 for r in rows if r["n_evaluations"] > 1),
-                      "compress_ms": describe([r["compress_ms"] for r in rows])["median"]})
+                      "compress_ms": describe([r["compress_ms"] for r in rows])["median"], **output_counts(rows)})
     return table
 
 
@@ -124,25 +141,51 @@ def paired_within(examples: list[dict[str, Any]], task: str, metric: str, confid
         compressor = next((r["compressor_id"] for r in rows if r["system"] == r["compressor_id"]), None)
         systems = sorted({r["system"] for r in rows}, key=lambda s: (s != compressor, s))
         for c in paired_comparisons(rows, systems, compressor, task, seed=seed, n_boot=n_boot,
-                                    confidence=confidence, metrics=(wanted,)):
+                                    confidence=confidence, metrics=shown_metrics(task, metric)):
             if c["mean"] is None:
                 continue
             c = {**c, "eval_id": eval_id, "compressor_id": compressor}
             paired.append(c)
-            if (c["a"], c["b"]) in (("full", "none"), ("full@tuned", "none@tuned")):
+            if c["metric"] == wanted and (c["a"], c["b"]) in (("full", "none"), ("full@tuned", "none@tuned")):
+                floor = output_counts([r for r in rows if r["system"] == c["b"]])
                 context_use.append({"eval_id": eval_id, "compressor_id": compressor, "decoder": c["a"],
                                     "metric": c["metric"], "difference": c["mean"], "ci_low": c["ci_low"],
                                     "ci_high": c["ci_high"], "p_bootstrap": c["p_bootstrap"],
                                     "p_bootstrap_bound": c["p_bootstrap_bound"],
                                     "p_wilcoxon": c["p_wilcoxon"], "n": c["n"],
-                                    "reads_context": c["excludes_zero"] and c["mean"] > 0})
+                                    "reads_context": c["excludes_zero"] and c["mean"] > 0,
+                                    "degenerate_floor": degenerate_floor(floor, c["metric"], c["n"])})
     return paired, context_use
 
 
-def paired_across(examples: list[dict[str, Any]], metric: str, confidence: float, n_boot: int, seed: int,
-                  min_shared: int = 2) -> list[dict[str, Any]]:
+def shown_metrics(task: str, metric: str) -> tuple[str, ...]:
+    """The report's metric first, then the task's other paired metrics: every one the paired table shows,
+    and a method choice must agree on all of them."""
+    from datacomp.evaluation.comparisons import PAIRED_METRICS
+
+    wanted = metric if metric in PAIRED_METRICS[task] else PAIRED_METRICS[task][0]
+    return (wanted,) + tuple(m for m in PAIRED_METRICS[task] if m != wanted)
+
+
+def degenerate_floor(none_outputs: dict[str, Any], metric: str, n: int) -> str | None:
+    """Why full - none only restates full's level: no context emits one output for every example, or the
+    metric is 0 for no context by definition (NLL reduction is measured against it)."""
+    if metric == "nll_reduction":
+        return "NLL reduction is 0 for no context by definition, so full - none is full's own reduction"
+    if none_outputs.get("identical_outputs"):
+        return (f"no context emits the same output for all {n} examples (a degenerate floor), so full - none "
+                "restates full's level")
+    return None
+
+
+def paired_across(examples: list[dict[str, Any]], metric: str | tuple[str, ...], confidence: float, n_boot: int,
+                  seed: int, min_shared: int = 2) -> list[dict[str, Any]]:
     """Every two compressors at the same target ratio, on the examples both were evaluated on (a paired
-    difference resampling documents); pairs with fewer than ``min_shared`` shared examples are skipped."""
+    difference resampling documents), on each metric; pairs with fewer than ``min_shared`` shared examples
+    are skipped."""
+    if isinstance(metric, tuple):
+        return [c for m in metric for c in paired_across(examples, m, confidence, n_boot, seed, min_shared)
+                if c["mean"] is not None]
     by_compressor: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     ratio: dict[str, float | None] = {}
     for row in examples:

@@ -6,10 +6,13 @@ the rest are printed beside it and say what they are:
 
 - ``primary``: the one test of a question (Spearman for an association; the partial Spearman on domain and
   length for "within domains"; Kruskal-Wallis for domains; the clustered slope for the gap sweep);
-- ``sensitivity``: the same question another way (Pearson, Kendall; the sweep's Kendall across decoders),
+- ``sensitivity``: the same question another way (Pearson, Kendall; the sweep's Kendall across decoders;
+  a predictor that near-duplicates another, |Spearman| > 0.9 on the same rows: findings.NEAR_DUPLICATE),
   outside the family, its p unadjusted;
 - ``stratum``: the association within one domain, descriptive and unadjusted;
-- ``effect``: a regression slope with domain and length, the effect size in the metric's units.
+- ``effect``: a regression slope with domain and length, the effect size in the metric's units;
+- ``beside``: where the compression loss is the primary outcome (outcomes.py), the same question on raw
+  quality and on full-context quality (difficulty), outside the family: what the loss is read beside.
 
 A family is one compressor's questions (or one knowledge-gap sweep's): adding an unrelated compressor to
 the store never changes another's adjusted p-values. Verdicts never read "not significant" as "no effect":
@@ -24,7 +27,7 @@ from typing import Any, Iterable
 from datacomp.analysis.formatting import fmt_ci, fmt_p
 from datacomp.analysis.multiple_testing import adjust
 
-ROLES = ("primary", "sensitivity", "stratum", "effect")
+ROLES = ("primary", "sensitivity", "stratum", "effect", "beside")
 
 
 def finding(kind: str, family: str, question: str, x: str, y: str, result: Any, *, role: str = "primary",
@@ -61,8 +64,14 @@ def correct_findings(findings: Iterable[dict[str, Any]], correction: str, alpha:
 
 def _verdict(f: dict[str, Any], correction: str, alpha: float) -> None:
     estimate = f.get("estimate")
-    if estimate is None:
-        f.update(direction="undefined", significant=False, verdict=f"not computed: {f.get('note')}")
+    if f.get("descriptive"):   # a stratum too small for a test: its estimate is printed, not tested
+        f.update(direction="undefined", significant=False, verdict=f"within one domain, {f['note']}")
+        return
+    if estimate is None or f.get("p_value") is None:
+        # an estimate without a p (its standard error undefined) is not a result either
+        note = f.get("note") or "no p-value"
+        f.update(direction="undefined", significant=False,
+                 verdict=note if note.startswith("not computed") else f"not computed: {note}")
         return
     primary = f["role"] == "primary"
     p = f["p_adjusted"] if primary else f.get("p_value")
@@ -73,7 +82,11 @@ def _verdict(f: dict[str, Any], correction: str, alpha: float) -> None:
         f["direction"] = "differs" if f["significant"] else "no difference shown"
     label = f"{correction}-adjusted p" if primary else "p (unadjusted)"
     prefix = {"primary": "", "sensitivity": "sensitivity, outside the family: ",
-              "stratum": "within one domain, descriptive: ", "effect": "effect size, outside the family: "}[f["role"]]
+              "stratum": "within one domain, descriptive: ", "effect": "effect size, outside the family: ",
+              "beside": f"beside the loss, outside the family ({f.get('y')}): "}[f["role"]]
+    if f.get("duplicate_of"):
+        prefix = (f"sensitivity, outside the family (a near-duplicate of {f['duplicate_of']}: |rho| = "
+                  f"{f['duplicate_rho']:.2f} on the same rows): ")
     if f["significant"]:
         f["verdict"] = f"{prefix}{f['direction']}, significant ({label} = {fmt_p(p)} < {alpha:g}; {_interval(f)})"
     else:

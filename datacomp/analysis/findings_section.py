@@ -100,7 +100,7 @@ def _figures(analysis: dict[str, Any], k: int, doc_rows: list[dict[str, Any]], c
     y = [r.get(metric) for r in doc_rows]
     keep = [i for i in range(len(x)) if x[i] is not None and y[i] is not None]
     fit_x = fit_mean = fit_low = fit_high = None
-    if fit is not None and "enc_entropy" in fit.exog_names and keep:
+    if fit is not None and fit.cov and "enc_entropy" in fit.exog_names and keep:
         xs = np.array([x[i] for i in keep], dtype=float)
         fit_x = np.linspace(xs.min(), xs.max(), 60)
         mean, se = predict_mean(fit, "enc_entropy", fit_x)

@@ -7,7 +7,9 @@ the decoder reads its context), and where it stands against no context and each 
 budget (truncate, drop, selective): above, below, not different, or identical, each with the difference
 and its CI. Compressors at the same ratio are compared with each other on the examples both ran.
 A choice is supported only for a compressor whose decoder reads its context and that is above no context,
-every cheap baseline and every other compressor at that ratio.
+every cheap baseline and every other compressor at that ratio, on every quality metric the paired table
+shows (the report's metric and the task's others): where one metric favours another system the sentence
+says so and that no single choice follows. A compressor's share of empty outputs is printed in its clause.
 """
 
 from __future__ import annotations
@@ -95,51 +97,88 @@ def compressor_clause(compressor: str, method: str, *, paired: Sequence[dict[str
     return clause, ok
 
 
+def _choice_on(metric: str, ratio: float, members: list[dict[str, Any]], *, paired, context_use, across, gains,
+               scale: float) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]], bool]:
+    """(winners, clauses, compressor-vs-compressor comparisons, whether any compressor passed the bar against
+    the baselines) at one ratio on one metric."""
+    clauses, passing = [], []
+    for member in sorted(members, key=lambda m: m["system"]):
+        clause, ok = compressor_clause(member["system"], member["method"], paired=paired, context_use=context_use,
+                                       gains=gains, metric=metric, scale=scale)
+        if member.get("share_empty"):
+            clause += f"; {member['share_empty']:.0%} of its outputs are empty"
+        clauses.append(clause)
+        if ok:
+            passing.append(member)
+    versus = [c for c in across if c["ratio_target"] == ratio and c["metric"] == metric and c["mean"] is not None]
+    winners = []
+    for member in passing:
+        others = [m["system"] for m in members if m["system"] != member["system"]]
+        if all(any((c["a"] == member["system"] and c["b"] == o and reading(c) == "above")
+                   or (c["b"] == member["system"] and c["a"] == o and reading(c) == "below")
+                   for c in versus) for o in others):
+            winners.append(member)
+    return winners, clauses, versus, bool(passing)
+
+
+def _standing_on(system: str, metric: str, paired, versus, scale: float) -> str:
+    """Where ``system`` stands on one metric: against no context, each cheap baseline, each other compressor."""
+    own = _standing(system, paired, metric)
+    flipped = [{**c, "a": c["b"], "b": c["a"], "mean": -c["mean"], "ci_low": -c["ci_high"], "ci_high": -c["ci_low"]}
+               if c["b"] == system else c for c in versus if system in (c["a"], c["b"])]
+    return _grouped(own + flipped, scale) or "no paired comparison"
+
+
 def method_choice(rows: Sequence[dict[str, Any]], *, metric: str, scale: float,
                   paired: Sequence[dict[str, Any]] = (), context_use: Sequence[dict[str, Any]] = (),
                   across: Sequence[dict[str, Any]] = (), gains: Sequence[dict[str, Any]] = ()
                   ) -> list[dict[str, Any]]:
-    """One guideline per target ratio with compressors (``rows``: the systems table)."""
+    """One guideline per target ratio with compressors (``rows``: the systems table). A choice needs the
+    paired comparisons to agree on every quality metric the report shows for the task (the paired table's
+    metrics); where one favours another system the sentence says which, and that no single choice follows."""
     name = METRIC_NAMES.get(metric, metric)
+    shown = [metric] + sorted({c["metric"] for c in list(paired) + list(across)} - {metric})
     by_ratio: dict[float, list[dict[str, Any]]] = {}
     for row in rows:
         if row["kind"] == "compressor" and row.get("ratio_target") is not None and row["mean"] is not None:
             by_ratio.setdefault(row["ratio_target"], []).append(row)
     out = []
     for ratio, members in sorted(by_ratio.items()):
-        clauses, passing = [], []
-        for member in sorted(members, key=lambda m: m["system"]):
-            clause, ok = compressor_clause(member["system"], member["method"], paired=paired,
-                                           context_use=context_use, gains=gains, metric=metric, scale=scale)
-            clauses.append(clause)
-            if ok:
-                passing.append(member)
-        versus = [c for c in across if c["ratio_target"] == ratio and c["metric"] == metric and c["mean"] is not None]
+        common = dict(paired=paired, context_use=context_use, across=across, gains=gains, scale=scale)
+        winners, clauses, versus, passing = _choice_on(metric, ratio, members, **common)
         versus_text = "; ".join(f"{c['a']} - {c['b']}: {reading(c)} ({difference_text(c, scale)})" for c in versus)
-        winners = []
-        for member in passing:
-            others = [m["system"] for m in members if m["system"] != member["system"]]
-            beats = all(any((c["a"] == member["system"] and c["b"] == o and reading(c) == "above")
-                            or (c["b"] == member["system"] and c["a"] == o and reading(c) == "below")
-                            for c in versus) for o in others)
-            if beats:
-                winners.append(member)
-        if winners:
-            best = winners[0]
+        on_others = {m: _choice_on(m, ratio, members, **common) for m in shown[1:]}
+        best = winners[0] if winners else None
+        disagree = [m for m, (w, _, _, _) in on_others.items()
+                    if best is not None and best["system"] not in {x["system"] for x in w}]
+        if best is not None and not disagree:
+            agreed = f" The same holds on {', '.join(METRIC_NAMES.get(m, m) for m in shown[1:])}." if shown[1:] else ""
             text = (f"At {fmt(ratio)}x use {best['method']} ({best['system']}): on the same examples it is above no "
                     f"context, every cheap baseline" + (" and every other compressor at this ratio" if len(members) > 1
-                                                       else "") + f" on {name}. " + " ".join(
+                                                       else "") + f" on {name}.{agreed} " + " ".join(
                         c + "." for c in clauses))
+        elif best is not None:
+            favoured = "; ".join(f"on {METRIC_NAMES.get(m, m)} {best['system']} is "
+                                 f"{_standing_on(best['system'], m, paired, on_others[m][2], scale)}"
+                                 for m in disagree)
+            text = (f"At {fmt(ratio)}x no single method choice follows: on {name} {best['method']} ({best['system']}) "
+                    f"is above no context and every cheap baseline on the same examples, but the metrics disagree: "
+                    f"{favoured}. " + " ".join(c + "." for c in clauses))
+            winners = []
         else:
             reason = ("no compressor passes: its decoder must read its context and it must be above no context and "
                       "every cheap baseline on the same examples")
             if passing:
                 reason = "no compressor is established above the others at this ratio on their shared examples"
+            if any(w for w, _, _, _ in on_others.values()):
+                reason += " (" + "; ".join(f"on {METRIC_NAMES.get(m, m)} {w[0]['system']} would pass"
+                                           for m, (w, _, _, _) in on_others.items() if w) + ")"
             text = f"At {fmt(ratio)}x no method choice is supported on {name}: {reason}. " + " ".join(c + "." for c in clauses)
         if versus_text:
             text += f" Compressors against each other on shared examples: {versus_text}."
         out.append({"topic": "method choice", "scope": f"{fmt(ratio)}x", "supported": bool(winners), "text": text,
-                    "basis": {"ratio": ratio, "systems": [m["system"] for m in members],
+                    "basis": {"ratio": ratio, "systems": [m["system"] for m in members], "metrics": shown,
+                              "disagree": disagree,
                               "paired": [c for c in paired if c["a"] in {m["system"] for m in members}],
                               "across": versus}})
     return out

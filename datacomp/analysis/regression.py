@@ -2,8 +2,12 @@
 the fit reaches a target).
 
 ``ols`` fits ``response ~ numeric predictors + C(categorical)`` with statsmodels, after dropping rows
-with a missing value and predictors that cannot be estimated (constant, or a category with one level);
-what was dropped is listed in the result, never silent. Standard errors are HC3 (heteroscedasticity-
+with a missing value and predictors that cannot be estimated: constant, a category with one level, or one
+that varies in fewer than 5% of the rows (``RARE_SHARE``: its coefficient would rest on those few rows,
+and controlling for it changes nothing else); what was dropped is listed in the result, never silent.
+A fit whose standard errors are undefined (a singular design; a row of leverage 1, where HC3 divides by
+(1 - h)^2 = 0; non-finite errors) keeps its coefficients but no standard error, interval or p, and its
+``note`` says "not computed: REASON": a numerical failure never prints as a p-value. Standard errors are HC3 (heteroscedasticity-
 robust), or cluster-robust (CRV1, statsmodels ``cov_type="cluster"``) when ``clusters`` is given: rows
 of one document under several decoders are not independent, and HC3 would count each as new evidence.
 Inference uses t, with n - p degrees of freedom (HC3) or G - 1 for G clusters, so small samples are not
@@ -30,16 +34,18 @@ import numpy as np
 from scipy import stats as sps
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+RARE_SHARE = 0.05       # a regressor varying in fewer rows than this share is dropped (and said so)
+LEVERAGE_ONE = 1 - 1e-8  # a hat value this close to 1: the row fits itself, HC3's (1 - h)^2 is 0
 
 
 @dataclasses.dataclass(frozen=True)
 class Term:
     term: str
     coef: float
-    se: float
-    ci_low: float
-    ci_high: float
-    p_value: float
+    se: float | None          # None (with the fit's note) when the standard error is undefined
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -96,6 +102,39 @@ def _frame(data: Mapping[str, Sequence[Any]], response: str, predictors: Sequenc
     return frame.replace([np.inf, -np.inf], np.nan).dropna()
 
 
+def rare_variation(values: Sequence[Any], share: float = RARE_SHARE) -> str | None:
+    """Why a regressor cannot be controlled for: "constant", or "varies in k of n rows (under 5%)" when
+    fewer than ``share`` of the rows differ from its most common value; None when it varies enough."""
+    import pandas as pd
+
+    counts = pd.Series(list(values)).value_counts()
+    n = int(counts.sum())
+    if counts.size < 2:
+        return "constant"
+    minority = n - int(counts.iloc[0])
+    if minority < share * n:
+        return f"varies in {minority} of {n} rows, under {share:.0%}"
+    return None
+
+
+def _undefined_errors(exog: np.ndarray, bse: np.ndarray, cov_type: str, ssr: float, tss: float) -> str | None:
+    """Why the standard errors are undefined, or None."""
+    rank = int(np.linalg.matrix_rank(exog))
+    if rank < exog.shape[1]:
+        return f"not computed: the design is singular (rank {rank} of {exog.shape[1]} columns: collinear regressors)"
+    if cov_type == "HC3":
+        leverage = np.sum(exog * np.linalg.pinv(exog).T, axis=1)
+        ones = int(np.sum(leverage > LEVERAGE_ONE))
+        if ones:
+            return (f"not computed: {ones} row(s) with leverage 1 (a level or value held by one observation), "
+                    "where HC3 standard errors are 0/0")
+    if ssr <= 1e-12 * tss:
+        return "not computed: zero residual variance (the regressors fit the response exactly)"
+    if not np.all(np.isfinite(bse)) or np.any(bse <= 0):
+        return "not computed: the standard errors are not finite (a degenerate design)"
+    return None
+
+
 def ols(data: Mapping[str, Sequence[Any]], response: str, predictors: Sequence[str],
         categorical: Sequence[str] = (), confidence: float = 0.95,
         clusters: Sequence[Any] | None = None) -> OlsFit:
@@ -108,14 +147,16 @@ def ols(data: Mapping[str, Sequence[Any]], response: str, predictors: Sequence[s
     dropped = []
     numeric = []
     for name in predictors:
-        if frame[name].nunique() < 2:
-            dropped.append(f"{name} (constant)")
+        reason = rare_variation(frame[name])
+        if reason:
+            dropped.append(f"{name} ({reason})")
         else:
             numeric.append(name)
     cats = []
     for name in categorical:
-        if frame[name].astype(str).nunique() < 2:
-            dropped.append(f"C({name}) (a single level)")
+        reason = rare_variation(frame[name].astype(str))
+        if reason:
+            dropped.append(f"C({name}) ({'a single level' if reason == 'constant' else reason})")
         else:
             cats.append(name)
     rhs = numeric + [f"C({name})" for name in cats]
@@ -142,16 +183,24 @@ def ols(data: Mapping[str, Sequence[Any]], response: str, predictors: Sequence[s
     else:
         result = model.fit(cov_type="HC3", use_t=True)
         df = float(result.df_resid)
-    intervals = np.asarray(result.conf_int(alpha=1 - confidence))
     names = list(result.model.exog_names)
+    exog = np.asarray(result.model.exog)
+    failure = _undefined_errors(exog, np.asarray(result.bse, dtype=float), cov_type, float(result.ssr),
+                               float(result.centered_tss))
+    r2 = float(result.rsquared)
+    if failure:
+        terms = tuple(Term(name, float(result.params.iloc[i]), None, None, None, None) for i, name in enumerate(names))
+        return OlsFit(formula, n, terms, r2 if math.isfinite(r2) else None, None, confidence, cov_type=cov_type,
+                      df=None, n_clusters=n_clusters, dropped=tuple(dropped), note=failure,
+                      exog_names=tuple(names), params=tuple(float(v) for v in result.params))
+    intervals = np.asarray(result.conf_int(alpha=1 - confidence))
     terms = tuple(
         Term(name, float(result.params.iloc[i]), float(result.bse.iloc[i]), float(intervals[i, 0]),
              float(intervals[i, 1]), float(result.pvalues.iloc[i]))
         for i, name in enumerate(names)
     )
     cov = np.asarray(result.cov_params())
-    exog_means = np.asarray(result.model.exog).mean(axis=0)
-    r2 = float(result.rsquared)
+    exog_means = exog.mean(axis=0)
     return OlsFit(formula, n, terms, r2 if math.isfinite(r2) else None,
                   float(result.rsquared_adj) if math.isfinite(result.rsquared_adj) else None, confidence,
                   cov_type=cov_type, df=df, n_clusters=n_clusters, dropped=tuple(dropped),
@@ -167,8 +216,8 @@ def vifs(data: Mapping[str, Sequence[Any]], predictors: Sequence[str],
     from statsmodels.stats.outliers_influence import variance_inflation_factor
 
     frame = _frame({**data, "_y": np.zeros(len(next(iter(data.values()))))}, "_y", predictors, categorical, None)
-    numeric = [p for p in predictors if frame[p].nunique() > 1]
-    cats = [c for c in categorical if frame[c].astype(str).nunique() > 1]
+    numeric = [p for p in predictors if rare_variation(frame[p]) is None]
+    cats = [c for c in categorical if rare_variation(frame[c].astype(str)) is None]
     for name in cats:
         frame[name] = frame[name].astype(str)
     rhs = numeric + [f"C({name})" for name in cats]
@@ -203,7 +252,7 @@ def inverse_prediction(fit: OlsFit, variable: str, target: float) -> InversePred
     (g(x)'b - target)^2 = z^2 g(x)' V g(x), a quadratic in x. When z^2 V_kk < b_k^2 (the slope is significant
     at the fit's level) its two roots bound the interval; otherwise the interval is unbounded.
     """
-    if not fit.terms:
+    if not fit.terms or not fit.cov:
         return InversePrediction(variable, target, None, None, None, False, None, fit.note or "no fit")
     if variable not in fit.exog_names:
         return InversePrediction(variable, target, None, None, None, False, None,

@@ -76,9 +76,13 @@ def report_blocks(data: dict[str, Any]) -> list[tuple]:
     primary = [f for f in findings["items"] if f["role"] == "primary"]
     n_significant = sum(1 for f in primary if f.get("significant"))
     guidelines = data["guidelines"]["items"]
+    on_loss = any(a.get("outcome") == "loss" for a in findings.get("compressors", []))
     blocks.append(("p", f"Summary: {n_significant} of {len(primary)} primary tests significant after "
                         f"correction; {sum(g['supported'] for g in guidelines)} of {len(guidelines)} guidelines "
-                        "supported by the data."))
+                        "supported by the data." + (" The data-centric findings are tested on the compression loss "
+                                                    "(full-context quality minus the compressor's on the same "
+                                                    "example), beside raw and full-context quality."
+                                                    if on_loss else "")))
     claims = data["guidelines"].get("paper_claims") or []
     if claims:
         blocks.append(("p", "The findings of \"Data Distribution Matters\" (arXiv 2602.01778) on these data:"))

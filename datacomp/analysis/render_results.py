@@ -42,6 +42,15 @@ def comparison_reading(c: dict[str, Any]) -> str:
     return text
 
 
+def context_verdict(u: dict[str, Any]) -> str:
+    """'reads its context', qualified where no context is a degenerate floor (full - none is then full's level)."""
+    if not u["reads_context"]:
+        return "does not use its context: not testable"
+    if u.get("degenerate_floor"):
+        return f"reads its context, against a degenerate floor: {u['degenerate_floor']}"
+    return "reads its context"
+
+
 def evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
     evaluations, scale = data["evaluations"], data["scale"]
     blocks.append(("h", 2, f"2. Compression quality{': ' + evaluations['task'] if evaluations.get('task') else ''}"))
@@ -59,10 +68,15 @@ def evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                         "baseline shared by several evaluations counts once). Each interval describes one system "
                         "(BCa); systems are compared only by the paired differences below."))
     blocks.append(table(["system", "method", "target ratio", "actual ratio", f"{metric} (points)", "95% CI", "n",
-                         "share of zeros", "compress ms (median)"],
+                         "share of zeros", "empty outputs", "distinct outputs", "compress ms (median)"],
                         [[m["system"], m["method"], m["ratio_target"], m["ratio_actual"], points(m["mean"], scale),
-                          _ci(m["ci_low"], m["ci_high"], scale), m["n"], fmt_pct(m["share_zero"]), m["compress_ms"]]
+                          _ci(m["ci_low"], m["ci_high"], scale), m["n"], fmt_pct(m["share_zero"]),
+                          fmt_pct(m.get("share_empty")), m.get("n_distinct_outputs"), m["compress_ms"]]
                          for m in evaluations["methods"]]))
+    identical = [m["system"] for m in evaluations["methods"] if m.get("identical_outputs")]
+    if identical:
+        blocks.append(("p", f"**Degenerate:** {', '.join(identical)}: one output for every example (the same "
+                            "string each time), so its scores are a floor, not a reading of the examples."))
     if evaluations.get("context_use"):
         blocks.append(("p", "Does the decoder read its context? Full minus no context on the same examples "
                             "(paired BCa CI and its p; Wilcoxon p beside it); where the CI does not lie above 0 "
@@ -72,8 +86,7 @@ def evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                              "verdict"],
                             [[u["eval_id"], u["decoder"], u["metric"], points(u["difference"], scale),
                               _ci(u["ci_low"], u["ci_high"], scale), p_text(u), fmt_p(u["p_wilcoxon"]),
-                              u["n"], "reads its context" if u["reads_context"]
-                              else "does not use its context: not testable"] for u in evaluations["context_use"]]))
+                              u["n"], context_verdict(u)] for u in evaluations["context_use"]]))
     comparisons = [c for c in evaluations.get("paired", []) + evaluations.get("across", []) if c["mean"] is not None]
     if comparisons:
         blocks.append(("p", "Paired differences A - B on the same examples (points; BCa bootstrap CI resampling "
@@ -105,7 +118,9 @@ def _ols_table(ols: dict[str, Any], scale: float, blocks: list[tuple], title: st
     if not ols["terms"]:
         blocks.append(("missing", f"{title}: not fitted: {ols['note']}"))
         return
-    blocks.append(("p", f"{title}: `{ols['formula']}`, {ols['cov_type']} standard errors, t with {fmt(ols['df'])} df: "
+    errors = (f"standard errors {ols['note']}" if ols.get("note")
+              else f"{ols['cov_type']} standard errors, t with {fmt(ols['df'])} df")
+    blocks.append(("p", f"{title}: `{ols['formula']}`, {errors}: "
                         f"R² = {fmt(ols['r2'])}, n = {ols['n']}" + (f"; left out: {', '.join(ols['dropped'])}"
                                                                     if ols["dropped"] else "") + "."))
     undefined = [t["term"] for t in ols["terms"] if not _finite(t.get("se"))]
@@ -131,18 +146,41 @@ def _undefined_se_reason(ols: dict[str, Any]) -> str:
     return "the standard error is not finite"
 
 
+OUTCOME_ORDER = {"loss": 0, "full": 1, "quality": 2}
+
+
 def _pooled_vs_within(analysis: dict[str, Any]) -> list[list[Any]]:
     rows = []
     for f in analysis["findings"]:
-        if f["role"] in ("primary", "stratum") and f["kind"] in ("correlation", "partial", "stratum") \
+        if f["role"] in ("primary", "stratum", "beside") and f["kind"] in ("correlation", "partial", "stratum") \
                 and f["x"] in ("enc_entropy", "dec_entropy"):
             scope = {"correlation": "pooled", "partial": "within domains (partial)"}.get(f["kind"],
                                                                                         f"within {f.get('domain')}")
             order = {"correlation": 0, "partial": 1}.get(f["kind"], 2)
             p = f"{fmt_p(f['p_adjusted'])} (adjusted)" if f["role"] == "primary" else f"{fmt_p(f['p_value'])} (unadjusted)"
-            rows.append((f["x"], order, [f["x"], scope, f["method"], f["estimate"], fmt_ci(f["ci_low"], f["ci_high"]),
-                                         p, f["n"]]))
-    return [row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))]
+            outcome = f.get("outcome", "quality")
+            rows.append(((f["x"], OUTCOME_ORDER.get(outcome, 3), order),
+                         [f["x"], f["y"], scope, f["method"], f["estimate"], fmt_ci(f["ci_low"], f["ci_high"]), p,
+                          f["n"]]))
+    return [row for _, row in sorted(rows, key=lambda r: r[0])]
+
+
+def _loss_blocks(analysis: dict[str, Any], metric: str, scale: float, blocks: list[tuple]) -> None:
+    loss = analysis.get("loss")
+    if analysis.get("outcome_warning"):
+        blocks.append(("p", f"**Warning:** {analysis['outcome_warning']}."))
+    if not loss:
+        return
+    overall = loss["overall"]
+    blocks.append(("p", f"Compression loss, the primary outcome: full-context {metric} minus the compressor's on the "
+                        f"same example, {fmt(points(overall['mean'], scale))} points on average (95% BCa CI "
+                        f"{_ci(overall['ci_low'], overall['ci_high'], scale)}, n = {overall['n']}); it retains "
+                        f"{fmt_pct(overall['retained'])} of full context's {fmt(points(overall['full'], scale))}. "
+                        "Raw and full-context quality are tested beside it (role 'beside', outside the family)."))
+    blocks.append(table(["domain", "loss (points)", "95% CI (points)", "n", f"full-context {metric} (points)",
+                         "retained"],
+                        [[d["domain"], points(d["mean"], scale), _ci(d["ci_low"], d["ci_high"], scale), d["n"],
+                          points(d["full"], scale), fmt_pct(d["retained"])] for d in loss["by_domain"]]))
 
 
 def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
@@ -157,7 +195,7 @@ def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                         f"{fmt(findings['alpha'])}. Sensitivity, stratum and effect rows are outside the families "
                         f"(unadjusted p). OLS slopes are in {findings['metric']} units (0-1) per unit of the "
                         "predictor; their effect in points is in the regression tables."))
-    blocks.append(("table", ["id", "family", "question", "role", "method", "direction", "statistic", "CI", "p",
+    blocks.append(("table", ["id", "family", "question", "role", "method", "direction", "statistic", "CI (unadjusted)", "p",
                              "adjusted p", "n", "verdict"], [finding_row(f) for f in findings["items"]]))
     for analysis in findings["compressors"]:
         blocks.append(("h", 3, f"Compressor {analysis['label']}"))
@@ -168,7 +206,10 @@ def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
                             f"{_ci(quality['ci_low'], quality['ci_high'], scale)}); {fmt_pct(zeros['share_zero'])} "
                             f"of the documents score exactly 0. Predictors: {source['source']} scores; length: "
                             f"{source['length']}." + (f" Not measured: {', '.join(analysis['missing_predictors'])}."
-                                                      if analysis["missing_predictors"] else "")))
+                                                      if analysis["missing_predictors"] else "")
+                            + (f" Covariates left out of every model: {', '.join(analysis['dropped_covariates'])}."
+                               if analysis.get("dropped_covariates") else "")))
+        _loss_blocks(analysis, findings["metric"], scale, blocks)
         gap = ignored_context(analysis.get("context"), scale)
         if gap is not None:
             blocks.append(("p", f"**Not testable:** the decoder does not use its context here ({gap}): the tests "
@@ -176,11 +217,14 @@ def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
         rows = _pooled_vs_within(analysis)
         if rows:
             blocks.append(("p", "Pooled beside within domains: the pooled Spearman, the partial Spearman on domain "
-                                "and length (both primary, adjusted in the family), and each domain's own Spearman "
-                                "(descriptive)."))
-            blocks.append(table(["predictor", "scope", "method", "rho", "CI", "p", "n"], rows))
+                                "and length (primary on the loss, adjusted in the family; beside on raw and "
+                                "full-context quality, unadjusted), and each domain's own Spearman (descriptive)."))
+            blocks.append(table(["predictor", "outcome", "scope", "method", "rho", "CI (unadjusted)", "p", "n"], rows))
         for name, ols in analysis["ols"].items():
             _ols_table(ols, scale, blocks, f"One-predictor model ({name})")
+        for name, ols in (analysis.get("ols_full") or {}).items():
+            _ols_table(ols, scale, blocks, f"With the same example's full-context quality as a covariate ({name}): "
+                                           "the compression effect")
         joint = analysis.get("joint")
         if joint:
             _ols_table(joint["ols"], scale, blocks, "Joint model (collinear predictors: read with its VIFs)")
@@ -197,11 +241,19 @@ def finding_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
         blocks.append(("h", 3, f"Knowledge-gap sweep: {sweep['label']}"))
         blocks.append(("p", f"Predictors: {sweep['predictors']['source']} scores. The pooled model's errors are "
                             f"clustered by document: {fmt(sweep['n_clusters'])} clusters."))
+        if sweep.get("outcome_warning"):
+            blocks.append(("p", f"**Warning:** {sweep['outcome_warning']}."))
         blocks.append(table(["compressor", "decoder", "documents", "mean JS gap (nats/token)",
-                             f"mean {findings['metric']} (points)"],
-                            [[p["compressor_id"], p["decoder_id"], p["n_docs"], p["gap_js"], p["quality"] * scale]
+                             f"mean {findings['metric']} (points)", "full context (points)", "loss (points)",
+                             "retained"],
+                            [[p["compressor_id"], p["decoder_id"], p["n_docs"], p["gap_js"], p["quality"] * scale,
+                              points(p.get("full"), scale), points(p.get("loss"), scale), fmt_pct(p.get("retained"))]
                              for p in sweep["pairs"]]))
-        _ols_table(sweep["ols"], scale, blocks, "Pooled model")
+        primary = "the compression loss (full - system)" if sweep.get("outcome") == "loss" else findings["metric"]
+        _ols_table(sweep["ols"], scale, blocks, f"Pooled model of {primary}")
+        for outcome, ols in (sweep.get("ols_beside") or {}).items():
+            _ols_table(ols, scale, blocks, f"Beside it, the same model of {'full-context ' if outcome == 'full' else 'raw '}"
+                                           f"{findings['metric']}")
     if not findings["sweeps"] and findings.get("sweep_missing"):
         blocks.append(("missing", findings["sweep_missing"]))
     if findings["skipped"]:

@@ -25,6 +25,7 @@ from datacomp.analysis.descriptive import describe
 from datacomp.analysis.findings_section import findings_section
 from datacomp.analysis.formatting import fmt
 from datacomp.analysis.method_choice import method_choice
+from datacomp.analysis.methods_text import STATISTICS_TEXT
 from datacomp.analysis.multiple_testing import CORRECTIONS
 from datacomp.errors import DatacompError
 from datacomp.store import Store
@@ -205,7 +206,7 @@ def _evaluations(store: Store, config: ReportConfig, figures: FigureBook) -> dic
     table = ev.methods_table(examples, metric, **boot)
     section["methods"] = table
     section["paired"], section["context_use"] = ev.paired_within(examples, task, metric, **boot)
-    section["across"] = ev.paired_across(examples, metric, **boot)
+    section["across"] = ev.paired_across(examples, ev.shown_metrics(task, metric), **boot)
     section["gains"] = ev.gains(examples, metric, **boot)
     section.update(coverage_section(store, task))
     series, levels = ev.ratio_series(examples, table, metric, config.confidence, SCALE)
@@ -215,16 +216,27 @@ def _evaluations(store: Store, config: ReportConfig, figures: FigureBook) -> dic
     return section
 
 
+def has_ratio_sweep(methods: list[dict[str, Any]]) -> bool:
+    """Was one method evaluated at two or more target ratios? Only then may a guideline advise a ratio."""
+    ratios: dict[str, set] = defaultdict(set)
+    for row in methods:
+        if row["kind"] == "compressor" and row.get("ratio_target") is not None:
+            ratios[row["method"]].add(row["ratio_target"])
+    return any(len(r) >= 2 for r in ratios.values())
+
+
 def _guidelines(evaluations: dict[str, Any], findings: dict[str, Any], config: ReportConfig) -> dict[str, Any]:
     metric, correction, alpha = config.quality_metric, config.correction, config.alpha
     items = []
+    ratio_sweep = has_ratio_sweep(evaluations.get("methods", []))
     for analysis in findings.get("compressors", []):
         for guideline in (
             gl.entropy_threshold(analysis, metric=metric, scale=SCALE, target=config.target_fraction(),
-                                 alpha=alpha, correction=correction),
+                                 alpha=alpha, correction=correction, ratio_sweep=ratio_sweep),
             gl.entropy_vs_surprisal(analysis, "enc", scale=SCALE),
             gl.decoder_entropy(analysis, alpha=alpha, correction=correction, scale=SCALE),
-            gl.domain_difficulty(analysis, metric=metric, scale=SCALE, alpha=alpha, correction=correction),
+            gl.domain_difficulty(analysis, metric=metric, scale=SCALE, alpha=alpha, correction=correction,
+                                 ratio_sweep=ratio_sweep),
         ):
             if guideline is not None:
                 items.append(guideline)
@@ -241,36 +253,6 @@ def _guidelines(evaluations: dict[str, Any], findings: dict[str, Any], config: R
     return section
 
 
-STATISTICS_TEXT = [
-    "Intervals and p-values: one BCa bootstrap per statistic ({n_boot} resamples of documents, seed {seed}; "
-    "checked against scipy.stats.bootstrap); the p-value is the interval's achieved significance level, so a "
-    "{conf} CI excludes 0 exactly when p < {level}. scipy's classical p is kept in report.json (p_classical).",
-    "Families: one primary test per question, adjusted ({correction}) within each compressor's (or gap sweep's) "
-    "family, so adding an unrelated compressor never changes another's adjusted p; significant means adjusted "
-    "p < {alpha}. Pearson and Kendall (sensitivity), per-domain correlations (strata) and regression slopes "
-    "(effect sizes) are printed outside the families with unadjusted p.",
-    "Associations: Spearman pooled over documents, and the partial Spearman within domains (ranks residualised "
-    "on domain indicators and ranked log length). An entropy finding is reproduced only when both hold.",
-    "Predictors: entropy, surprisal, bits/byte and the encoder-decoder gap of exactly the evaluated window "
-    "(window_scores: one forward per model per example) and its length in tokens, where stored; otherwise the "
-    "whole document's, with a warning in the findings section.",
-    "Regression: one OLS per predictor with domain and log length, HC3 standard errors and t inference "
-    "(n - p df); a joint model only beside its VIFs, with a warning above 5. The knowledge-gap sweep pools the "
-    "same documents under several decoders: its errors are clustered by document (t with G - 1 df).",
-    "Thresholds: inverse prediction of the one-predictor model, domain and length at their sample mix; the "
-    "interval is Fieller's (where the {conf} mean-prediction band crosses the target).",
-    "Paired comparisons: systems run on the same examples are compared example by example (BCa bootstrap of the "
-    "mean difference resampling documents, Wilcoxon signed-rank p beside it); gains (system - none) / (full - "
-    "none) carry a paired CI and are reported only where full - none is above 0.",
-    "Means per system, domain and bin: BCa intervals, so bounded metrics keep their bounds; the share of exact "
-    "zeros is printed beside them (a floor). Domains: Kruskal-Wallis H test (scipy.stats.kruskal).",
-    "NLL reduction (quality metric nll_reduction): 1 - target NLL / the no-context baseline's target NLL on the "
-    "same example, teacher-forced over the target tokens and the closing eos. The floor is the plain decoder: for "
-    "methods that tune the decoder (COMI, an autoencoder with decoder_lora) part of the reduction is the tuning "
-    "(answer format, where to stop), not the memory. Per-example ratios are heavy-tailed where the floor is small.",
-    "Entropy is the mean over the scored tokens of the model's predictive entropy -sum p log p (nats/token); "
-    "surprisal is the mean cross-entropy of the actual next token. Quality is averaged over a document's examples.",
-]
 
 
 def _provenance(store: Store, config: ReportConfig) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 -- Each model's scores are taken at its most common (window, stride, dtype) setting, as in scored_models.
 -- win_*: the same predictors of the evaluated windows themselves (window_scores, schema 008), averaged over
 -- the document's examples; n_window_scored < n_examples means some windows were never scored. win_trained_enc_*:
--- under the trained encoder (schema 010; no document-level counterpart).
+-- under the trained encoder (schema 010; no document-level counterpart). full_*: the full-context baseline on
+-- the same examples (through the compressor's tuned decoder, full@tuned, where it ran), so the compression
+-- loss full - system is taken example by example; n_full counts the examples that have it.
 WITH score_setting AS (
     SELECT model_id, window_len, stride, dtype,
            row_number() OVER (PARTITION BY model_id
@@ -33,9 +35,16 @@ WITH score_setting AS (
            avg(w.tenc_entropy) AS win_trained_enc_entropy, avg(w.tenc_surprisal) AS win_trained_enc_surprisal,
            avg(w.dec_entropy) AS win_dec_entropy, avg(w.dec_surprisal) AS win_dec_surprisal,
            avg(w.dec_bits_per_byte) AS win_dec_bits_per_byte,
-           avg(w.js) AS win_gap_js, avg(w.kl_enc_dec) AS win_gap_kl_enc_dec, avg(w.kl_dec_enc) AS win_gap_kl_dec_enc
+           avg(w.js) AS win_gap_js, avg(w.kl_enc_dec) AS win_gap_kl_enc_dec, avg(w.kl_dec_enc) AS win_gap_kl_dec_enc,
+           avg(coalesce(ft.f1, fb.f1)) AS full_f1, avg(coalesce(ft.em, fb.em)) AS full_em,
+           avg(coalesce(ft.bleu, fb.bleu)) AS full_bleu,
+           avg(coalesce(ft.nll_reduction, fb.nll_reduction)) AS full_nll_reduction,
+           count(coalesce(ft.example_id, fb.example_id)) AS n_full
     FROM evaluations_scored e
     LEFT JOIN window_scores w ON w.eval_id = e.eval_id AND w.example_id = e.example_id
+    LEFT JOIN evaluations_scored fb ON fb.eval_id = e.eval_id AND fb.example_id = e.example_id AND fb.system = 'full'
+    LEFT JOIN evaluations_scored ft ON ft.eval_id = e.eval_id AND ft.example_id = e.example_id
+                                   AND ft.system = 'full@tuned'
     WHERE e.task = $task AND e.system = e.compressor_id AND e.doc_id IS NOT NULL
     GROUP BY e.compressor_id, e.doc_id
 )
@@ -47,6 +56,7 @@ SELECT q.compressor_id, c.method, c.ratio, c.encoder_id, c.decoder_id,
        q.win_dec_entropy, q.win_dec_surprisal, q.win_dec_bits_per_byte,
        q.win_trained_enc_entropy, q.win_trained_enc_surprisal,
        q.win_gap_js, q.win_gap_kl_enc_dec, q.win_gap_kl_dec_enc,
+       q.full_f1, q.full_em, q.full_bleu, q.full_nll_reduction, q.n_full,
        se.entropy_mean AS enc_entropy, se.surprisal_mean AS enc_surprisal,
        sd.entropy_mean AS dec_entropy, sd.surprisal_mean AS dec_surprisal,
        g.js AS gap_js, g.kl_enc_dec AS gap_kl_enc_dec, g.bpb_diff AS gap_bpb_diff, g.method AS gap_method

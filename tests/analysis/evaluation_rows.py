@@ -32,4 +32,5 @@ def sections(rows: list[dict], metric: str = "f1", task: str = "reconstruction",
     boot = dict(confidence=0.95, n_boot=n_boot, seed=0)
     paired, context_use = ev.paired_within(rows, task, metric, **boot)
     return {"methods": ev.methods_table(rows, metric, **boot), "paired": paired, "context_use": context_use,
-            "across": ev.paired_across(rows, metric, **boot), "gains": ev.gains(rows, metric, **boot)}
+            "across": ev.paired_across(rows, ev.shown_metrics(task, metric), **boot),
+            "gains": ev.gains(rows, metric, **boot)}

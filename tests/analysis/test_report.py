@@ -18,9 +18,12 @@ from datacomp.store import open_store
 
 from conftest import FAST, _insert, populate
 
-def _find(data, group_part, x, method):
+def _find(data, group_part, x, method, outcome="loss"):
+    """The first finding of a method on one outcome (loss, quality, full: the planted store runs the full
+    baseline beside every compressor, so the loss is the primary outcome)."""
     return next(f for f in data["findings"]["items"]
-                if group_part in f["group"] and f["x"] == x and f["method"] == method)
+                if group_part in f["group"] and f["x"] == x and f["method"] == method
+                and f.get("outcome") in (outcome, None))
 
 
 def _guideline(data, topic, scope_part):
@@ -29,11 +32,14 @@ def _guideline(data, topic, scope_part):
 
 def test_planted_effects_are_found(planted):
     _, _, data = planted
+    # planted: full context ~0.98 whatever the entropy, the compressor falls with it: the loss rises
     enc = _find(data, "ae4-dec0", "enc_entropy", "spearman")
     dec = _find(data, "ae4-dec0", "dec_entropy", "spearman")
-    assert enc["direction"] == "negative" and enc["significant"] and enc["n"] == 90
+    assert enc["direction"] == "positive" and enc["significant"] and enc["n"] == 90 and enc["role"] == "primary"
     assert not dec["significant"] and dec["verdict"].startswith("not significant")
-    slope = _find(data, "ae4-dec0", "enc_entropy", "ols-hc3 slope")
+    raw = _find(data, "ae4-dec0", "enc_entropy", "spearman", outcome="quality")
+    assert raw["direction"] == "negative" and raw["role"] == "beside"
+    slope = _find(data, "ae4-dec0", "enc_entropy", "ols-hc3 slope", outcome="quality")
     assert -0.11 < slope["estimate"] < -0.07  # planted -0.1 per nat, attenuated a little by clipping at F1 = 1
     adjusted = [f["p_adjusted"] for f in data["findings"]["items"]]
     assert all(a is None or a >= f["p_value"] for a, f in zip(adjusted, data["findings"]["items"]))
@@ -42,13 +48,15 @@ def test_planted_effects_are_found(planted):
 def test_finding_matches_an_independent_computation_from_the_raw_tables(planted):
     store, _, data = planted
     frame = store.con.table("evaluations").filter("system = 'ae4-dec0'").df()
+    full = store.con.table("evaluations").filter("system = 'full'").df()[["eval_id", "example_id", "f1"]]
+    frame = frame.merge(full, on=["eval_id", "example_id"], suffixes=("", "_full"))
     scores = store.con.table("scores").filter("model_id = 'enc-abc123'").df()
     joined = frame.merge(scores, on="doc_id")
-    expected = sps.spearmanr(joined["entropy_mean"], joined["f1"])
+    expected = sps.spearmanr(joined["entropy_mean"], joined["f1_full"] - joined["f1"])   # the loss, per example
     finding = _find(data, "ae4-dec0", "enc_entropy", "spearman")
     assert finding["estimate"] == pytest.approx(expected.statistic, rel=1e-10)
     assert finding["p_classical"] == pytest.approx(expected.pvalue, rel=1e-6)
-    assert finding["p_value"] <= 2 / (100 + 1) and finding["ci_high"] < 0   # agrees with its interval
+    assert finding["p_value"] <= 2 / (100 + 1) and finding["ci_low"] > 0   # agrees with its interval
 
 
 def test_threshold_guideline_follows_the_planted_numbers(planted):
@@ -61,32 +69,37 @@ def test_threshold_guideline_follows_the_planted_numbers(planted):
     assert "falls below 85 points when encoder entropy exceeds" in guideline["text"]
     assert f"exceeds {_fmt(threshold['x'])} nats/token" in guideline["text"]
     gap = _guideline(data, "knowledge gap", "autoencoder")
-    assert gap["supported"] and gap["text"].startswith("Match the decoder to the encoder")
+    assert gap["supported"] and gap["text"].startswith("Match the decoder to the encoder (autoencoder 4x, encoder "
+                                                       "enc-abc123): the gap predicts compression loss: reproduced")
     slope = gap["basis"]["slope"]
-    assert -0.75 < slope["estimate"] < -0.45  # planted -0.6 F1 per nat of JS
+    assert 0.45 < slope["estimate"] < 0.75  # planted -0.6 F1 per nat of JS, full context unaffected: +0.6 loss
 
 
 def test_domain_guideline_names_the_lowest_domain_from_the_numbers(planted):
     _, _, data = planted
+    """The domain guideline compares the compression loss (full - system) across domains, never raw quality."""
     finding = _find(data, "ae4-dec0", "domain", "kruskal-wallis H")
     analysis = next(a for a in data["findings"]["compressors"] if a["compressor_id"] == "ae4-dec0")
-    by_domain = {d["domain"]: d for d in analysis["by_domain"]}
+    by_domain = {d["domain"]: d for d in analysis["loss"]["by_domain"]}
     groups = {}
-    for f1, domain in zip(*_raw_quality(planted[0], "ae4-dec0")):
-        groups.setdefault(domain, []).append(f1)
+    for loss, domain in zip(*_loss(planted[0], "ae4-dec0")):
+        groups.setdefault(domain, []).append(loss)
     assert finding["estimate"] == pytest.approx(sps.kruskal(*groups.values()).statistic, rel=1e-10)
     assert {d: by_domain[d]["mean"] for d in groups} == pytest.approx({d: np.mean(v) for d, v in groups.items()})
     guideline = _guideline(data, "domain", "ae4-dec0")
-    lowest = min(groups, key=lambda d: np.mean(groups[d]))
+    worst = max(groups, key=lambda d: np.mean(groups[d]))
     assert guideline["supported"] == finding["significant"]
-    assert f"lowest {lowest} {_fmt(np.mean(groups[lowest]) * 100)} points" in guideline["text"]
+    assert f"most lost: {worst} loses {_fmt(np.mean(groups[worst]) * 100)} points" in guideline["text"]
+    assert "lower compression ratio" not in guideline["text"]   # no ratio was varied
 
 
-def _raw_quality(store, system):
+def _loss(store, system):
     frame = store.con.table("evaluations").filter(f"system = '{system}'").df()
+    full = store.con.table("evaluations").filter("system = 'full'").df()[["eval_id", "example_id", "f1"]]
+    frame = frame.merge(full, on=["eval_id", "example_id"], suffixes=("", "_full"))
     documents = store.con.table("documents").df()[["doc_id", "domain"]]
     joined = frame.merge(documents, on="doc_id")
-    return joined["f1"].to_numpy(), joined["domain"].to_numpy()
+    return (joined["f1_full"] - joined["f1"]).to_numpy(), joined["domain"].to_numpy()
 
 
 def test_paper_claims_follow_the_planted_effects(planted, null):
@@ -94,34 +107,38 @@ def test_paper_claims_follow_the_planted_effects(planted, null):
         return next(c["status"] for c in data["guidelines"]["paper_claims"]
                     if c["claim"].startswith(claim_start) and scope_part in c["scope"])
 
-    # planted within every domain: reproduced pooled and within domains
-    assert status(planted[2], "1: encoder", "ae4-dec0") == "reproduced (pooled and within domains)"
+    # planted within every domain, on the compressor only: the loss, pooled and within domains
+    assert status(planted[2], "1: higher encoder entropy", "ae4-dec0") == ("entropy predicts compression loss: "
+                                                                          "reproduced (pooled and within domains)")
     assert status(planted[2], "1: decoder", "ae4-dec0").startswith("consistent: no significant relation (CI [")
     # the frozen-decoder claim does not apply where the compressor tuned its decoder (decoder_lora), and the
     # decoder-entropy guideline says the same for it (not "consistent with the paper")
     assert status(planted[2], "1: decoder", "ae4-dec3") == "not applicable (this compressor tunes its decoder)"
     assert "not applicable: this compressor tunes its decoder" in _guideline(planted[2], "decoder entropy", "ae4-dec3")["text"]
-    assert status(planted[2], "1: encoder", "ae4-dec3") == "reproduced (pooled and within domains)"
-    assert status(planted[2], "2:", "autoencoder") == "reproduced"
-    assert status(null[2], "1: encoder", "ae4-dec0") == "not reproduced (not significant)"
-    assert status(null[2], "2:", "autoencoder") == "not reproduced (not significant)"
-    assert ("| 1: encoder entropy correlates negatively with quality | autoencoder 4x (ae4-dec0) | reproduced "
-            "(pooled and within domains) |") in planted[1]["markdown"].read_text()
+    assert status(planted[2], "1: higher encoder entropy", "ae4-dec3").startswith("entropy predicts compression loss")
+    assert status(planted[2], "2:", "autoencoder") == "the gap predicts compression loss: reproduced"
+    assert status(null[2], "1: higher encoder entropy", "ae4-dec0").startswith(
+        "entropy predicts neither the loss nor difficulty (full context): on the loss not reproduced (not significant")
+    assert status(null[2], "2:", "autoencoder").startswith("not reproduced (not significant: the loss slope's 95% CI")
+    assert ("| 1: higher encoder entropy, larger compression loss (full - system) | autoencoder 4x (ae4-dec0) | "
+            "entropy predicts compression loss: reproduced (pooled and within domains) |") \
+        in planted[1]["markdown"].read_text()
 
 
 def test_no_effect_gives_not_significant_wording(null):
     _, paths, data = null
     guideline = _guideline(data, "encoder entropy threshold", "ae4-dec0")
     assert not guideline["supported"]
-    assert guideline["text"].startswith("No encoder-entropy threshold for autoencoder 4x (ae4-dec0): no significant "
-                                        "relation pooled or within domains (pooled rho = ")
-    assert "this shows no effect, not that there is none" in guideline["text"]
+    assert guideline["text"].startswith("No encoder-entropy threshold for autoencoder 4x (ae4-dec0): encoder entropy "
+                                        "predicts neither the loss nor difficulty (full context): on the loss not "
+                                        "reproduced (not significant: pooled 95% CI [")
+    assert "no effect shown, which is not evidence of none" in guideline["text"]
     pooled = guideline["basis"]["pooled"]   # "not significant" comes with its interval, in the sentence
     assert f"95% CI [{_fmt(pooled['ci_low'])}, {_fmt(pooled['ci_high'])}]" in guideline["text"]
     assert "falls below" not in guideline["text"]
     assert data["figures"] == [] and "<img" not in paths["html"].read_text()
     gap = _guideline(data, "knowledge gap", "autoencoder")
-    assert not gap["supported"] and "the gap effect is not significant" in gap["text"]
+    assert not gap["supported"] and "not reproduced (not significant: the loss slope's" in gap["text"]
     assert "nor that it does not" in gap["text"]
 
 
@@ -283,8 +300,8 @@ def test_nll_reduction_is_one_minus_the_ratio_to_the_none_baseline(planted):
         assert row["nll_reduction"] == pytest.approx(expected[(row["compressor_id"], row["doc_id"])])
     data = json.loads(make_report(store, ReportConfig(quality_metric="nll_reduction", figures=False, **FAST),
                                   paths["json"].parent.parent / "nll")["json"].read_text())
-    enc = _find(data, "ae4-dec0", "enc_entropy", "spearman")
-    assert enc["direction"] == "negative" and enc["significant"] and enc["n"] == 90
+    enc = _find(data, "ae4-dec0", "enc_entropy", "spearman")   # the loss in NLL reduction rises with entropy
+    assert enc["direction"] == "positive" and enc["significant"] and enc["n"] == 90
 
 
 
@@ -299,9 +316,9 @@ def test_findings_use_the_evaluated_windows_and_an_older_store_says_it_falls_bac
     # the within-domain estimates are printed beside the pooled one
     analysis = next(a for a in planted[2]["findings"]["compressors"] if a["compressor_id"] == "ae4-dec0")
     partial = next(f for f in analysis["findings"] if f["kind"] == "partial" and f["x"] == "enc_entropy")
-    assert (f"| enc_entropy | within domains (partial) | partial-spearman | {_fmt(partial['estimate'])} | "
-            f"[{_fmt(partial['ci_low'])}, {_fmt(partial['ci_high'])}] |") in markdown
-    assert "| enc_entropy | within code | spearman |" in markdown
+    assert (f"| enc_entropy | {partial['y']} | within domains (partial) | partial-spearman | "
+            f"{_fmt(partial['estimate'])} | [{_fmt(partial['ci_low'])}, {_fmt(partial['ci_high'])}] |") in markdown
+    assert f"| enc_entropy | {partial['y']} | within code | spearman |" in markdown
     old = null[1]["markdown"].read_text()
     for analysis in null[2]["findings"]["compressors"]:
         assert analysis["predictors"]["source"] == "document"
