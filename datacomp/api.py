@@ -153,8 +153,10 @@ def score(store: StoreLike, config: ScoreConfig | None = None, *, ray: RayOption
 
     config = _config(ScoreConfig, config, fields)
     if ray is not None:
+        from datacomp.models.precision import worker_precision
         from datacomp.scoring.ray_engine import score_corpus_ray
 
+        config = dataclasses.replace(config, dtype=worker_precision(config.dtype, ray.gpus_per_worker))
         return _run(score_corpus_ray, store, config, ray)
     return _run(score_corpus, store, config)
 
@@ -212,9 +214,10 @@ def evaluate(store: StoreLike, config: EvalConfig | None = None, *, ray: RayOpti
     config = _config(EvalConfig, config, fields)
     if ray is None:
         return _run(run_evaluation, store, config)
-    from datacomp.evaluation.ray_engine import RayEvaluation, ray_dtype
+    from datacomp.evaluation.ray_engine import RayEvaluation
+    from datacomp.models.precision import worker_precision
 
-    config = dataclasses.replace(config, dtype=ray_dtype(config.dtype, ray))
+    config = dataclasses.replace(config, dtype=worker_precision(config.dtype, ray.gpus_per_worker))
     return _run(run_evaluation, store, config, RayEvaluation(ray))
 
 

@@ -61,7 +61,7 @@ def pretrain_command(
         "0 = at the end only).")] = 0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     threads: Annotated[Optional[int], typer.Option("--threads", help="Torch threads [default: all cores].")] = None,
-    dtype: Annotated[str, typer.Option("--dtype", metavar="auto|bf16|fp32", help="Training precision (auto: bf16 "
+    dtype: Annotated[str, typer.Option("--dtype", metavar="auto|fp32|bf16|fp16", help="Training precision (auto: bf16 "
                                        "on GPUs, fp32 on CPUs).")] = "auto",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR", help="Model folder "
                                                 "[default: <store folder>/models/NAME].")] = None,
