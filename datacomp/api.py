@@ -128,7 +128,7 @@ def add_model(store: StoreLike, path: str | os.PathLike[str] | None = None, *, f
                             (", not both" if path is not None else ""))
     with _opened(store, create=True) as opened:
         if from_compressor is not None:
-            from datacomp.models.from_compressor import export_compressor_encoder
+            from datacomp.compressors.encoder_export import export_compressor_encoder
 
             return export_compressor_encoder(opened, from_compressor, name=model_name)
         from datacomp.models.adding import add_model as register
