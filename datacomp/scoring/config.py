@@ -26,8 +26,10 @@ class ScoreConfig:
     model: str | None = None         # one model alone (instead of encoder/decoder)
     window: int | None = None        # None: the models' context length (at most MAX_DEFAULT_WINDOW)
     stride: int | None = None        # None: window // 2, every token sees at least half a window of context
-    dtype: str = "fp32"              # models/precision.py's words; fp32 is exact on CPU, bf16 halves memory (see
-                                     # tests for the bound); rows store the resolved torch name (float32, ...)
+    dtype: str = "float32"           # models/precision.py's words (or the torch names, as here: a pipeline stage
+                                     # hashes its defaults, and "fp32" would re-run every stored score stage);
+                                     # fp32 is exact on CPU, bf16 halves memory (see tests for the bound); rows
+                                     # store the resolved torch name (float32, ...)
     token_budget: int = 8192         # rows x padded length per batch; the benchmark's best on 2 CPU cores
     shard: str = "0/1"               # i/n: this process scores the documents whose md5(doc_id) % n == i
     limit: int | None = None         # only the first N selected documents (by doc_id), for trials
