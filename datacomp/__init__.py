@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+from datacomp.version import __version__  # noqa: F401  (re-exported)
 
 # name -> module that defines it
 _EXPORTS = {

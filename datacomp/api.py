@@ -154,7 +154,7 @@ def add_model(store: StoreLike, path: str | os.PathLike[str] | None = None, *, f
                             (", not both" if path is not None else ""))
     with _opened(store, create=True) as opened:
         if from_compressor is not None:
-            from datacomp.models.from_compressor import export_compressor_encoder
+            from datacomp.compressors.encoder_export import export_compressor_encoder
 
             return export_compressor_encoder(opened, from_compressor, name=model_name)
         from datacomp.models.adding import add_model as register
@@ -179,8 +179,10 @@ def score(store: StoreLike, config: ScoreConfig | None = None, *, ray: RayOption
 
     config = _config(ScoreConfig, config, fields)
     if ray is not None:
+        from datacomp.models.precision import worker_precision
         from datacomp.scoring.ray_engine import score_corpus_ray
 
+        config = dataclasses.replace(config, dtype=worker_precision(config.dtype, ray.gpus_per_worker))
         return _run(score_corpus_ray, store, config, ray)
     return _run(score_corpus, store, config)
 
@@ -238,9 +240,10 @@ def evaluate(store: StoreLike, config: EvalConfig | None = None, *, ray: RayOpti
     config = _config(EvalConfig, config, fields)
     if ray is None:
         return _run(run_evaluation, store, config)
-    from datacomp.evaluation.ray_engine import RayEvaluation, ray_dtype
+    from datacomp.evaluation.ray_engine import RayEvaluation
+    from datacomp.models.precision import worker_precision
 
-    config = dataclasses.replace(config, dtype=ray_dtype(config.dtype, ray))
+    config = dataclasses.replace(config, dtype=worker_precision(config.dtype, ray.gpus_per_worker))
     return _run(run_evaluation, store, config, RayEvaluation(ray))
 
 

@@ -31,7 +31,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 def mark_folder(folder: str | Path, command: str) -> None:
     """Sign ``folder`` as the output of ``command`` (after it is written: a crash leaves it unsigned)."""
-    from datacomp import __version__
+    from datacomp.version import __version__
 
     stamp = {"written_by": "datacomp", "command": command, "version": __version__,
              "written_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}

@@ -32,8 +32,10 @@ FIGURE_CAPTIONS = {
 
 
 def reports_dir() -> Path:
-    """The top-level reports/ folder with the HTML template and stylesheet."""
-    return Path(__file__).resolve().parents[2] / "reports"
+    """The reports/ folder with the HTML template and stylesheet (resources.data_dir: clone or wheel)."""
+    from datacomp.resources import data_dir
+
+    return data_dir("reports")
 
 
 def _caption(name: str) -> str:

@@ -155,10 +155,10 @@ def set_threads(threads: int | None) -> None:
 
 # --engine and its Ray options, shared by `score` and `evaluate` (datacomp/ray_jobs.py)
 ENGINES = ("in-process", "ray")
-EngineOption = Annotated[str, typer.Option("--engine", metavar="in-process|ray", help="in-process, or ray: workers that each hold the "
-                                           "models once (pip install 'datacomp[ray]').")]
-AddressOption = Annotated[Optional[str], typer.Option("--address", metavar="ADDRESS", help="With --engine ray: a running Ray cluster "
-                                                      "(auto, HOST:6379, ray://HOST:10001) [default: a local "
+EngineOption = Annotated[str, typer.Option("--engine", metavar="in-process|ray", help="in-process, or ray: workers "
+                                           "that each hold the models once (pip install 'datacomp[ray]').")]
+AddressOption = Annotated[Optional[str], typer.Option("--address", metavar="ADDRESS", help="With --engine ray: a "
+                                                      "running Ray cluster (auto, HOST:6379, ray://HOST:10001) [default: a local "
                                                       "instance for this run].")]
 WorkersOption = Annotated[int, typer.Option("--workers", help="With --engine ray: workers (Ray actors), each "
                                             "holding the models once.")]

@@ -38,7 +38,7 @@ def train(
                                                            "else 1e-4].")] = None,
     schedule: Annotated[str, typer.Option("--schedule", metavar="constant|cosine", help="Learning rate after "
                                           "warmup.")] = "constant",
-    dtype: Annotated[str, typer.Option("--dtype", metavar="auto|bf16|fp16|fp32", help="auto: bf16 on GPUs that "
+    dtype: Annotated[str, typer.Option("--dtype", metavar="auto|fp32|bf16|fp16", help="auto: bf16 on GPUs that "
                                        "support it, fp16 on older ones, fp32 on CPUs.")] = "auto",
     context_tokens: Annotated[Optional[int], typer.Option("--context-tokens", help="Decoder tokens per context "
                                                           "[default: the model's window, at most 512].")] = None,
@@ -113,7 +113,7 @@ def evaluate(
     seed: Annotated[int, typer.Option("--seed")] = 0,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Examples per batch (results do not "
                                             "depend on it).")] = 8,
-    dtype: Annotated[str, typer.Option("--dtype", metavar="auto|bf16|fp16|fp32", help="Precision of the "
+    dtype: Annotated[str, typer.Option("--dtype", metavar="auto|fp32|bf16|fp16", help="Precision of the "
                                        "models.")] = "auto",
     prompt_format: Annotated[str, typer.Option("--prompt-format", metavar="auto|plain|fewshot|chat",
                                                help="For --compressor none (a compressor uses its own); auto = "

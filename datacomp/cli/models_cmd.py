@@ -61,7 +61,7 @@ def pretrain_command(
         "0 = at the end only).")] = 0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     threads: Annotated[Optional[int], typer.Option("--threads", help="Torch threads [default: all cores].")] = None,
-    dtype: Annotated[str, typer.Option("--dtype", metavar="auto|bf16|fp32", help="Training precision (auto: bf16 "
+    dtype: Annotated[str, typer.Option("--dtype", metavar="auto|fp32|bf16|fp16", help="Training precision (auto: bf16 "
                                        "on GPUs, fp32 on CPUs).")] = "auto",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR", help="Model folder "
                                                 "[default: <store folder>/models/NAME].")] = None,
@@ -80,7 +80,8 @@ def pretrain_command(
         minutes=minutes, shape=ModelShape(layers=layers, hidden=hidden, heads=heads, context=context, vocab=vocab),
         batch_size=batch_size, learning_rate=learning_rate, copy_fraction=copy_fraction,
         induction_warmup_steps=induction_warmup_steps, induction_alphabet=induction_alphabet,
-        copy_test_every=copy_test_every, held_out_slice=held_out_slice, reuse_cached=reuse_cached, seed=seed, threads=threads, dtype=dtype,
+        copy_test_every=copy_test_every, held_out_slice=held_out_slice, reuse_cached=reuse_cached, seed=seed,
+        threads=threads, dtype=dtype,
         out=str(out) if out else None)
     with existing_store(db, read_only=False) as store:  # pretraining reads the store's documents
         record = pretrain(store, config)
@@ -94,7 +95,8 @@ def pretrain_command(
                   f"({info.get('precision')}, {info.get('threads')} threads)")
     print_table([{"domain": domain, "in mixture": "yes" if v["in_mixture"] else "", "perplexity": v["perplexity"],
                   "unigram perplexity": v["unigram_perplexity"], "unigram / model": v["ratio_to_unigram"],
-                  "copy NLL first / restated": _copy_cell(v), "tokens": v["tokens"]} for domain, v in info.get("validation", {}).items()],
+                  "copy NLL first / restated": _copy_cell(v), "tokens": v["tokens"]}
+                 for domain, v in info.get("validation", {}).items()],
                 title="validation perplexity")
 
 

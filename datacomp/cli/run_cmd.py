@@ -70,7 +70,7 @@ def stages(
 ) -> None:
     """The stage types a pipeline file can use, and the keys of their configs."""
     from datacomp.errors import DatacompError
-    from datacomp.pipeline.registry import stage_types
+    from datacomp.pipeline.builtin import stage_types
     from datacomp.pipeline.typed import describe_fields
 
     registry = stage_types()

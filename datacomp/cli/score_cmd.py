@@ -25,8 +25,9 @@ def score(
                                                   "context, at most 2048].")] = None,
     stride: Annotated[Optional[int], typer.Option("--stride", help="New tokens scored per window after the first "
                                                   "[default: window/2].")] = None,
-    dtype: Annotated[str, typer.Option("--dtype", metavar="fp32|bf16|fp16", help="Precision of the "
-                                       "forward passes (stored as float32, bfloat16, float16).")] = "fp32",
+    dtype: Annotated[str, typer.Option("--dtype", metavar="auto|fp32|bf16|fp16", help="Precision of the "
+                                       "weights and forward passes (auto: bf16 on GPUs, fp32 on CPUs; stored "
+                                       "as float32, bfloat16, float16).")] = "fp32",
     token_budget: Annotated[int, typer.Option("--token-budget", help="Rows x padded length per batch.")] = 8192,
     shard: Annotated[str, typer.Option("--shard", metavar="I/N", help="Score only shard I of N (by doc_id "
                                        "hash).")] = "0/1",

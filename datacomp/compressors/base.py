@@ -182,7 +182,7 @@ class Compressor(torch.nn.Module):
     def predict(self, batch: Sequence[EncodedExample], max_new_tokens: int = 32) -> list[Prediction]:
         """Compress a batch of contexts, then per row: the target NLL and the greedy answer after the
         prompt, from one prefill (decoding.nll_and_greedy)."""
-        from datacomp.evaluation.latency import Stopwatch
+        from datacomp.models.latency import Stopwatch
 
         compressing, decoding = Stopwatch(self.device), Stopwatch(self.device)
         with self.precision.autocast():

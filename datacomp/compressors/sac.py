@@ -42,7 +42,8 @@ first input token (BOS), an extra overhead slot without a role embedding (in the
 decoder parks attention on its first token (the attention sink of StreamingLLM, Xiao et al. 2024); without
 it an untrained SAC on SmolLM2-135M is worse than no context at all (continuation target NLL 6.74 vs 4.80
 for none, 64-token contexts, 4x), with it 4.17, better than truncation (4.51), uniform drop (4.35) and
-Selective Context (4.38) before any training (``python benchmarks/sac_smollm2_probe.py``). The official runs train long enough (20k+ steps) for the anchors to take that role.
+Selective Context (4.38) before any training (``python benchmarks/sac_smollm2_probe.py``). The official runs
+train long enough (20k+ steps) for the anchors to take that role.
 ``keep_sink=True`` (off by default, not in the official code) prepends a learned
 ``<compress>`` token at position 0 that every chunk token may attend to; its K/V are handed to the decoder
 as an attention sink and counted as a slot. Chunks are not capped at ``max_context_tokens`` (a tiny LM

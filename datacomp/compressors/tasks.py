@@ -41,11 +41,11 @@ import gzip
 import hashlib
 import json
 import random
-import unicodedata
 from pathlib import Path
 from typing import Any, Iterable
 
 from datacomp.compressors.example import RECONSTRUCTION_PROMPT, TaskExample
+from datacomp.corpus.normalize import doc_id_of, normalize_text
 from datacomp.errors import DatacompError
 
 TASKS = ("reconstruction", "continuation", "qa", "span-recall")
@@ -89,8 +89,8 @@ def extract_answer(task: str, generated: str, answer_words: int) -> str:
 
 
 def document_id(text: str) -> str:
-    """The store's doc_id for a text: hex SHA-256 of its NFC normal form."""
-    return hashlib.sha256(unicodedata.normalize("NFC", text).encode("utf-8")).hexdigest()
+    """The store's doc_id for a text (corpus.normalize: the one rule ingestion applies, BOM/CRLF/NFC/edges)."""
+    return doc_id_of(normalize_text(text))
 
 
 def qa_prompt(question: str) -> str:

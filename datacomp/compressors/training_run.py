@@ -7,8 +7,11 @@ command is run again), save it to ``<out>`` (registry.save_compressor; default
 ``<store folder>/compressors/<compressor_id>``) and upsert its row.
 
 ``compressor_id`` = "<method>-<ratio>x-" + 12 hex of the hash of everything that decides the weights
-(models, slice, task data, method config, training config): the same command gives the same id (and
-resumes), any change gives a new one.
+(models, slice, task data, method config, training config, the resolved precision): the same command
+gives the same id (and resumes), any change gives a new one. The precision is hashed resolved, so
+``auto`` on a GPU (bf16) and on a CPU (fp32) are two compressors; fp32 is hashed under the word "auto",
+which ids stored before the precision was resolved carry for their (CPU, fp32) runs: those keep their id,
+and ``--dtype auto`` and ``--dtype fp32`` on a CPU are one compressor.
 
 Default task per method (``task=None``): autoencoder and SAC pretrain on continuation (the autoencoder
 mixes in reconstruction itself, ``reconstruction_share``); COMI and meanpool are query-aware and train
@@ -91,6 +94,11 @@ class TrainingPlan:
     context_tokens: int
     compressor_id: str
     out: Path
+    precision: str = "fp32"            # config.dtype resolved on this machine (models/precision.py)
+
+
+# The word the id hashes for fp32: "auto", as stored CPU ids (hashed before precision was resolved) say.
+_FP32_IN_ID = "auto"
 
 
 def plan_training(store, config: TrainRunConfig) -> TrainingPlan:
@@ -100,9 +108,11 @@ def plan_training(store, config: TrainRunConfig) -> TrainingPlan:
     from datacomp.compressors.tasks import TaskDataConfig
     from datacomp.compressors.train import TrainConfig, default_learning_rate
     from datacomp.models.loading import load_tokenizer
+    from datacomp.models.precision import resolve_precision
     from datacomp.models.registry import resolve_model
     from datacomp.store.runs import config_hash, file_hash, to_jsonable
 
+    precision = resolve_precision(config.dtype).name
     task = config.task or method_class(config.method).default_task
     if task == "qa" and (not config.qa_file or not Path(config.qa_file).is_file()):
         raise DatacompError(f"task qa needs --qa-file (SQuAD v1.1 .json or MRQA .jsonl); "
@@ -137,7 +147,8 @@ def plan_training(store, config: TrainRunConfig) -> TrainingPlan:
     identity = {"method": config.method, "encoder": encoder.model_id, "decoder": decoder.model_id,
                 "train_slice": config.train_slice, "qa_file": file_hash(config.qa_file) if task == "qa" else None,
                 "task": to_jsonable(task_config), "method_config": to_jsonable(method_config),
-                "train": to_jsonable(train_config), "pretrain_steps": config.pretrain_steps, "dtype": config.dtype,
+                "train": to_jsonable(train_config), "pretrain_steps": config.pretrain_steps,
+                "dtype": _FP32_IN_ID if precision == "fp32" else precision,
                 "prompt": prompt_signature(method_config.prompt_format, decoder_tokenizer, task)}
     compressor_id = f"{config.method}-{config.ratio:g}x-{config_hash(identity)[:12]}"
     # Saved resolved: a compressor is evaluated in the prompt layout it was trained in, even after what
@@ -149,7 +160,7 @@ def plan_training(store, config: TrainRunConfig) -> TrainingPlan:
     return TrainingPlan(task=task, encoder=encoder, decoder=decoder, method_config=method_config,
                         train_config=train_config, pretrain_config=pretrain_config, task_config=task_config,
                         micro=micro, learning_rate=learning_rate, context_tokens=context_tokens,
-                        compressor_id=compressor_id, out=out)
+                        compressor_id=compressor_id, out=out, precision=precision)
 
 
 def train_on_store(store, config: TrainRunConfig, distributed=None) -> TrainedCompressor:
@@ -159,13 +170,14 @@ def train_on_store(store, config: TrainRunConfig, distributed=None) -> TrainedCo
     from datacomp.compressors.distributed import SINGLE
     from datacomp.compressors.registry import build_compressor, save_compressor
     from datacomp.compressors.train import probe_micro_batch, train_stages
+    from datacomp.models.precision import matmul_scope, resolve_precision
     from datacomp.store.runs import to_jsonable
 
     distributed = distributed or SINGLE
     plan = distributed.on_main(lambda: plan_training(store, config))
     distributed.on_main(lambda: _claim_folder(plan.out))
     train_config, pretrain_config, micro = plan.train_config, plan.pretrain_config, plan.micro
-    with _recorded(store, config, plan, distributed) as run:
+    with _recorded(store, config, plan, distributed) as run, matmul_scope(resolve_precision(plan.precision)):
         with run.phase("task_data"):
             data, pretrain_data = distributed.on_main(lambda: _task_data(store, config, plan))
         run.count("examples", len(data.examples))
@@ -173,7 +185,7 @@ def train_on_store(store, config: TrainRunConfig, distributed=None) -> TrainedCo
             run.count(f"skipped_{reason}", n)
         with run.phase("build"):
             compressor = build_compressor(config.method, plan.encoder.path, plan.decoder.path, plan.method_config,
-                                          precision=config.dtype)
+                                          precision=plan.precision)
         stages = []
         if pretrain_config is not None:
             run.count("pretrain_examples", len(pretrain_data.examples))

@@ -97,9 +97,3 @@ class RayEvaluation:
                                 f"{missing[0]}): {'; '.join(warnings) or 'no shard held them'}; run the "
                                 "command again to evaluate them")
         return merged.tables["evaluations"].added if "evaluations" in merged.tables else 0
-
-
-def ray_dtype(dtype: str, options: RayOptions) -> str:
-    """The precision the workers run in: ``auto`` resolves on the driver, which may have no GPU; with GPU
-    workers it means bf16 (what auto picks on Ampere and newer; pass fp16 for older GPUs)."""
-    return "bf16" if dtype == "auto" and options.gpus_per_worker > 0 else dtype

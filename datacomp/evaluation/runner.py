@@ -367,4 +367,8 @@ def evaluate(store, config: EvalConfig, engine=None) -> EvalSummary:
     ``engine`` (evaluation/ray_engine.py) the batches run on its workers."""
     if config.task not in TASK_METRICS:
         raise DatacompError(f"unknown task {config.task!r}; choose one of {', '.join(TASK_METRICS)}")
-    return run_evaluation(store, config, prepare(store, config), engine)
+    from datacomp.models.precision import matmul_scope
+
+    setup = prepare(store, config)
+    with matmul_scope(setup.precision):
+        return run_evaluation(store, config, setup, engine)

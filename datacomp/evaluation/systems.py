@@ -23,7 +23,7 @@ from datacomp.evaluation.baselines import (
     embedding_bytes,
     kept_positions,
 )
-from datacomp.evaluation.latency import Stopwatch, to_ms
+from datacomp.models.latency import Stopwatch, to_ms
 from datacomp.models.tokenizer import start_token_id
 
 TUNED_BASELINES = ("full", "none", "truncate")

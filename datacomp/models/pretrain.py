@@ -19,6 +19,7 @@ import numpy as np
 from datacomp.errors import DatacompError
 from datacomp.models.architecture import ModelShape, llama_config, shape_of
 from datacomp.models.copy_test import CopyTest, copy_test, restated_rows, segment_length, store_copy_tests
+from datacomp.models.precision import check_precision, matmul_scope, resolve_precision
 from datacomp.models.pretrain_loop import autocast_for, total_steps, train_steps, validation_perplexity
 from datacomp.models.pretrain_cache import cached_folder, init_weights, load_cached, recipe_key, save_cached
 from datacomp.models.mixture import check_domains, parse_mixture
@@ -37,6 +38,10 @@ from datacomp.models.unigram import unigram_perplexity
 from datacomp.store import Store
 from datacomp.store.runs import record_run
 
+
+
+# The one precision vocabulary (models/precision.py) less what a CPU-only training loop cannot do.
+PRETRAIN_REFUSES = {"fp16": "pretraining runs on the CPU, where fp16 autocast has no loss scaling"}
 
 
 @dataclasses.dataclass
@@ -85,8 +90,7 @@ class PretrainConfig:
         if self.init_from and self.tokenizer:
             raise DatacompError("--tokenizer and --init-from exclude each other: a continued model keeps its own "
                                 "tokenizer")
-        if self.dtype not in ("auto", "bf16", "fp32"):
-            raise DatacompError(f"--dtype must be auto, bf16 or fp32, got {self.dtype!r}")
+        check_precision(self.dtype, refused=PRETRAIN_REFUSES)
         if self.steps is not None and self.steps <= 0:
             raise DatacompError(f"--steps must be positive, got {self.steps}")
         if self.minutes is not None and self.minutes <= 0:
@@ -95,21 +99,14 @@ class PretrainConfig:
             raise DatacompError(f"--validation-fraction must lie in (0, 1), got {self.validation_fraction}")
 
 
-def resolve_precision(precision: str) -> str:
-    """auto -> bf16 or fp32 by models/precision.py (the rule compressor training and evaluation use too),
-    for the CPU, where pretraining runs (its model is never moved to a GPU)."""
-    from datacomp.models.precision import resolve_precision as resolve
-
-    return resolve(precision, "cpu").name
-
-
 def pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
     """Train, evaluate, save and register one reference model; returns its registry record."""
     import torch
 
     threads = torch.get_num_threads()
     try:
-        return _pretrain(store, config)
+        with matmul_scope(resolve_precision(config.dtype, "cpu")):
+            return _pretrain(store, config)
     finally:
         torch.set_num_threads(threads)  # `threads` is this run's setting, not the process's
 
@@ -124,7 +121,7 @@ def _pretrain(store: Store, config: PretrainConfig) -> ModelRecord:
     check_domains({d: 1.0 for d in eval_domains}, available)
     out = Path(config.out) if config.out else Path(store.path).resolve().parent / "models" / config.name
     _claim_model_folder(store, out)
-    precision = resolve_precision(config.dtype)
+    precision = resolve_precision(config.dtype, "cpu").name  # pretraining runs on the CPU (never moved to a GPU)
     if config.threads:
         torch.set_num_threads(config.threads)
 

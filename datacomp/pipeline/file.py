@@ -27,8 +27,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from datacomp.errors import DatacompError
-from datacomp.pipeline.registry import StageType, stage_types
-from datacomp.pipeline.typed import REFERENCE as _REFERENCE, build
+from datacomp.pipeline.builtin import stage_types
+from datacomp.pipeline.references import references
+from datacomp.pipeline.registry import StageType
+from datacomp.pipeline.typed import build
 
 RESERVED = ("name", "type", "after")
 # Keys renamed so that a key and its flag are one name: the old spelling is read for one release, with a
@@ -112,23 +114,6 @@ class Locator:
 
     def pipeline_key(self, key: str = "") -> str:
         return self.where(self.find(self.pipeline_block or self.top_block, key))
-
-
-def references(value: Any) -> list[tuple[str, str | None]]:
-    """(stage, output key) of every "@stage[.key]" string inside ``value``."""
-    found: list[tuple[str, str | None]] = []
-    if isinstance(value, str) and (match := _REFERENCE.match(value)):
-        found.append((match.group(1), match.group(2)))
-    elif isinstance(value, dict):
-        for item in value.values():
-            found += references(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            found += references(item)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for field in dataclasses.fields(value):
-            found += references(getattr(value, field.name))
-    return found
 
 
 def load_pipeline(path: str | Path) -> Pipeline:

@@ -16,7 +16,7 @@ import typing
 from typing import Any, Callable
 
 from datacomp.errors import DatacompError
-from datacomp.pipeline.file import references
+from datacomp.pipeline.references import references
 from datacomp.pipeline.registry import StageContext, StageType
 from datacomp.pipeline.typed import flags_as_keys
 

@@ -57,11 +57,3 @@ class StageType:
 
 
 STAGES: dict[str, StageType] = {}
-
-
-def stage_types() -> dict[str, StageType]:
-    """The registry with the built-in stage types loaded (they register on import)."""
-    import datacomp.pipeline.library_stages  # noqa: F401  (registers the other stages' types)
-    import datacomp.pipeline.stages  # noqa: F401  (registers the curation types)
-
-    return STAGES

@@ -19,8 +19,10 @@ from typing import Any, Callable, Iterable
 
 from datacomp.errors import DatacompError
 from datacomp.interrupts import is_interrupt
-from datacomp.pipeline.file import Pipeline, StageSpec, load_pipeline, references
-from datacomp.pipeline.registry import StageContext, stage_types
+from datacomp.pipeline.builtin import stage_types
+from datacomp.pipeline.file import Pipeline, StageSpec, load_pipeline
+from datacomp.pipeline.references import references
+from datacomp.pipeline.registry import StageContext
 from datacomp.pipeline.typed import check_value, flags_as_keys
 from datacomp.store import Store, open_store
 from datacomp.store.db import default_db_path

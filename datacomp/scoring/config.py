@@ -6,7 +6,7 @@ import dataclasses
 import re
 
 from datacomp.errors import DatacompError
-from datacomp.models.loading import DTYPES
+from datacomp.models.precision import TORCH_NAMES, check_precision
 from datacomp.scoring.forward import DEFAULT_CHUNK_ELEMENTS
 
 # Beyond ~2k tokens of left context per-token scores barely move while attention cost grows with the
@@ -14,8 +14,8 @@ from datacomp.scoring.forward import DEFAULT_CHUNK_ELEMENTS
 MAX_DEFAULT_WINDOW = 2048
 
 
-DTYPE_NAMES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16",
-               "float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
+# Pipeline files and scripts written before the one vocabulary spelled score precisions as torch names.
+LEGACY_DTYPE_WORDS = {torch_name: word for word, torch_name in TORCH_NAMES.items()}
 
 
 @dataclasses.dataclass
@@ -26,7 +26,10 @@ class ScoreConfig:
     model: str | None = None         # one model alone (instead of encoder/decoder)
     window: int | None = None        # None: the models' context length (at most MAX_DEFAULT_WINDOW)
     stride: int | None = None        # None: window // 2, every token sees at least half a window of context
-    dtype: str = "float32"           # float32 is exact on CPU; bfloat16 halves memory (see tests for the bound)
+    dtype: str = "float32"           # models/precision.py's words (or the torch names, as here: a pipeline stage
+                                     # hashes its defaults, and "fp32" would re-run every stored score stage);
+                                     # fp32 is exact on CPU, bf16 halves memory (see tests for the bound); rows
+                                     # store the resolved torch name (float32, ...)
     token_budget: int = 8192         # rows x padded length per batch; the benchmark's best on 2 CPU cores
     shard: str = "0/1"               # i/n: this process scores the documents whose md5(doc_id) % n == i
     limit: int | None = None         # only the first N selected documents (by doc_id), for trials
@@ -37,9 +40,7 @@ class ScoreConfig:
     chunk_elements: int = DEFAULT_CHUNK_ELEMENTS  # positions x vocabulary per logits chunk
 
     def __post_init__(self) -> None:
-        # train and evaluate spell precisions fp32 / bf16 / fp16: the same words here, stored by their torch
-        # names (part of a score row's identity, as before)
-        self.dtype = DTYPE_NAMES.get(self.dtype, self.dtype)
+        self.dtype = LEGACY_DTYPE_WORDS.get(self.dtype, self.dtype)
 
     def model_refs(self) -> tuple[list[str], bool]:
         """The model references in order (encoder first) and whether a gap is wanted."""
@@ -55,9 +56,7 @@ class ScoreConfig:
         raise DatacompError("no model to score with: pass --model, or --encoder and --decoder")
 
     def validate(self) -> None:
-        if self.dtype not in DTYPES:   # the names the store records (models/loading.py)
-            raise DatacompError(f"--dtype must be one of fp32, bf16, fp16 (or float32, bfloat16, float16), "
-                                f"got {self.dtype!r}")
+        check_precision(self.dtype)
         if not self.corpora and not self.slice:
             raise DatacompError("no corpus to score: pass --corpus NAME (repeatable) or --slice NAME")
         if self.token_budget < 1:

@@ -21,6 +21,7 @@ import time
 from typing import Any, Callable
 
 from datacomp.models.loading import load_causal_lm
+from datacomp.models.precision import matmul_scope
 from datacomp.models.registry import ModelRecord
 from datacomp.models.tokenizer import tokenize_texts
 from datacomp.progress import progress_bar
@@ -55,7 +56,7 @@ class Lane:
 def score_corpus(store: Store, config: ScoreConfig) -> ScoreSummary:
     """Score the configured corpora; returns what was done. Re-running resumes where a run stopped."""
     plan = plan_scoring(store, config)
-    with record_run(store, "score", plan.resolved) as run:
+    with record_run(store, "score", plan.resolved) as run, matmul_scope(plan.precision):
         summary = new_summary(run.run_id, plan)
         try:
             score_todo(store, config, plan, summary, run)
@@ -70,7 +71,7 @@ def score_todo(store: Store, config: ScoreConfig, plan: ScoringPlan, summary: Sc
     if not todo:
         return
     with run.phase("load_models"):
-        lanes = load_lanes(plan.records, config.dtype)
+        lanes = load_lanes(plan.records, plan.dtype)
     start, start_cpu = time.perf_counter(), time.process_time()
     sink = lambda scores, gaps: write_rows(store, scores, gaps)  # noqa: E731
     try:

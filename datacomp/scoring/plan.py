@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from datacomp.errors import DatacompError
+from datacomp.models.precision import resolve_precision
 from datacomp.models.registry import ModelRecord, resolve_model
 from datacomp.scoring.config import MAX_DEFAULT_WINDOW, ScoreConfig, parse_shard
 from datacomp.scoring.windows import check_window
@@ -25,9 +26,10 @@ class ScoringPlan:
     gap_method: str | None           # 'token', 'bpb_diff' or None (one model)
     window: int
     stride: int
-    dtype: str
+    dtype: str                       # the resolved precision's torch name (score rows' dtype column)
     warnings: list[str]
     resolved: dict[str, Any]         # what the run records as its config
+    precision: Any = None            # models.precision.Precision the forwards run in (config.dtype resolved)
 
     @property
     def model_ids(self) -> list[str]:
@@ -49,6 +51,7 @@ def plan_scoring(store, config: ScoreConfig) -> ScoringPlan:
     from datacomp.corpus.names import require_corpora, require_slice_name
 
     config.validate()
+    precision = resolve_precision(config.dtype)
     require_corpora(store, config.corpora)
     refs, want_gap = config.model_refs()
     records = [resolve_model(store, ref) for ref in refs]
@@ -69,7 +72,7 @@ def plan_scoring(store, config: ScoreConfig) -> ScoringPlan:
                 "window": window, "stride": stride, "gap_method": gap_method,
                 "first_token": "prefix BOS (else EOS) and score every text token"}
     return ScoringPlan(records=records, want_gap=want_gap, gap_method=gap_method, window=window, stride=stride,
-                       dtype=config.dtype, warnings=warnings, resolved=resolved)
+                       dtype=precision.torch_name, warnings=warnings, resolved=resolved, precision=precision)
 
 
 def resolve_window(config: ScoreConfig, records: list[ModelRecord]) -> tuple[int, int]:

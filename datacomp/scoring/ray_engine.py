@@ -39,7 +39,7 @@ class ScoringActor:
             check_weights(record)
         self.plan, self.config, self.schema = plan, config, schema
         self.key = plan.key(run_id)
-        self.lanes = load_lanes(plan.records, config.dtype)
+        self.lanes = load_lanes(plan.records, plan.dtype)
 
     def __call__(self, batch):
         from datacomp.scoring.engine import score_block

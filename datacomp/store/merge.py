@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from datacomp.errors import DatacompError
+from datacomp.store.catalog import Catalog, Column, quote
 from datacomp.store.db import SCHEMA_VERSION, Store
 from datacomp.store.merge_rules import NOT_MERGED, ignored_by_default, merge_order, rule
 from datacomp.store.sql import sql
@@ -62,31 +63,6 @@ class MergeSummary:
         return [f"{name}: {n} rows {verdict} (e.g. {merged.examples.get(verdict, '-')})"
                 for name, merged in self.tables.items() for verdict, n in merged.reasons.items()
                 if verdict.startswith("refused")]
-
-
-@dataclasses.dataclass(frozen=True)
-class Column:
-    name: str
-    data_type: str
-    default: str | None
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-class Catalog:
-    """The target store's tables: columns (in order, with types and defaults) and primary keys."""
-
-    def __init__(self, store: Store):
-        self.columns: dict[str, list[Column]] = {}
-        for row in store.rows("merge/catalog"):
-            self.columns.setdefault(row["table_name"], []).append(
-                Column(row["column_name"], row["data_type"], row["column_default"]))
-        self.keys = {row["table_name"]: list(row["key_columns"]) for row in store.rows("merge/primary_keys")}
-
-    def mergeable(self) -> list[str]:
-        return merge_order([t for t in self.columns if t in self.keys])
 
 
 class _Params:

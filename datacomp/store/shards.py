@@ -26,7 +26,7 @@ class ShardUnreadable(Exception):
 
 def shard_schema(store, tables: Sequence[str] | None = None) -> pa.Schema:
     """One struct field per table (default: every table the merge takes), its fields the table's columns."""
-    from datacomp.store.merge import Catalog, quote
+    from datacomp.store.catalog import Catalog, quote
 
     catalog = Catalog(store)
     fields = []

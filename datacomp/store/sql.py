@@ -7,14 +7,15 @@ import os
 from pathlib import Path
 
 from datacomp.errors import DatacompError
+from datacomp.resources import data_dir
 
 
 def queries_dir() -> Path:
-    """The queries/ folder: $DATACOMP_QUERIES, else the one beside the package (editable install)."""
+    """The queries/ folder: $DATACOMP_QUERIES, else the one datacomp ships (resources.data_dir)."""
     override = os.environ.get("DATACOMP_QUERIES")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "queries"
+    return data_dir("queries")
 
 
 @functools.cache
@@ -22,5 +23,5 @@ def sql(name: str) -> str:
     """The text of queries/<name>.sql, e.g. ``sql("store/table_counts")``."""
     path = queries_dir() / f"{name}.sql"
     if not path.is_file():
-        raise DatacompError(f"SQL file not found: {path} (is datacomp installed with `pip install -e .`?)")
+        raise DatacompError(f"SQL file not found: {path}")
     return path.read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ from datacomp.analysis.family import correct_findings
 from datacomp.analysis.formatting import fmt
 from datacomp.analysis.guidelines import decoder_entropy, entropy_threshold
 
-from document_rows import SETTINGS, analyse, documents
+from document_rows import analyse, documents
 
 
 def _find(analysis, kind, x, method=None, role="primary"):

@@ -231,7 +231,7 @@ def test_empty_store_reports_what_is_missing(store, tmp_path):
 
 def test_evaluations_without_scores_say_which_command_scores_them(store):
     populate(store, n_per_domain=5)
-    store.con.execute("DELETE FROM scores")  # noqa: the test removes the planted scores
+    store.con.execute("DELETE FROM scores")  # the test removes the planted scores
     report = build_report(store, ReportConfig(**FAST))
     skipped = report.data["findings"]["skipped"]
     assert any("0 of 15 evaluated documents have encoder or decoder scores" in s and

@@ -29,7 +29,7 @@ def flag_names(path):
 
 @pytest.mark.parametrize("path", list(STAGE_OF_COMMAND), ids=" ".join)
 def test_each_flag_is_a_pipeline_key(path):
-    from datacomp.pipeline.registry import stage_types
+    from datacomp.pipeline.builtin import stage_types
     from datacomp.pipeline.typed import describe_fields
 
     stage_type = STAGE_OF_COMMAND[path]

@@ -34,7 +34,7 @@ def test_the_cli_lists_it():
 
 def test_train_uses_its_default_task_stores_decoder_tuned_and_export_refuses_it(tmp_path, tiny_lm_pair):
     import datacomp as dc
-    from datacomp.models.from_compressor import export_compressor_encoder
+    from datacomp.compressors.encoder_export import export_compressor_encoder
 
     with dc.open_store(tmp_path / "store.duckdb") as store:
         for i, text in enumerate(["Alice walked to the market on Monday and bought seven green apples. " * 3,

@@ -60,7 +60,8 @@ def test_a_token_reaches_its_own_chunk_only(tiny_lm_dir):
     n0 = len(per_chunk[0])
 
     def keys(ids):
-        return sac.compress([dataclass_replace(example, context_ids=ids)]).cache[0][-1][0]  # last layer keys (layer 0 keys see only their token)
+        # the last layer's keys (layer 0's keys see only their own token)
+        return sac.compress([dataclass_replace(example, context_ids=ids)]).cache[0][-1][0]
 
     base = keys(context)
     same_chunk = list(context)

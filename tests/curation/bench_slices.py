@@ -2,9 +2,14 @@
 
 Not a test (pytest does not collect it): `DATACOMP_PROGRESS=0 python tests/curation/bench_slices.py 100000`.
 """
-import sys, time, hashlib, tempfile
+import hashlib
+import sys
+import tempfile
+import time
 from pathlib import Path
-import numpy as np, pyarrow as pa
+
+import numpy as np
+import pyarrow as pa
 from datacomp.store import open_store
 from datacomp.curation.slices import create_slice
 from datacomp.curation.curriculum import CurriculumConfig, build_curriculum
@@ -30,9 +35,12 @@ with open_store(tmp / "s.duckdb") as store:
     for label, fn in [
         ("slice score_quantile [0, 0.5)", lambda: create_slice(store, "low", "score_quantile", {"model": "m", "hi": 0.5})),
         ("slice random_sample n/4", lambda: create_slice(store, "rnd", "random_sample", {"size": n // 4})),
-        ("curriculum, 4 buckets", lambda: build_curriculum(store, CurriculumConfig(slice="low", name="cur", model="m", buckets=4))),
+        ("curriculum, 4 buckets",
+         lambda: build_curriculum(store, CurriculumConfig(slice="low", name="cur", model="m", buckets=4))),
         ("split 0.2", lambda: split_slice(store, SplitConfig(slice="cur"))),
         ("export jsonl", lambda: export_slice(store, ExportConfig(slice="cur", out=tmp / "x.jsonl"))),
         ("export parquet", lambda: export_slice(store, ExportConfig(slice="cur", out=tmp / "x.parquet", format="parquet"))),
     ]:
-        t = time.perf_counter(); fn(); print(f"{label:32s} {time.perf_counter() - t:6.2f} s")
+        t = time.perf_counter()
+        fn()
+        print(f"{label:32s} {time.perf_counter() - t:6.2f} s")

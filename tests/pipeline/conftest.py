@@ -7,7 +7,8 @@ import dataclasses
 import pytest
 
 from datacomp.errors import DatacompError
-from datacomp.pipeline.registry import STAGES, StageType, stage_types
+from datacomp.pipeline.builtin import stage_types
+from datacomp.pipeline.registry import STAGES, StageType
 
 
 @dataclasses.dataclass

@@ -99,7 +99,7 @@ def test_a_renamed_key_still_reads_with_a_warning(capsys, tmp_path):
 
 def test_every_renamed_key_is_a_key_of_its_stage_type():
     from datacomp.pipeline.file import DEPRECATED_KEYS
-    from datacomp.pipeline.registry import stage_types
+    from datacomp.pipeline.builtin import stage_types
     from datacomp.pipeline.typed import describe_fields
 
     for stage_type, renames in DEPRECATED_KEYS.items():

@@ -9,7 +9,7 @@ import pytest
 from datacomp.errors import DatacompError
 from datacomp.pipeline import load_pipeline, run_pipeline
 from datacomp.pipeline.library import stage_config_class, to_library
-from datacomp.pipeline.registry import stage_types
+from datacomp.pipeline.builtin import stage_types
 
 
 def test_every_registered_type_has_a_config_class():

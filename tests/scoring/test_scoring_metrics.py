@@ -31,8 +31,10 @@ def test_one_hot_logits_have_zero_entropy_even_with_masked_vocabulary():
 def test_metrics_match_written_out_formulas():
     torch.manual_seed(0)
     p_logits, q_logits = torch.randn(6, 50) * 3, torch.randn(6, 50) * 3
-    p = np.exp(p_logits.double().numpy()); p /= p.sum(-1, keepdims=True)
-    q = np.exp(q_logits.double().numpy()); q /= q.sum(-1, keepdims=True)
+    p = np.exp(p_logits.double().numpy())
+    p /= p.sum(-1, keepdims=True)
+    q = np.exp(q_logits.double().numpy())
+    q /= q.sum(-1, keepdims=True)
     targets = torch.tensor([0, 5, 9, 49, 3, 3])
     m = (p + q) / 2
     expected = {

@@ -16,8 +16,9 @@ Which LM is the encoder, per method:
 - ``sac``: ``compressor.compressor``, a full causal LM with LoRA. SAC trained it with anchor embeddings
   added at the anchor positions, a mode token in front and chunk-wise (optionally bidirectional)
   attention; as a plain causal LM without those it is the LoRA-merged weights only, run left to right.
-- ``comi`` / ``meanpool``: refused (``Compressor.encoder_refusal`` says why). Their encoder is the base LM's first m layers (no final layers, no
-  trained head): it is not a language model, so it has no next-token distribution to score with.
+- ``comi`` / ``meanpool``: refused (``Compressor.encoder_refusal`` says why). Their encoder is the base LM's
+  first m layers (no final layers, no trained head): it is not a language model, so it has no next-token
+  distribution to score with.
 
 The registered model's ``source`` is ``compressor`` and its ``train_info`` records the compressor id,
 method, ratio, base encoder/decoder ids, checkpoint and a hash of the compressor's trained parameters.
@@ -32,6 +33,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from datacomp.compressors.registry import method_class
 from datacomp.errors import DatacompError
 from datacomp.hashing import file_sha256
 from datacomp.models.registry import ModelRecord, register_model
@@ -55,8 +57,6 @@ def export_compressor_encoder(store: Store, compressor_id: str, name: str | None
     exported model is only its LoRA-merged weights as a plain causal LM, without either."""
     row = _compressor_row(store, compressor_id)
     method = row["method"]
-    from datacomp.compressors.registry import method_class
-
     refusal = method_class(method).encoder_refusal   # the method's class says whether its encoder is an LM
     if refusal is not None:
         raise DatacompError(f"--from-compressor {compressor_id}: cannot register a {method} encoder as a model: "

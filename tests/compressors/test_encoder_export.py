@@ -59,7 +59,7 @@ def test_export_merges_lora_and_registers_a_scoring_model(capsys, trained, tiny_
     from transformers import AutoModelForCausalLM
 
     from datacomp.compressors.registry import load_compressor
-    from datacomp.models.from_compressor import export_compressor_encoder
+    from datacomp.compressors.encoder_export import export_compressor_encoder
     from datacomp.store import open_store
 
     db, compressor_id = trained
@@ -102,7 +102,7 @@ def test_export_merges_lora_and_registers_a_scoring_model(capsys, trained, tiny_
 
 
 def test_named_export_and_name_clash(trained, tiny_lm_pair):
-    from datacomp.models.from_compressor import export_compressor_encoder
+    from datacomp.compressors.encoder_export import export_compressor_encoder
     from datacomp.models.registry import register_model
     from datacomp.store import open_store
 
@@ -118,7 +118,7 @@ def test_named_export_and_name_clash(trained, tiny_lm_pair):
 
 
 def test_refusals_and_cli_errors_are_one_line(capsys, trained):
-    from datacomp.models.from_compressor import export_compressor_encoder
+    from datacomp.compressors.encoder_export import export_compressor_encoder
     from datacomp.store import open_store
 
     db, compressor_id = trained
