@@ -38,33 +38,25 @@ def _score_rows(models: list, token_rows: Sequence[Sequence[int]], tokenizer, pr
     """Per row: mean entropy and surprisal under each model (summed surprisal for bits/byte), and the mean
     KL/JS when two models are given. One forward per model per batch of windows."""
     from datacomp.scoring.batching import pad_batch, token_budget_batches
-    from datacomp.scoring.forward import score_batch
-    from datacomp.scoring.metrics import Moments
+    from datacomp.scoring.forward import GAP_FIELDS, DocumentMoments, score_batch
     from datacomp.scoring.windows import prefix_token_id
 
-    n = len(token_rows)
-    names = [f"surprisal{i}" for i in range(len(models))] + [f"entropy{i}" for i in range(len(models))]
-    if len(models) == 2:
-        names += ["kl_enc_dec", "kl_dec_enc", "js"]
-    moments = {name: Moments(n) for name in names}
+    moments = DocumentMoments(len(token_rows), len(models), gap=len(models) == 2)
     prefix_id = prefix_token_id(tokenizer)
     segments = [s for s in _window_segments(token_rows, prefix_id) if s.n_scored > 0]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else prefix_id
     for batch in token_budget_batches(segments, TOKEN_BUDGET):
         padded = pad_batch(batch, pad_id)
         with precision.autocast():
-            values = score_batch(models, padded)
-        for i in range(len(models)):
-            moments[f"surprisal{i}"].add(padded.docs, values.surprisal[i])
-            moments[f"entropy{i}"].add(padded.docs, values.entropy[i])
-        if len(models) == 2:
-            for name in ("kl_enc_dec", "kl_dec_enc", "js"):
-                moments[name].add(padded.docs, getattr(values, name))
+            moments.add(padded.docs, score_batch(models, padded))
+    named = {f"surprisal{i}": m for i, m in enumerate(moments.surprisal)}
+    named |= {f"entropy{i}": m for i, m in enumerate(moments.entropy)}
+    named |= {name: moments.gap[name] for name in GAP_FIELDS if name in moments.gap}
     out = []
-    for row in range(n):
-        count = int(moments[names[0]].count[row])
-        out.append({name: (moments[name].mean(row) if count else None) for name in names}
-                   | {"surprisal_sums": [moments[f"surprisal{i}"].total[row].item() for i in range(len(models))]})
+    for row in range(len(token_rows)):
+        scored = moments.count(row) > 0
+        out.append({name: (m.mean(row) if scored else None) for name, m in named.items()}
+                   | {"surprisal_sums": [m.total[row].item() for m in moments.surprisal]})
     return out
 
 

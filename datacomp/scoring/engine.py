@@ -27,8 +27,7 @@ from datacomp.models.tokenizer import tokenize_texts
 from datacomp.progress import progress_bar
 from datacomp.scoring.batching import pad_batch, token_budget_batches
 from datacomp.scoring.config import ScoreConfig, ScoreSummary
-from datacomp.scoring.forward import ScoringModel, score_batch
-from datacomp.scoring.metrics import Moments
+from datacomp.scoring.forward import DocumentMoments, ScoringModel, score_batch
 from datacomp.scoring.plan import ScoringPlan, nothing_selected_warning, plan_scoring, select_documents, warn
 from datacomp.scoring.rows import MIN_TOKENS, gap_row, null_reason, score_row, write_rows
 from datacomp.scoring.windows import prefix_token_id, windows
@@ -176,21 +175,12 @@ def score_block(block: list[tuple[str, str]], lanes: list[Lane], plan: ScoringPl
             summary.docs_scored += n_null
         bar.advance(n_null / len(lanes))
 
-        n_models = len(lane.models)
-        surprisal = [Moments(len(block)) for _ in range(n_models)]
-        entropy = [Moments(len(block)) for _ in range(n_models)]
-        kl_ed, kl_de, js = Moments(len(block)), Moments(len(block)), Moments(len(block))
+        moments = DocumentMoments(len(block), len(lane.models), gap=token_gap)
+        surprisal, entropy = moments.surprisal, moments.entropy
         for batch in token_budget_batches(segments, config.token_budget, config.padding_slack):
             with run.phase("forward"):
                 padded = pad_batch(batch, lane.pad_id)
-                values = score_batch(lane.models, padded, config.chunk_elements)
-                for m in range(n_models):
-                    surprisal[m].add(padded.docs, values.surprisal[m])
-                    entropy[m].add(padded.docs, values.entropy[m])
-                if token_gap:
-                    kl_ed.add(padded.docs, values.kl_enc_dec)
-                    kl_de.add(padded.docs, values.kl_dec_enc)
-                    js.add(padded.docs, values.js)
+                moments.add(padded.docs, score_batch(lane.models, padded, config.chunk_elements))
             completed = []
             for segment in batch:
                 remaining[segment.doc] -= 1
@@ -198,7 +188,7 @@ def score_block(block: list[tuple[str, str]], lanes: list[Lane], plan: ScoringPl
                     completed.append(segment.doc)
             score_rows, gap_rows = [], []
             for i in completed:
-                n = int(surprisal[0].count[i])
+                n = moments.count(i)
                 for m, record in enumerate(lane.records):
                     if m and record.model_id == lane.records[0].model_id:
                         continue  # encoder == decoder: one scores row, the gap (zero) still stored
@@ -211,7 +201,8 @@ def score_block(block: list[tuple[str, str]], lanes: list[Lane], plan: ScoringPl
                 if token_gap:
                     gap_rows.append(gap_row(key, doc_ids[i], enc_id, dec_id, "token", n,
                                             bpb[enc_id][doc_ids[i]], bpb[dec_id][doc_ids[i]],
-                                            kl_ed.mean(i), kl_de.mean(i), (js.mean(i), js.std(i))))
+                                            moments.gap["kl_enc_dec"].mean(i), moments.gap["kl_dec_enc"].mean(i),
+                                            (moments.gap["js"].mean(i), moments.gap["js"].std(i))))
             with run.phase("write"):
                 sink(score_rows, gap_rows)
             summary.batches += 1

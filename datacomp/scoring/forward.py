@@ -89,6 +89,29 @@ class TokenValues:
     js: torch.Tensor | None = None
 
 
+GAP_FIELDS = ("kl_enc_dec", "kl_dec_enc", "js")
+
+
+class DocumentMoments:
+    """Per-document moments of everything ``score_batch`` returns, for ``n_docs`` documents whose windows
+    arrive over several batches: surprisal and entropy per model, and the three divergences when ``gap``.
+    The one accumulator of the scoring engine and of the evaluated windows' scores."""
+
+    def __init__(self, n_docs: int, n_models: int, gap: bool):
+        self.surprisal = [metrics.Moments(n_docs) for _ in range(n_models)]
+        self.entropy = [metrics.Moments(n_docs) for _ in range(n_models)]
+        self.gap = {name: metrics.Moments(n_docs) for name in GAP_FIELDS} if gap else {}
+
+    def add(self, docs: torch.Tensor, values: TokenValues) -> None:
+        for moments, value in zip(self.surprisal + self.entropy, values.surprisal + values.entropy):
+            moments.add(docs, value)
+        for name, moments in self.gap.items():
+            moments.add(docs, getattr(values, name))
+
+    def count(self, doc: int) -> int:
+        return int(self.surprisal[0].count[doc])
+
+
 @torch.inference_mode()
 def score_batch(models: list[ScoringModel], batch: PaddedBatch,
                 chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
