@@ -139,7 +139,7 @@ def _finite(value: Any) -> bool:
 def _undefined_se_reason(ols: dict[str, Any]) -> str:
     """Why a fit's standard errors are not finite: the fit's own note where it gives one."""
     if ols.get("note"):
-        return ols["note"]
+        return ols["note"].removeprefix("not computed: ")   # the sentence already says "not computed"
     if ols.get("cov_type") == "HC3":
         return ("the HC3 standard error divides by 1 - leverage, and a row has leverage 1 (a covariate or a "
                 "domain that sets one row apart), so it is infinite")
