@@ -207,7 +207,8 @@ def display_rows(summary, metrics) -> list[dict[str, str]]:
 
     rows = []
     for scores in summary.systems:
-        row = {"system": scores.system, "n": str(scores.n_examples), "ratio": fmt(scores.ratio_actual, "{:.1f}")}
+        row = {"system": scores.system, "n": str(scores.n_examples), "ratio": fmt(scores.ratio_actual, "{:.1f}"),
+               "unit": scores.budget_unit}
         for metric in metrics:
             row[metric] = fmt(scores.means.get(metric), "{:.1f}") if scores.means.get(metric) is None else \
                 f"{100 * scores.means[metric]:.1f} ({fmt(scores.gains.get(metric), '{:+.2f}')})"
