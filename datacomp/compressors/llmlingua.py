@@ -1,6 +1,7 @@
-"""LLMLingua (Jiang et al. 2023) and LLMLingua-2 (Pan et al. 2024), prompt compressors that keep the
-context tokens a small model finds informative, through the ``llmlingua`` package (0.2.2, the optional
-extra ``datacomp[peers]``): they return kept text, which the decoder then reads like a text baseline.
+"""LLMLingua (Jiang et al. 2023), and what LLMLingua-2 (Pan et al. 2024, llmlingua2.py) shares with it:
+prompt compressors that keep the context tokens a small model finds informative, through the ``llmlingua``
+package (0.2.2, the optional extra ``datacomp[peers]``): they return kept text, which the decoder then
+reads like a text baseline.
 
 Two things the package does are changed here, without patching it:
 
@@ -28,9 +29,6 @@ on 317, 4 with one segment).
 from __future__ import annotations
 
 from datacomp.errors import DatacompError
-
-WORD_PIECE_CONVENTIONS = {"bert": "bert-base-multilingual-cased", "xlm-roberta": "xlm-roberta-large"}
-
 
 class DecoderTokens:
     """What llmlingua counts tokens with (its ``oai_tokenizer``): the decoder's tokenizer, no special tokens."""
@@ -66,7 +64,7 @@ class LegacyCacheLM:
                                past_key_values=[[keys, values] for keys, values in cache_layers(output_cache(out))])
 
 
-def _bare_compressor(counter_tokenizer):
+def bare_compressor(counter_tokenizer):
     """A ``PromptCompressor`` with the state 0.2.2's ``__init__`` gives it, but no tiktoken download."""
     try:
         from llmlingua import PromptCompressor
@@ -88,7 +86,7 @@ class LLMLingua:
     """LLMLingua's coarse-to-fine compression with ``model`` (a causal LM) as its small model."""
 
     def __init__(self, model, tokenizer, counter_tokenizer) -> None:
-        self.compressor = compressor = _bare_compressor(counter_tokenizer)
+        self.compressor = compressor = bare_compressor(counter_tokenizer)
         compressor.model_name = str(getattr(model.config, "_name_or_path", "") or "causal-lm")
         compressor.use_llmlingua2 = False
         compressor.model, compressor.tokenizer = LegacyCacheLM(model), tokenizer
@@ -102,29 +100,4 @@ class LLMLingua:
             n_tokens = len(self.compressor.oai_tokenizer.encode(text))
             result = self.compressor.compress_prompt([text], target_token=budget, use_context_level_filter=False,
                                                      iterative_size=max(n_tokens, 1))
-        return result["compressed_prompt"]
-
-
-class LLMLingua2:
-    """LLMLingua-2's token classifier (keep / drop per word) from a local folder."""
-
-    def __init__(self, folder: str, counter_tokenizer, device: str = "cpu") -> None:
-        from transformers import AutoConfig
-
-        model_type = AutoConfig.from_pretrained(folder).model_type
-        if model_type not in WORD_PIECE_CONVENTIONS:
-            raise DatacompError(f"{folder}: llmlingua2 needs a token-classification model of type "
-                                f"{' or '.join(WORD_PIECE_CONVENTIONS)}, not {model_type!r}")
-        self.compressor = compressor = _bare_compressor(counter_tokenizer)
-        compressor.use_llmlingua2 = True
-        compressor.load_model(folder, device, {"trust_remote_code": False})
-        compressor.model_name = WORD_PIECE_CONVENTIONS[model_type]
-        compressor.init_llmlingua2()   # note: 0.2.2 seeds python, numpy and torch here (seed 42)
-        compressor.model.eval()
-
-    def compress(self, text: str, budget: int) -> str:
-        import torch
-
-        with torch.no_grad():
-            result = self.compressor.compress_prompt_llmlingua2([text], target_token=budget)
         return result["compressed_prompt"]

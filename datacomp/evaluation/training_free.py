@@ -10,8 +10,9 @@ bytes, a prompt compressor's kept token embeddings (as a text baseline's). Compr
 prefill and selection, or the prompt compressor's run; loading a prompt compressor's model is not timed
 (the decoder's loading is not either).
 
-A new system is one file (a press in compressors/presses/, a prompt compressor beside llmlingua.py) and
-one line of ``SYSTEMS``.
+A new system is one file and one registry line: a press in compressors/presses/ and its line in
+``PRESSES`` (every press is a system here under its name), a prompt compressor beside llmlingua.py and
+its line in ``SYSTEMS``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Sequence
 
+from datacomp.compressors.presses import PRESSES
 from datacomp.errors import DatacompError
 from datacomp.evaluation.latency import Stopwatch
 
@@ -99,7 +101,7 @@ def build_llmlingua(setup):
 
 
 def build_llmlingua2(setup):
-    from datacomp.compressors.llmlingua import LLMLingua2
+    from datacomp.compressors.llmlingua2 import LLMLingua2
 
     if setup.llmlingua2_model is None:
         raise DatacompError("llmlingua2 needs --llmlingua2-model FOLDER (a local token-classification model)")
@@ -134,10 +136,7 @@ def prompt_compressor_models(store, config) -> dict[str, str | None]:
 
 
 SYSTEMS: dict[str, Any] = {
-    "streamingllm": KVPressSystem("streamingllm"),
-    "knorm": KVPressSystem("knorm"),
-    "snapkv": KVPressSystem("snapkv"),
-    "tova": KVPressSystem("tova"),
+    **{name: KVPressSystem(name) for name in PRESSES},   # every press of compressors/presses/
     "llmlingua": PromptSystem("datacomp.evaluation.training_free:build_llmlingua"),
     "llmlingua2": PromptSystem("datacomp.evaluation.training_free:build_llmlingua2"),
 }

@@ -123,6 +123,7 @@ def test_llmlingua_starts_offline_and_keeps_about_the_budget_in_decoder_tokens(l
 def build_tiny_token_classifier(folder):
     """A random 1-layer BERT token classifier (2 labels: drop / keep) with a WordPiece tokenizer trained on
     the test texts: the shape of LLMLingua-2's released models, at toy size."""
+    import torch
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
     from transformers import BertConfig, BertForTokenClassification, BertTokenizerFast
 
@@ -133,9 +134,10 @@ def build_tiny_token_classifier(folder):
     wordpiece.train_from_iterator(TEXTS * 5, trainers.WordPieceTrainer(vocab_size=200, special_tokens=specials,
                                                                        show_progress=False))
     tokenizer = BertTokenizerFast(tokenizer_object=wordpiece, unk_token="[UNK]", cls_token="[CLS]",
-                                  sep_token="[SEP]", pad_token="[PAD]", mask_token="[MASK]")
+                                  sep_token="[SEP]", pad_token="[PAD]", mask_token="[MASK]", do_lower_case=False)
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
                         intermediate_size=64, max_position_embeddings=512, num_labels=2)
+    torch.manual_seed(0)
     BertForTokenClassification(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -143,7 +145,7 @@ def build_tiny_token_classifier(folder):
 
 def test_llmlingua2_keeps_whole_words_from_a_local_token_classifier(lm, offline, tmp_path):
     need_llmlingua()
-    from datacomp.compressors.llmlingua import LLMLingua2
+    from datacomp.compressors.llmlingua2 import LLMLingua2
 
     _, tokenizer, _ = lm
     folder = build_tiny_token_classifier(tmp_path / "clf")
