@@ -22,6 +22,7 @@ A batch row is ``[prefix, prompt, target]``:
 from __future__ import annotations
 
 import dataclasses
+from contextlib import nullcontext
 from typing import Any, Sequence
 
 import torch
@@ -330,10 +331,7 @@ def pressed_prefix(decoder, contexts: Sequence[Sequence[int]], start_token_id: i
     elif press.queries == "last_context":
         probe = AttentionProbe(torch.tensor([width - 1], device=device),
                                torch.ones(len(contexts), 1, dtype=torch.bool, device=device))
-    if probe is not None:
-        with probing(decoder, probe):
-            out = _forward(decoder, inputs, keep=1)
-    else:
+    with probing(decoder, probe) if probe is not None else nullcontext():
         out = _forward(decoder, inputs, keep=1)
     layers = cache_layers(output_cache(out))
     caches, kept_rows = [], []
