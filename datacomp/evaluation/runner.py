@@ -63,6 +63,15 @@ class EvalConfig:
     llmlingua_model: str | None = None   # registered causal LM for llmlingua's small model (default: the decoder)
     llmlingua2_model: str | None = None  # local folder of llmlingua2's token-classification model
 
+    def validate(self) -> None:
+        """Pure checks of the values (a pipeline runs them when its file is read)."""
+        unknown = [b for b in self.baselines if b not in known_systems()]
+        if unknown:
+            raise DatacompError(f"--baselines: unknown baseline {unknown[0]!r}; known: {', '.join(known_systems())}")
+        if "llmlingua2" in self.baselines and self.llmlingua2_model is None:
+            raise DatacompError("--baselines llmlingua2 needs --llmlingua2-model FOLDER (a local "
+                                "token-classification model)")
+
 
 def default_max_new_tokens(task: str, context_tokens: int, config: EvalConfig) -> int:
     """Enough tokens for the answer and no more (greedy decoding is the main CPU cost)."""
@@ -203,9 +212,7 @@ def run_evaluation(store, config: EvalConfig, setup: EvalSetup, engine=None) -> 
     ``engine`` runs the pending batches elsewhere (evaluation/ray_engine.py) and imports their rows."""
     from datacomp.store.runs import record_run
 
-    unknown = [b for b in config.baselines if b not in known_systems()]
-    if unknown:
-        raise DatacompError(f"unknown baseline {unknown[0]!r}; known: {', '.join(known_systems())}")
+    config.validate()
     if not setup.examples:
         raise DatacompError(f"no {config.task} examples from {setup.eval_slice!r} "
                             f"(skipped: {setup.skipped or 'none'})")

@@ -127,8 +127,7 @@ def prompt_compressor_models(store, config) -> dict[str, str | None]:
     small = resolve_model(store, config.llmlingua_model).path if config.llmlingua_model else None
     folder = config.llmlingua2_model
     if "llmlingua2" in config.baselines:
-        if folder is None:
-            raise DatacompError("llmlingua2 needs --llmlingua2-model FOLDER (a local token-classification model)")
+        config.validate()
         if not (Path(folder) / "config.json").is_file():
             raise DatacompError(f"--llmlingua2-model {folder}: no config.json there (a local model folder)")
         folder = str(Path(folder).resolve())

@@ -82,6 +82,22 @@ def test_presses_keep_the_ratio_budget_in_kv_slots_and_batched_equals_one_by_one
             assert batched[7] == pytest.approx(single[7], abs=1e-5)
 
 
+def test_a_pipeline_names_training_free_systems_and_its_file_names_a_wrong_one(tmp_path):
+    from datacomp.pipeline import load_pipeline
+
+    path = tmp_path / "p.toml"
+    stage = '[[stage]]\nname = "e"\ntype = "evaluate"\ncompressor = "none"\ndecoder = "m"\n'
+    path.write_text(stage + 'baselines = ["full", "none", "snapkv", "llmlingua"]\n')
+    load_pipeline(path)                                                              # accepted by name
+    path.write_text(stage + 'baselines = ["full", "snap"]\n')
+    with pytest.raises(DatacompError, match=rf"^{re.escape(str(path))}:6: stage 'e': baselines: unknown "
+                                            r"baseline 'snap'; known: .*snapkv"):
+        load_pipeline(path)
+    path.write_text(stage + 'baselines = ["llmlingua2"]\n')
+    with pytest.raises(DatacompError, match="baselines llmlingua2 needs llmlingua2_model FOLDER"):
+        load_pipeline(path)
+
+
 def test_unknown_system_and_missing_llmlingua2_folder_are_errors(store, lm, tmp_path):
     from datacomp.evaluation.training_free import prompt_compressor_models
 
