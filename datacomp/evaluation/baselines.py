@@ -99,10 +99,3 @@ def kept_positions(system: str, n_tokens: int, budget: int, seed_key: str,
         ranked = sorted(range(n_tokens), key=lambda i: (-surprisal[i], i))
         return sorted(ranked[:budget])
     raise ValueError(f"unknown baseline {system!r}; known: {', '.join(BASELINES)}")
-
-
-
-def embedding_bytes(model, n_tokens: int) -> int:
-    """Bytes of ``n_tokens`` input embeddings of ``model``: what a text baseline hands the decoder."""
-    weight = model.get_input_embeddings().weight
-    return n_tokens * weight.shape[1] * weight.element_size()

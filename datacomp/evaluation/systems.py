@@ -11,40 +11,18 @@ adapters switched off (no second copy).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Sequence
 
 from datacomp.compressors.batch import EncodedExample
-from datacomp.compressors.decoding import nll_and_greedy, token_prefix, token_surprisal
+from datacomp.compressors.decoding import token_surprisal
 from datacomp.compressors.lora import adapters_enabled
-from datacomp.evaluation.baselines import (
-    TUNED_SUFFIX,
-    base_name,
-    budget_tokens,
-    embedding_bytes,
-    kept_positions,
-)
+from datacomp.evaluation.baselines import TUNED_SUFFIX, base_name, budget_tokens, kept_positions
 from datacomp.evaluation.latency import Stopwatch, to_ms
+from datacomp.evaluation.outputs import Output, decode_kept_tokens
 from datacomp.evaluation.training_free import SYSTEMS, is_training_free
 from datacomp.models.tokenizer import start_token_id
 
 TUNED_BASELINES = ("full", "none", "truncate")
-
-
-@dataclasses.dataclass
-class Output:
-    """One system's answer on one example, before scoring."""
-
-    system: str
-    method: str
-    text: str
-    n_context_tokens: int
-    n_slots: int
-    memory_bytes: int
-    compress_ms: float
-    decode_ms: float
-    target_nll: float | None = None
-    target_ids: list[int] | None = None
 
 
 def tunes_decoder(compressor) -> bool:
@@ -82,34 +60,6 @@ def baseline_outputs(setup, system: str, examples: Sequence, encoded: Sequence[E
     rows = [[e.context_ids[i] for i in positions] for e, positions in zip(encoded, kept)]
     return decode_kept_tokens(setup, system, name, encoded, rows, selecting.ms + 1000 * scoring_seconds,
                               max_new_tokens, tuned=system.endswith(TUNED_SUFFIX))
-
-
-def decode_kept_tokens(setup, system: str, method: str, encoded: Sequence[EncodedExample],
-                       kept: Sequence[Sequence[int]], compress_ms: float, max_new_tokens: int,
-                       tuned: bool = False) -> list[Output]:
-    """The decoder reading [start, preamble, kept context tokens, prompt] per row (a text baseline, or a
-    prompt compressor's kept text); ``compress_ms`` is the batch's selection time."""
-    decoder = setup.decoder
-    decoding = Stopwatch(setup.precision.device)
-    with adapters_enabled(decoder, tuned), setup.precision.autocast(), decoding.time():
-        prefix = token_prefix(decoder, kept, start_token_id(setup.tokenizer), [e.preamble_ids for e in encoded])
-        nll, ids = nll_and_greedy(decoder, prefix, [e.prompt_ids for e in encoded], [e.target_ids for e in encoded],
-                                  max_new_tokens, setup.tokenizer.eos_token_id)
-    slots = [len(row) for row in kept]
-    return decoded_outputs(setup, system, method, encoded, ids, nll, slots,
-                           [embedding_bytes(decoder, n) for n in slots], compress_ms, decoding.ms)
-
-
-def decoded_outputs(setup, system: str, method: str, encoded: Sequence[EncodedExample], ids, nll,
-                    slots: Sequence[int], memory: Sequence[int], compress_ms: float, decode_ms: float
-                    ) -> list[Output]:
-    """A batch's outputs of one system, its batch times shared equally among the rows (latency.py)."""
-    rows = len(encoded)
-    return [Output(system=system, method=method, text=setup.tokenizer.decode(ids[row], skip_special_tokens=True),
-                   n_context_tokens=len(encoded[row].context_ids), n_slots=slots[row], memory_bytes=memory[row],
-                   compress_ms=compress_ms / rows, decode_ms=decode_ms / rows, target_nll=nll[row],
-                   target_ids=list(encoded[row].target_ids))
-            for row in range(rows)]
 
 
 def context_surprisal(setup, encoded: Sequence[EncodedExample]) -> tuple[list[list[float]], float]:

@@ -23,6 +23,7 @@ from typing import Any, Sequence
 from datacomp.compressors.presses import PRESSES
 from datacomp.errors import DatacompError
 from datacomp.evaluation.latency import Stopwatch
+from datacomp.evaluation.outputs import decode_kept_tokens, decoded_outputs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +35,6 @@ class KVPressSystem:
         from datacomp.compressors.decoding import nll_and_greedy, pressed_prefix
         from datacomp.compressors.lora import adapters_enabled
         from datacomp.compressors.presses import get_press
-        from datacomp.evaluation.systems import decoded_outputs
         from datacomp.models.tokenizer import start_token_id
 
         press, decoder = get_press(self.press), setup.decoder
@@ -64,7 +64,6 @@ class PromptSystem:
     budget_unit: str = "tokens"
 
     def outputs(self, setup, system: str, encoded: Sequence, budgets: Sequence[int], max_new_tokens: int) -> list:
-        from datacomp.evaluation.systems import decode_kept_tokens
         from datacomp.models.tokenizer import tokenize_texts
 
         compressor = loaded_prompt_compressor(setup, system, self.loader)
