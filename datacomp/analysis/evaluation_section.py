@@ -26,7 +26,7 @@ from datacomp.analysis.bootstrap import mean_interval, zero_share
 from datacomp.analysis.descriptive import describe
 from datacomp.analysis.paired import paired_difference
 from datacomp.analysis.formatting import points
-from datacomp.evaluation.baselines import TUNED_SUFFIX, is_baseline, is_budgeted, is_tuned
+from datacomp.evaluation.baselines import TUNED_SUFFIX, budget_unit, is_baseline, is_budgeted, is_tuned
 from datacomp.evaluation.comparisons import gain_on_shared
 
 
@@ -91,7 +91,8 @@ def methods_table(examples: list[dict[str, Any]], metric: str, confidence: float
     for (kind, label, method, ratio), rows in sorted(groups.items(), key=lambda kv: tuple(map(str, kv[0]))):
         values = [r[metric] for r in rows]
         quality = mean_interval(values, confidence, n_boot=n_boot, seed=seed)
-        table.append({"kind": kind, "system": label, "method": method, "ratio_target": ratio,
+        unit = budget_unit(method, None) if kind == "baseline" else budget_unit(label, method)
+        table.append({"kind": kind, "system": label, "method": method, "ratio_target": ratio, "budget_unit": unit,
                       "ratio_actual": describe([r["ratio_actual"] for r in rows])["mean"],
                       "mean": quality["mean"], "ci_low": quality["ci_low"], "ci_high": quality["ci_high"],
                       "n": quality["n"], "share_zero": zero_share(values)["share_zero"],

@@ -66,12 +66,15 @@ def evaluation_blocks(data: dict[str, Any], blocks: list[tuple]) -> None:
             blocks.append(("p", f"**Warning:** {warning}: findings about domains do not cover it."))
     blocks.append(("p", f"Quality is {metric} in points (0-100), one row per system over distinct examples (a "
                         "baseline shared by several evaluations counts once). Each interval describes one system "
-                        "(BCa); systems are compared only by the paired differences below."))
-    blocks.append(table(["system", "method", "target ratio", "actual ratio", f"{metric} (points)", "95% CI", "n",
-                         "share of zeros", "empty outputs", "distinct outputs", "compress ms (median)"],
-                        [[m["system"], m["method"], m["ratio_target"], m["ratio_actual"], points(m["mean"], scale),
-                          _ci(m["ci_low"], m["ci_high"], scale), m["n"], fmt_pct(m["share_zero"]),
-                          fmt_pct(m.get("share_empty")), m.get("n_distinct_outputs"), m["compress_ms"]]
+                        "(BCa); systems are compared only by the paired differences below. A ratio counts the "
+                        "system's own budget unit: tokens kept (text baselines, prompt compressors), KV slots (KV "
+                        "presses, SAC) or soft tokens (the autoencoder, COMI)."))
+    blocks.append(table(["system", "method", "target ratio", "actual ratio", "budget unit", f"{metric} (points)",
+                         "95% CI", "n", "share of zeros", "empty outputs", "distinct outputs", "compress ms (median)"],
+                        [[m["system"], m["method"], m["ratio_target"], m["ratio_actual"], m.get("budget_unit", "-"),
+                          points(m["mean"], scale), _ci(m["ci_low"], m["ci_high"], scale), m["n"],
+                          fmt_pct(m["share_zero"]), fmt_pct(m.get("share_empty")), m.get("n_distinct_outputs"),
+                          m["compress_ms"]]
                          for m in evaluations["methods"]]))
     identical = [m["system"] for m in evaluations["methods"] if m.get("identical_outputs")]
     if identical:

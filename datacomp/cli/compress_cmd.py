@@ -121,7 +121,15 @@ def evaluate(
                                                "template.")] = "auto",
     baselines: Annotated[str, typer.Option(
         "--baselines", metavar="NAME,...", help="Baselines to run beside the compressor, a subset of "
-        "full,none,truncate,drop,selective ('' = none); gains need full and none.")] = "full,none,truncate,drop,selective",
+        "full,none,truncate,drop,selective and the training-free systems streamingllm,knorm,snapkv,tova (KV "
+        "presses), llmlingua,llmlingua2 (prompt compressors; pip install 'datacomp[peers]') ('' = none); gains "
+        "need full and none.")] = "full,none,truncate,drop,selective",
+    llmlingua_model: Annotated[Optional[str], typer.Option(
+        "--llmlingua-model", metavar="MODEL", help="Registered causal LM that llmlingua scores tokens with "
+        "[default: the decoder].")] = None,
+    llmlingua2_model: Annotated[Optional[Path], typer.Option(
+        "--llmlingua2-model", metavar="FOLDER", help="Local token-classification model folder for "
+        "llmlingua2.")] = None,
     threads: ThreadsOption = None,
     engine: EngineOption = "in-process",
     address: AddressOption = None,
@@ -142,7 +150,9 @@ def evaluate(
     config = EvalConfig(compressor=compressor, decoder=decoder, slice=slice_name, task=task, baselines=chosen,
                         qa_file=str(qa_file) if qa_file else None, limit=limit or None,
                         context_tokens=context_tokens, ratio=ratio, max_new_tokens=max_new_tokens, seed=seed,
-                        batch_size=batch_size, dtype=dtype, prompt_format=prompt_format)
+                        batch_size=batch_size, dtype=dtype, prompt_format=prompt_format,
+                        llmlingua_model=llmlingua_model,
+                        llmlingua2_model=str(llmlingua2_model) if llmlingua2_model else None)
     with existing_store(db, read_only=False) as store:
         summary = evaluate_systems(store, config, ray=options)
     if as_json:
@@ -218,7 +228,8 @@ def display_rows(summary, metrics) -> list[dict[str, str]]:
 
     rows = []
     for scores in summary.systems:
-        row = {"system": scores.system, "n": str(scores.n_examples), "ratio": fmt(scores.ratio_actual, "{:.1f}")}
+        row = {"system": scores.system, "n": str(scores.n_examples), "ratio": fmt(scores.ratio_actual, "{:.1f}"),
+               "unit": scores.budget_unit}
         for metric in metrics:
             value = scores.means.get(metric)
             row[metric] = fmt(None if value is None else 100 * value, "{:.1f}")

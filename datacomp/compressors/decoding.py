@@ -15,11 +15,14 @@ A batch row is ``[prefix, prompt, target]``:
   (differentiable: training uses it). ``nll_and_greedy`` computes that NLL and then decodes greedily from
   the same prefill (the cache is cut back to the prompt's end), one KV cache for the whole batch, each
   row stopping at eos on its own.
+- ``pressed_prefix`` is a KV press's prefix (compressors/presses/): the prefill of the context, cut to the
+  slots the press keeps, handed to the decoder as its cache.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from contextlib import nullcontext
 from typing import Any, Sequence
 
 import torch
@@ -302,3 +305,49 @@ def token_surprisal(decoder, rows: Sequence[Sequence[int]], start_token_id: int)
         index = torch.tensor(list(ids), dtype=torch.long, device=logp.device)
         out.append((-logp[row, :len(ids)].gather(1, index[:, None])[:, 0]).tolist())
     return out
+
+
+@torch.no_grad()
+def pressed_prefix(decoder, contexts: Sequence[Sequence[int]], start_token_id: int | None,
+                   preambles: Sequence[Sequence[int]], prompts: Sequence[Sequence[int]], press,
+                   budgets: Sequence[int]) -> tuple[Prefix, list[torch.Tensor]]:
+    """A KV press's prefix: one batched prefill of [start, preamble, context] (then the prompt, when the
+    press reads the prompt's attention), and per row a cache of the start token's and the preamble's
+    slots plus the ``budgets[row]`` context slots the press keeps in each layer and head; the prompt
+    follows at its original positions. Returns it with each row's kept positions (layers, kv_heads, b)."""
+    from datacomp.compressors.attention_probe import AttentionProbe, probing
+    from datacomp.compressors.presses import PressInputs
+
+    heads = token_prefix(decoder, contexts, start_token_id, preambles)
+    reads_prompt = press.queries == "prompt"
+    queries = [list(prompt) if reads_prompt else [] for prompt in prompts]
+    inputs = build_inputs(decoder, heads, queries)
+    width, device = inputs.prompt_end, inputs.inputs_embeds.device
+    probe = None
+    if reads_prompt:
+        windows = torch.tensor([min(len(q), press.window) for q in queries], device=device)
+        columns = torch.arange(width - int(windows.max()), width, device=device)
+        probe = AttentionProbe(columns, columns[None, :] >= width - windows[:, None])
+    elif press.queries == "last_context":
+        probe = AttentionProbe(torch.tensor([width - 1], device=device),
+                               torch.ones(len(contexts), 1, dtype=torch.bool, device=device))
+    with probing(decoder, probe) if probe is not None else nullcontext():
+        out = _forward(decoder, inputs, keep=1)
+    layers = cache_layers(output_cache(out))
+    caches, kept_rows = [], []
+    for row, context in enumerate(contexts):
+        n_head = heads.next_position[row] - len(context)
+        start = width - heads.next_position[row] - len(queries[row])
+        span = slice(start + n_head, start + n_head + len(context))
+        attention = [probe.recorded[index][row, :, span] for index in range(len(layers))] if probe else None
+        kept = press.kept(PressInputs([keys[row, :, span] for keys, _ in layers], attention, budgets[row]))
+        cache = []
+        for index, (keys, values) in enumerate(layers):
+            gather = kept[index].to(device)[..., None].expand(-1, -1, keys.shape[-1])
+            cache.append(tuple(torch.cat([part[row, :, start:start + n_head], part[row, :, span].gather(1, gather)],
+                                         dim=1) for part in (keys, values)))
+        caches.append(cache)
+        kept_rows.append(kept)
+    empty = heads.embeds[0].new_zeros(0, heads.embeds[0].shape[-1])
+    nothing = torch.zeros(0, dtype=torch.long, device=device)
+    return Prefix([empty] * len(contexts), [nothing] * len(contexts), list(heads.next_position), caches), kept_rows

@@ -18,7 +18,8 @@ tokenizer's ids, selected as ids (never re-tokenised), so a budget of b tokens k
   choice (no extra model, the same tokenizer).
 
 b is the compressor's slot count on that example when a compressor is evaluated (the same budget), else
-ceil(n / r).
+ceil(n / r). The training-free systems (training_free.py: KV presses, LLMLingua) are budgeted the same way
+and count as baselines here: systems that need no compressor row.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from __future__ import annotations
 import math
 import random
 from typing import Sequence
+
+from datacomp.evaluation.training_free import SYSTEMS as TRAINING_FREE
 
 BASELINES = ("full", "none", "truncate", "drop", "selective")
 BUDGETED = ("truncate", "drop", "selective")  # the baselines that a ratio constrains
@@ -41,13 +44,32 @@ def is_tuned(system: str) -> bool:
     return system.endswith(TUNED_SUFFIX)
 
 
+# What a budget counts, per system kind: the text baselines keep decoder tokens, SAC hands over anchor KV
+# slots, the autoencoder and COMI soft tokens (input embeddings); training-free systems say their own.
+COMPRESSOR_BUDGET_UNITS = {"sac": "kv_slots", "autoencoder": "soft_tokens", "comi": "soft_tokens"}
+
+
+def known_systems() -> tuple[str, ...]:
+    """What ``--baselines`` accepts: the text baselines and the training-free systems."""
+    return BASELINES + tuple(TRAINING_FREE)
+
+
 def is_baseline(system: str) -> bool:
-    return base_name(system) in BASELINES
+    return base_name(system) in BASELINES or system in TRAINING_FREE
 
 
 def is_budgeted(system: str) -> bool:
     """A baseline whose kept tokens depend on the ratio (not full / none)."""
-    return base_name(system) in BUDGETED
+    return base_name(system) in BUDGETED or system in TRAINING_FREE
+
+
+def budget_unit(system: str, method: str | None) -> str:
+    """``tokens`` (text baselines, prompt compressors), ``kv_slots`` (KV presses, SAC) or ``soft_tokens``."""
+    if system in TRAINING_FREE:
+        return TRAINING_FREE[system].budget_unit
+    if is_baseline(system) or method is None:
+        return "tokens"
+    return COMPRESSOR_BUDGET_UNITS.get(method, "slots")
 
 
 def budget_tokens(n_tokens: int, ratio: float) -> int:
@@ -77,10 +99,3 @@ def kept_positions(system: str, n_tokens: int, budget: int, seed_key: str,
         ranked = sorted(range(n_tokens), key=lambda i: (-surprisal[i], i))
         return sorted(ranked[:budget])
     raise ValueError(f"unknown baseline {system!r}; known: {', '.join(BASELINES)}")
-
-
-
-def embedding_bytes(model, n_tokens: int) -> int:
-    """Bytes of ``n_tokens`` input embeddings of ``model``: what a text baseline hands the decoder."""
-    weight = model.get_input_embeddings().weight
-    return n_tokens * weight.shape[1] * weight.element_size()

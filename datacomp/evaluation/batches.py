@@ -9,7 +9,8 @@ from typing import Any
 
 from datacomp.compressors.example import TaskExample
 from datacomp.evaluation.metrics import exact_match_max, sentence_bleu, token_f1_max
-from datacomp.evaluation.systems import Output, batch_outputs
+from datacomp.evaluation.outputs import Output
+from datacomp.evaluation.systems import batch_outputs
 
 
 def score_output(example: TaskExample, output: Output, answer_words: int) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 "A beats B" rests on the per-example differences (analysis/paired.py: paired-bootstrap CI of the mean
 difference, Wilcoxon signed-rank p), never on overlapping unpaired intervals.
 
-Compared: the compressor against every baseline (and full against none, the test of whether the decoder
-uses its context at all; and full@tuned against none@tuned for a decoder-tuning compressor), on the
-task's metrics and on ``nll_reduction`` = 1 - target NLL / the plain none's target NLL on the same
+Compared: the compressor against every baseline, each training-free system against truncate (the
+simplest system of the same budget; with ``--compressor none`` these are what the training-free systems
+are read against), and full against none (the test of whether the decoder uses its context at all; and
+full@tuned against none@tuned for a decoder-tuning compressor), on the task's metrics and on ``nll_reduction`` = 1 - target NLL / the plain none's target NLL on the same
 example (one denominator for every system, as the store's view). Differences are A - B, so for every
 metric here positive favours A.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from datacomp.evaluation.baselines import TUNED_SUFFIX
+from datacomp.evaluation.training_free import SYSTEMS as TRAINING_FREE
 
 PAIRED_METRICS = {"reconstruction": ("f1", "bleu", "nll_reduction"),
                   "continuation": ("f1", "bleu", "nll_reduction"),
@@ -95,6 +97,8 @@ def comparison_pairs(systems: list[str], compressor_id: str | None) -> list[tupl
     pairs = []
     if compressor_id is not None:
         pairs += [(compressor_id, other) for other in systems if other != compressor_id]
+    if "truncate" in systems:
+        pairs += [(other, "truncate") for other in systems if other in TRAINING_FREE]
     for full, none in (("full", "none"), ("full" + TUNED_SUFFIX, "none" + TUNED_SUFFIX)):
         if full in systems and none in systems:
             pairs.append((full, none))

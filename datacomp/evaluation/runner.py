@@ -24,10 +24,11 @@ from typing import Any
 
 from datacomp.compressors.example import TaskExample
 from datacomp.errors import DatacompError
-from datacomp.evaluation.baselines import BASELINES, TUNED_SUFFIX
+from datacomp.evaluation.baselines import BASELINES, TUNED_SUFFIX, budget_unit, known_systems
 from datacomp.evaluation.batches import EvalWork, evaluate_here, pending_batches
 from datacomp.evaluation.metrics import corpus_bleu
 from datacomp.evaluation.systems import baseline_systems
+from datacomp.evaluation.training_free import prompt_compressor_identity, prompt_compressor_models
 from datacomp.evaluation.window_scores import score_windows
 
 METRICS = ("em", "f1", "bleu", "corpus_bleu", "target_nll")  # gain of target_nll: share of the nats recovered
@@ -60,6 +61,17 @@ class EvalConfig:
     continuation_tokens: int = 32
     windows_per_document: int = 1
     seed: int = 0                     # span positions and the drop baseline's subsets
+    llmlingua_model: str | None = None   # registered causal LM for llmlingua's small model (default: the decoder)
+    llmlingua2_model: str | None = None  # local folder of llmlingua2's token-classification model
+
+    def validate(self) -> None:
+        """Pure checks of the values (a pipeline runs them when its file is read)."""
+        unknown = [b for b in self.baselines if b not in known_systems()]
+        if unknown:
+            raise DatacompError(f"--baselines: unknown baseline {unknown[0]!r}; known: {', '.join(known_systems())}")
+        if "llmlingua2" in self.baselines and self.llmlingua2_model is None:
+            raise DatacompError("--baselines llmlingua2 needs --llmlingua2-model FOLDER (a local "
+                                "token-classification model)")
 
 
 def default_max_new_tokens(task: str, context_tokens: int, config: EvalConfig) -> int:
@@ -93,6 +105,9 @@ class EvalSetup:
     prompt_format: str = "plain"       # how baselines-only runs put the prompt (a compressor uses its own)
     encoder_id: str | None = None      # the compressor's registered encoder: window scores (window_scores.py)
     encoder_lm: Any = None             # (model, tokenizer) of that encoder if already loaded; else loaded there
+    llmlingua_model: str | None = None   # path of LLMLingua's small causal LM; None = the decoder itself
+    llmlingua2_model: str | None = None  # folder of LLMLingua-2's token-classification model
+    training_free: dict[str, Any] = dataclasses.field(default_factory=dict)  # prompt compressors, built on first use
 
     def __post_init__(self):
         if self.precision is None:
@@ -112,6 +127,7 @@ class SystemScores:
     gain_intervals: dict[str, tuple[float | None, float | None]]   # the gains' paired BCa CIs
     gains_tuned: dict[str, float | None]  # against full@tuned and none@tuned (a decoder-tuning compressor)
     ratio_actual: float | None
+    budget_unit: str                   # what n_slots counts: tokens, kv_slots or soft_tokens
     n_slots: float | None
     memory_bytes: float | None
     compress_ms: float | None
@@ -137,7 +153,7 @@ class EvalSummary:
         rows = []
         for scores in self.systems:
             row: dict[str, Any] = {"system": scores.system, "n": scores.n_examples,
-                                   "ratio": scores.ratio_actual}
+                                   "ratio": scores.ratio_actual, "budget_unit": scores.budget_unit}
             for metric in TASK_METRICS[self.task]:
                 row[metric] = scores.means.get(metric)
                 row[f"gain_{metric}"] = scores.gains.get(metric)
@@ -165,7 +181,9 @@ def evaluation_id(config: EvalConfig, setup: EvalSetup, max_new_tokens: int) -> 
         "windows_per_document": config.windows_per_document, "seed": config.seed,
         "precision": setup.precision.name, "engine": 2, "order": "hash",
         "prompt_format": resolved_prompt_format(setup, config.task),
+        **prompt_compressor_identity(config, setup),
     })
+
 
 
 def resolved_prompt_format(setup: EvalSetup, task: str) -> str:
@@ -196,9 +214,7 @@ def run_evaluation(store, config: EvalConfig, setup: EvalSetup, engine=None) -> 
     ``engine`` runs the pending batches elsewhere (evaluation/ray_engine.py) and imports their rows."""
     from datacomp.store.runs import record_run
 
-    unknown = [b for b in config.baselines if b not in BASELINES]
-    if unknown:
-        raise DatacompError(f"unknown baseline {unknown[0]!r}; known: {', '.join(BASELINES)}")
+    config.validate()
     if not setup.examples:
         raise DatacompError(f"no {config.task} examples from {setup.eval_slice!r} "
                             f"(skipped: {setup.skipped or 'none'})")
@@ -272,6 +288,7 @@ def summarize(store, eval_id: str, run_id: str, task: str, setup: EvalSetup, sys
             gain_intervals={metric: (g["ci_low"], g["ci_high"]) for metric, g in plain.items()},
             gains_tuned={metric: g["gain"] for metric, g in tuned.items()},
             ratio_actual=_mean([r["ratio_actual"] for r in system_rows]),
+            budget_unit=budget_unit(system, system_rows[0]["method"] if system_rows else None),
             n_slots=_mean([r["n_slots"] for r in system_rows]),
             memory_bytes=_mean([r["memory_bytes"] for r in system_rows]),
             compress_ms=_mean([r["compress_ms"] for r in system_rows]),
@@ -328,7 +345,8 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
                      compressor_id=compressor_id, method=method, skipped=data.skipped,
                      encoder_id=row["encoder_id"] if compressor is not None else None,
                      source_hash=file_hash(config.qa_file) if config.task == "qa" else None, precision=precision,
-                     prompt_format=config.prompt_format)
+                     prompt_format=config.prompt_format, **prompt_compressor_models(store, config))
+
 
 
 def load_evaluated(precision, checkpoint: str | None = None, decoder_path: str | None = None):

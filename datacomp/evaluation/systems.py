@@ -1,5 +1,6 @@
-"""One batch of examples through every system of an evaluation: the compressor, then each text baseline,
-all through ``decoding.nll_and_greedy`` (one prefill and one KV cache per batch and system).
+"""One batch of examples through every system of an evaluation: the compressor, then each text baseline
+and training-free system (training_free.py), all through ``decoding.nll_and_greedy`` (one prefill and one
+KV cache per batch and system).
 
 Baseline names: ``full``, ``none``, ``truncate``, ``drop``, ``selective`` run on the plain decoder. When
 the compressor tunes its decoder (COMI's LoRA, the autoencoder's ``decoder_lora``), ``full@tuned``,
@@ -10,39 +11,18 @@ adapters switched off (no second copy).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Sequence
 
 from datacomp.compressors.batch import EncodedExample
-from datacomp.compressors.decoding import nll_and_greedy, token_prefix, token_surprisal
+from datacomp.compressors.decoding import token_surprisal
 from datacomp.compressors.lora import adapters_enabled
-from datacomp.evaluation.baselines import (
-    TUNED_SUFFIX,
-    base_name,
-    budget_tokens,
-    embedding_bytes,
-    kept_positions,
-)
+from datacomp.evaluation.baselines import TUNED_SUFFIX, base_name, budget_tokens, kept_positions
+from datacomp.evaluation.outputs import Output, decode_kept_tokens
+from datacomp.evaluation.training_free import SYSTEMS, is_training_free
 from datacomp.models.latency import Stopwatch, to_ms
 from datacomp.models.tokenizer import start_token_id
 
 TUNED_BASELINES = ("full", "none", "truncate")
-
-
-@dataclasses.dataclass
-class Output:
-    """One system's answer on one example, before scoring."""
-
-    system: str
-    method: str
-    text: str
-    n_context_tokens: int
-    n_slots: int
-    memory_bytes: int
-    compress_ms: float
-    decode_ms: float
-    target_nll: float | None = None
-    target_ids: list[int] | None = None
 
 
 def tunes_decoder(compressor) -> bool:
@@ -68,26 +48,15 @@ def baseline_outputs(setup, system: str, examples: Sequence, encoded: Sequence[E
                      surprisal: Sequence[Sequence[float]] | None, scoring_seconds: float = 0.0) -> list[Output]:
     """One baseline on a batch, on the plain decoder (or the tuned one for ``<name>@tuned``);
     ``scoring_seconds`` (Selective Context's surprisal pass) is part of its selection time."""
-    name, tuned = base_name(system), system.endswith(TUNED_SUFFIX)
-    decoder = setup.decoder
-    selecting, decoding = Stopwatch(setup.precision.device), Stopwatch(setup.precision.device)
+    name = base_name(system)
+    selecting = Stopwatch(setup.precision.device)
     with selecting.time():
         kept = [kept_positions(name, len(e.context_ids), budget, f"{seed}:{x.example_id}",
                                surprisal[row] if surprisal is not None else None)
                 for row, (x, e, budget) in enumerate(zip(examples, encoded, budgets))]
-    with adapters_enabled(decoder, tuned), setup.precision.autocast(), decoding.time():
-        prefix = token_prefix(decoder, [[e.context_ids[i] for i in positions] for e, positions in zip(encoded, kept)],
-                              start_token_id(setup.tokenizer), [e.preamble_ids for e in encoded])
-        nll, ids = nll_and_greedy(decoder, prefix, [e.prompt_ids for e in encoded], [e.target_ids for e in encoded],
-                                  max_new_tokens, setup.tokenizer.eos_token_id)
-    rows = len(encoded)
-    return [Output(system=system, method=name, text=setup.tokenizer.decode(ids[row], skip_special_tokens=True),
-                   n_context_tokens=len(encoded[row].context_ids), n_slots=len(kept[row]),
-                   memory_bytes=embedding_bytes(decoder, len(kept[row])),
-                   compress_ms=(selecting.ms + 1000 * scoring_seconds) / rows, decode_ms=decoding.ms / rows,
-                   target_nll=nll[row],
-                   target_ids=list(encoded[row].target_ids))
-            for row in range(rows)]
+    rows = [[e.context_ids[i] for i in positions] for e, positions in zip(encoded, kept)]
+    return decode_kept_tokens(setup, system, name, encoded, rows, selecting.ms + 1000 * scoring_seconds,
+                              max_new_tokens, tuned=system.endswith(TUNED_SUFFIX))
 
 
 def context_surprisal(setup, encoded: Sequence[EncodedExample]) -> tuple[list[list[float]], float]:
@@ -116,6 +85,12 @@ def batch_outputs(setup, config, examples: Sequence, encoded: Sequence[EncodedEx
     for system in baselines:
         rows = [row for row in range(len(examples)) if system in pending[row]]
         if not rows:
+            continue
+        if is_training_free(system):
+            results = SYSTEMS[system].outputs(setup, system, [encoded[r] for r in rows], [budgets[r] for r in rows],
+                                              max_new_tokens)
+            for row, output in zip(rows, results):
+                outputs[row].append(output)
             continue
         scoring = 0.0
         if system == "selective":

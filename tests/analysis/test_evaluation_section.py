@@ -64,3 +64,18 @@ def test_gains_are_withheld_where_full_does_not_beat_none():
     for gain in parts["gains"]:
         assert gain["gain"] is None and gain["reason"].startswith("the decoder does not use its context here")
         assert gain["full_minus_none"]["mean"] == pytest.approx(use["difference"])
+
+
+def test_training_free_systems_are_budgeted_baselines_with_their_budget_unit():
+    """A KV press and a prompt compressor beside SAC: each row names what its ratio counts, and the
+    training-free systems get gains like the budgeted text baselines (they keep the same budget)."""
+    scores = {"full": [0.8] * 6, "none": [0.2] * 6, "truncate": [0.4] * 6, "snapkv": [0.5] * 6,
+              "llmlingua": [0.35] * 6, "sac-a": [0.6] * 6}
+    parts = sections(example_rows("ev", "sac-a", "sac", scores))
+    units = {r["system"]: r["budget_unit"] for r in parts["methods"]}
+    assert units == {"full": "tokens", "none": "tokens", "truncate": "tokens", "snapkv": "kv_slots",
+                     "llmlingua": "tokens", "sac-a": "kv_slots"}
+    ratios = {r["system"]: r["ratio_target"] for r in parts["methods"]}
+    assert ratios["snapkv"] == ratios["llmlingua"] == 4.0 and ratios["full"] is None
+    gains = {g["system"]: g["gain"] for g in parts["gains"]}
+    assert gains["snapkv"] == pytest.approx(0.5) and gains["llmlingua"] == pytest.approx(0.25)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from datacomp.evaluation.baselines import budget_tokens, embedding_bytes, kept_positions
+from datacomp.evaluation.baselines import budget_tokens, kept_positions
+from datacomp.evaluation.outputs import embedding_bytes
 
 
 @pytest.mark.parametrize("n, ratio, expected", [(128, 4, 32), (130, 4, 33), (10, 16, 1), (3, 1, 3), (0, 4, 0)])
