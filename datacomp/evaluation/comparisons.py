@@ -2,12 +2,12 @@
 "A beats B" rests on the per-example differences (analysis/paired.py: paired-bootstrap CI of the mean
 difference, Wilcoxon signed-rank p), never on overlapping unpaired intervals.
 
-Compared: the compressor against every baseline, each training-free system against truncate (the
-simplest system of the same budget; with ``--compressor none`` these are what the training-free systems
-are read against), and full against none (the test of whether the decoder uses its context at all; and
-full@tuned against none@tuned for a decoder-tuning compressor), on the task's metrics and on ``nll_reduction`` = 1 - target NLL / the plain none's target NLL on the same
-example (one denominator for every system, as the store's view). Differences are A - B, so for every
-metric here positive favours A.
+Compared: the compressor against every baseline, each training-free system against truncate (the simplest
+system of the same budget; with ``--compressor none`` these are what the training-free systems are read
+against), and full against none (the test of whether the decoder uses its context at all; and full@tuned
+against none@tuned for a decoder-tuning compressor), on the task's metrics and on ``nll_reduction`` = 1 -
+target NLL / the plain none's target NLL on the same example (one denominator for every system, as the store's
+view). Differences are A - B, so for every metric here positive favours A.
 
 Compression gains (system - none) / (full - none) come from analysis/paired.paired_gain on the examples the
 three systems share: defined only where full - none is significant by its paired CI (on small data a
