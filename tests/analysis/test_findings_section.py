@@ -3,7 +3,7 @@ and a binned panel left out with its reason where the analysis has no bins for i
 
 from __future__ import annotations
 
-from conftest import FAST, populate
+from planted_store import FAST, populate
 from figure_checks import assert_inside, drawn, tick_numbers  # noqa: F401 (drawn: a fixture)
 
 

@@ -16,7 +16,7 @@ from datacomp.analysis.render_results import finding_row
 from datacomp.analysis.report import ReportConfig, build_report
 from datacomp.store import open_store
 
-from conftest import FAST, _insert, populate
+from planted_store import FAST, _insert, populate
 
 def _find(data, group_part, x, method, outcome="loss"):
     """The first finding of a method on one outcome (loss, quality, full: the planted store runs the full
