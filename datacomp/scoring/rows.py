@@ -13,25 +13,9 @@ import pyarrow as pa
 
 from datacomp.scoring.metrics import bits_per_byte
 from datacomp.store import Store
+from datacomp.store.catalog import arrow_schema
 
 MIN_TOKENS = 2
-
-SCORE_SCHEMA = pa.schema([
-    ("doc_id", pa.string()), ("model_id", pa.string()), ("window_len", pa.int32()), ("stride", pa.int32()),
-    ("dtype", pa.string()), ("n_tokens", pa.int32()), ("n_bytes", pa.int32()),
-    ("surprisal_mean", pa.float64()), ("surprisal_std", pa.float64()),
-    ("entropy_mean", pa.float64()), ("entropy_std", pa.float64()), ("bits_per_byte", pa.float64()),
-    ("null_reason", pa.string()), ("run_id", pa.string()),
-])
-
-GAP_SCHEMA = pa.schema([
-    ("doc_id", pa.string()), ("encoder_id", pa.string()), ("decoder_id", pa.string()),
-    ("window_len", pa.int32()), ("stride", pa.int32()), ("dtype", pa.string()), ("method", pa.string()),
-    ("n_tokens", pa.int32()), ("kl_enc_dec", pa.float64()), ("kl_dec_enc", pa.float64()),
-    ("js", pa.float64()), ("js_std", pa.float64()), ("bpb_diff", pa.float64()),
-    ("null_reason", pa.string()), ("run_id", pa.string()),
-])
-
 
 def null_reason(n_tokens: int) -> str | None:
     if n_tokens == 0:
@@ -70,8 +54,9 @@ def write_rows(store: Store, score_rows: list[dict[str, Any]], gap_rows: list[di
     """Insert (or replace) one batch's rows in a single transaction: all land or none do."""
     if not score_rows and not gap_rows:
         return
-    scores = pa.Table.from_pylist(score_rows, schema=SCORE_SCHEMA)
-    gaps = pa.Table.from_pylist(gap_rows, schema=GAP_SCHEMA)
+    # the columns as the DDL declares them (store/catalog.py), less those the store fills (scored_at)
+    scores = pa.Table.from_pylist(score_rows, schema=arrow_schema(store, "scores", defaults=False))
+    gaps = pa.Table.from_pylist(gap_rows, schema=arrow_schema(store, "gaps", defaults=False))
     with store.transaction():
         # fixed relation names the SQL in queries/scoring/insert_*.sql reads from
         store.con.register("score_rows", scores)

@@ -1,12 +1,15 @@
 """The store's own description of its tables: columns (in order, with types and defaults) and primary keys.
 
-Read by the merge (store/merge.py: keys judge incoming rows) and by the shard writer (store/shards.py: one
-struct field per table), which therefore share it from here rather than import each other.
+Read by the merge (store/merge.py: keys judge incoming rows), by the shard writer (store/shards.py: one
+struct field per table) and by the writers of computed rows (scoring/rows.py), which take a table's Arrow
+schema from here instead of spelling its columns out again beside the DDL.
 """
 
 from __future__ import annotations
 
 import dataclasses
+
+import pyarrow as pa
 
 from datacomp.store.db import Store
 from datacomp.store.merge_rules import merge_order
@@ -21,6 +24,17 @@ class Column:
 
 def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def arrow_schema(store: Store, table: str, defaults: bool = True) -> pa.Schema:
+    """The Arrow schema of ``table``'s columns, as the DDL declares them (queries/schema); ``defaults=False``
+    leaves out the columns the store fills itself (e.g. ``scored_at DEFAULT current_timestamp``)."""
+    # the name is one of the store's own tables; identifiers cannot be bound parameters
+    schema = store.con.sql(f"SELECT * FROM {quote(table)} LIMIT 0").to_arrow_table().schema
+    if defaults:
+        return schema
+    filled = {c.name for c in Catalog(store).columns[table] if c.default is not None}
+    return pa.schema([field for field in schema if field.name not in filled])
 
 
 class Catalog:

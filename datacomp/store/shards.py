@@ -26,16 +26,14 @@ class ShardUnreadable(Exception):
 
 def shard_schema(store, tables: Sequence[str] | None = None) -> pa.Schema:
     """One struct field per table (default: every table the merge takes), its fields the table's columns."""
-    from datacomp.store.catalog import Catalog, quote
+    from datacomp.store.catalog import Catalog, arrow_schema
 
     catalog = Catalog(store)
     fields = []
     for table in tables or catalog.mergeable():
         if table not in catalog.columns:
             raise DatacompError(f"no table {table!r} in {store.path}")
-        # the name comes from the catalog; identifiers cannot be bound parameters
-        columns = store.con.sql(f"SELECT * FROM {quote(table)} LIMIT 0").to_arrow_table().schema
-        fields.append(pa.field(table, pa.struct(list(columns))))
+        fields.append(pa.field(table, pa.struct(list(arrow_schema(store, table)))))
     return pa.schema(fields)
 
 
