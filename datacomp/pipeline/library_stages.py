@@ -122,7 +122,7 @@ STAGES["score"] = library_stage("datacomp.scoring.config:ScoreConfig", run_score
                                 "score corpora under a model, or an encoder and a decoder and their gap")
 STAGES["train"] = library_stage("datacomp.compressors.training_run:TrainRunConfig", run_train,
                                 "train a compressor on a slice")
-STAGES["evaluate"] = library_stage("datacomp.evaluation.runner:EvalConfig", run_evaluate,
+STAGES["evaluate"] = library_stage("datacomp.evaluation.config:EvalConfig", run_evaluate,
                                    "evaluate a compressor and the baselines per example")
 STAGES["report"] = library_stage("datacomp.analysis.report:ReportConfig", run_report,
                                  "statistics, figures and guidelines as Markdown, HTML and JSON",
