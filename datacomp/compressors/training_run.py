@@ -80,8 +80,13 @@ class TrainRunConfig:
 def checked_method_config(config: TrainRunConfig, context_tokens: int = 128) -> Any:
     """The method's config dataclass (its own checks run as it is built): a bad value of a key given in
     ``method_config`` is reported as that key of method_config; ratio, context and seed are train's own fields."""
-    from datacomp.compressors.registry import make_config
+    from datacomp.compressors.registry import make_config, method_class
 
+    known = {field.name for field in dataclasses.fields(method_class(config.method).config_class)}
+    unknown = sorted(set(config.method_config) - known)
+    if unknown:
+        raise ConfigError("method_config", f"{unknown[0]}: unknown {config.method} config key; known keys: "
+                                           f"{', '.join(sorted(known))}")
     try:
         return make_config(config.method, {
             **config.method_config, "ratio": config.ratio, "max_context_tokens": context_tokens,
@@ -90,6 +95,13 @@ def checked_method_config(config: TrainRunConfig, context_tokens: int = 128) -> 
         if error.field in config.method_config:
             raise ConfigError("method_config", error.render(str)) from None
         raise
+
+
+def check_method_config(config: TrainRunConfig) -> None:
+    """The method config's own checks without the models (a pipeline's train stage, when the file is read):
+    imports the method's module, so only when the file sets method_config keys."""
+    if config.method_config:
+        checked_method_config(config, config.context_tokens or 128)
 
 
 def model_size(path: str) -> tuple[int, int]:

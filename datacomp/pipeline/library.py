@@ -85,7 +85,7 @@ def checked_with_references(config: Any, make: Callable[[Any], Any], aliases: di
 
 def library_stage(target: str, run: Callable[[StageContext, Any, Any], dict[str, Any] | None], description: str,
                   rename: dict[str, str] | None = None,
-                  extra: list[tuple[str, Any, Any]] | None = None) -> StageType:
+                  extra: list[tuple[str, Any, Any]] | None = None, also_check: str | None = None) -> StageType:
     """A StageType whose ``run(ctx, library_config, stage_config)`` gets the library's own config."""
     rename_items = tuple((rename or {}).items())
     extra_items = tuple(extra or ())
@@ -100,13 +100,19 @@ def library_stage(target: str, run: Callable[[StageContext, Any, Any], dict[str,
         except ConfigError as error:  # the library's field names as this stage's keys
             raise error.renamed(dict(rename_items)) from None
 
+    def further(library_config: Any) -> None:
+        """``also_check`` ("module:function"): a check of the built config beyond its __post_init__."""
+        if also_check:
+            import_target(also_check)(library_config)
+
     def check(config: Any, _problem: Problem) -> None:
         """The library config's own checks (its __post_init__: the values alone, no store), now rather than
         when the stage is reached; its field names become the file's keys."""
         aliases = {field: key for field, key in rename_items}
         try:
-            checked_with_references(config, lambda stand_in: to_library(target, stand_in, "stage", rename_items,
-                                                                           extra_names), aliases)
+            checked_with_references(config, lambda stand_in: further(to_library(target, stand_in, "stage",
+                                                                                   rename_items, extra_names)),
+                                    aliases)
         except ConfigError as error:
             raise error.renamed(aliases) from None
 

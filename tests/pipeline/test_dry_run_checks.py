@@ -106,3 +106,21 @@ def test_a_value_from_another_stage_is_checked_when_it_is_known(tmp_path):
     path.write_text(path.read_text().replace("eval_fraction = 0.5", "eval_fraction = 2.0"))
     with pytest.raises(DatacompError, match=r"p.toml:10: stage 'b': eval_fraction must lie strictly between 0 "):
         load_pipeline(path)
+
+
+def test_a_train_stage_checks_the_method_config_keys_it_sets(tmp_path):
+    """Keys of method_config are the method's config fields, checked by its class (this imports the method)."""
+    path = tmp_path / "p.toml"
+    stage = '[[stage]]\nname = "t"\ntype = "train"\nmethod = "sac"\nratio = 2.5\nencoder = "e"\ndecoder = "e"\n'
+    path.write_text(stage + 'method_config = { rank = 4 }\n')
+    with pytest.raises(DatacompError) as raised:
+        load_pipeline(path)
+    assert str(raised.value).startswith(f"{path}:8: stage 't': method_config rank: unknown sac config key; known ")
+    path.write_text(stage + 'method_config = { chunk_tokens = 0 }\n')
+    with pytest.raises(DatacompError) as raised:
+        load_pipeline(path)
+    assert str(raised.value) == f"{path}:5: stage 't': ratio must be a whole number for sac (the anchor stride), got 2.5"
+    path.write_text(stage.replace("2.5", "2") + 'method_config = { chunk_tokens = 0 }\n')
+    with pytest.raises(DatacompError) as raised:
+        load_pipeline(path)
+    assert str(raised.value) == f"{path}:8: stage 't': method_config chunk_tokens must be positive, got 0"
