@@ -16,8 +16,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "datacomp"
 
 # Lowest first. A name is a top-level module or subpackage of datacomp ("datacomp" is the package itself).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "hashing", "progress", "length_batches", "outputs", "resources", "version", "ownership",   # no datacomp
-     "interrupts"),                                                                            # knowledge
+    # no datacomp knowledge
+    ("errors", "hashing", "progress", "length_batches", "outputs", "resources", "version", "ownership",
+     "config_checks", "text_values", "interrupts"),
     ("store",),
     ("ray_jobs",),                                                    # actors and shards over the store
     ("corpus",),

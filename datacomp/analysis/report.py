@@ -13,7 +13,8 @@ import math
 from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+import typing
+from typing import Any, Callable, Literal
 
 import numpy as np
 
@@ -27,17 +28,19 @@ from datacomp.analysis.formatting import fmt
 from datacomp.analysis.method_choice import method_choice
 from datacomp.analysis.methods_text import STATISTICS_TEXT
 from datacomp.analysis.multiple_testing import CORRECTIONS
-from datacomp.errors import DatacompError
+from datacomp.config_checks import at_least, between, choices, one_of, positive
+from datacomp.errors import ConfigError
 from datacomp.store import Store
 from datacomp.store.run_liveness import with_shown_status
 from datacomp.store.runs import environment, record_run, to_jsonable
 
-METRICS = ("f1", "em", "bleu", "nll_reduction")  # nll_reduction: 1 - target_nll / none's, per example
+QualityMetric = Literal["f1", "em", "bleu", "nll_reduction"]  # nll_reduction: 1 - target_nll / none's, per example
+METRICS = typing.get_args(QualityMetric)
 
 
 @dataclasses.dataclass
 class ReportConfig:
-    quality_metric: str = "f1"        # token F1 is what all three papers report for reconstruction and QA
+    quality_metric: QualityMetric = "f1"       # token F1 is what all three papers report for reconstruction and QA
     task: str | None = None           # None: the task with the most compressor evaluations
     target_f1: float | None = None    # the user's quality target (0-1, or points if > 1); None: no threshold
     alpha: float = 0.05               # the conventional family-wise level; adjusted p-values are compared to it
@@ -53,17 +56,17 @@ class ReportConfig:
     figures: bool = True              # False: numbers only (faster; sections say no figure was drawn)
     title: str = "datacomp report"
 
-    def validate(self) -> None:
-        if self.quality_metric not in METRICS:
-            raise DatacompError(f"--quality-metric must be one of {', '.join(METRICS)}, not {self.quality_metric!r}")
-        if not 0 < self.alpha < 1:
-            raise DatacompError(f"--alpha must be between 0 and 1, got {self.alpha}")
-        if self.correction not in CORRECTIONS:
-            raise DatacompError(f"--correction must be one of {', '.join(CORRECTIONS)}, not {self.correction!r}")
+    def __post_init__(self) -> None:
+        choices(self)
+        one_of("correction", self.correction, CORRECTIONS)
+        between(self, "alpha", 0, 1, strict=True)
+        between(self, "confidence", 0, 1, strict=True)
         if self.target_f1 is not None and not 0 <= self.target_f1 <= 100:
-            raise DatacompError(f"--target-f1 must be in 0-1 (or 0-100 points), got {self.target_f1}")
-        if not 0 < self.confidence < 1:
-            raise DatacompError(f"--confidence must be between 0 and 1, got {self.confidence}")
+            raise ConfigError("target_f1", f"must be in 0-1 (or 0-100 points), got {self.target_f1}")
+        positive(self, "n_boot", "n_bins", "max_compressors")
+        at_least(self, "min_n", 1)
+        at_least(self, "max_figure_compressors", 0)
+        at_least(self, "max_runs", 0)
 
     def target_fraction(self) -> float | None:
         """The target on the metrics' 0-1 scale (values above 1 are read as points)."""
@@ -185,7 +188,7 @@ def _choose_task(store: Store, requested: str | None) -> tuple[str | None, list[
     if requested is not None:
         if requested not in {t["task"] for t in tasks}:
             known = ", ".join(t["task"] for t in tasks) or "none"
-            raise DatacompError(f"--task {requested!r} has no evaluations in {store.path} (tasks present: {known})")
+            raise ConfigError("task", f"{requested!r} has no evaluations in {store.path} (tasks present: {known})")
         return requested, tasks
     return (tasks[0]["task"] if tasks else None), tasks
 
@@ -282,7 +285,6 @@ def _provenance(store: Store, config: ReportConfig) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- public API
 def build_report(store: Store, config: ReportConfig) -> Report:
     """Read everything the report needs from the store, run the statistics, draw the figures."""
-    config.validate()
     figures = FigureBook(config.figures)
     audit = _audit(store, figures, config.confidence)
     scores = _scores(store, figures)

@@ -12,7 +12,7 @@ import signal
 import sys
 
 from datacomp.cli.common import app, console_err
-from datacomp.errors import DatacompError
+from datacomp.errors import ConfigError, DatacompError, command_line_text
 
 COMMAND_MODULES = [
     "datacomp.cli.store_cmd",
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     except DatacompError as error:
         if os.environ.get("DATACOMP_DEBUG"):
             raise
-        _print_error("error:", str(error))
+        _print_error("error:", command_line_text(error) if isinstance(error, ConfigError) else str(error))
         sys.exit(2)
     except KeyboardInterrupt:
         console_err.print("[yellow]interrupted[/]")

@@ -36,7 +36,6 @@ def report(
 
     config = ReportConfig(quality_metric=quality_metric, task=task, target_f1=target_f1, alpha=alpha,
                           correction=correction, n_boot=n_boot, seed=seed)
-    config.validate()  # before the store: a bad flag is the first thing said
     with existing_store(db, read_only=False) as store:  # the report records its run
         paths = write_report(store, config, out=out)
     if as_json:

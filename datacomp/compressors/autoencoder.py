@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Sequence
+from typing import Literal, Sequence
 
 import torch
 
@@ -36,13 +36,13 @@ from datacomp.compressors.base import Compressor, CompressorConfig, Memory, free
 from datacomp.compressors.batch import EncodedExample
 from datacomp.compressors.example import RECONSTRUCTION_PROMPT
 from datacomp.compressors.lora import add_lora, new_token_embeddings
-from datacomp.errors import DatacompError
+from datacomp.config_checks import at_least, between, positive
 
 
 @dataclasses.dataclass
 class AutoencoderConfig(CompressorConfig):
     segment_tokens: int = 0          # context tokens per encoded segment; 0 = max_context_tokens, at most 512 (ICAE)
-    encoder_training: str = "lora"   # "lora" (ICAE) or "full" (cheap enough for ~1M-param reference LMs)
+    encoder_training: Literal["lora", "full"] = "lora"  # "full": cheap enough for ~1M-param reference LMs
     lora_rank: int = 8               # ICAE: 128-512 at 7B; 8 is plenty for hidden sizes of 32-576
     lora_alpha: int = 16             # scale alpha / rank = 2 (ICAE's 32 / 128 = 0.25 is too timid for small LMs)
     lora_targets: str = ""           # comma-separated module names; "" = peft's default (q_proj, v_proj), as ICAE
@@ -52,6 +52,12 @@ class AutoencoderConfig(CompressorConfig):
                                      # cannot be steered by soft prompts at all - a study option, not ICAE)
     continuation_eos: bool = False   # ICAE's LM target has no eos
     continuation_loss_skip: int = 8  # ICAE's leave_tokens_for_lm
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        at_least(self, "segment_tokens", 0)
+        positive(self, "lora_rank", "lora_alpha")
+        between(self, "reconstruction_share", 0, 1)
 
 
 def segment_lengths(n_tokens: int, segment_tokens: int) -> list[int]:
@@ -69,11 +75,6 @@ class Autoencoder(Compressor):
     def __init__(self, config: AutoencoderConfig, encoder, decoder, tokenizer, encoder_path: str = "",
                  decoder_path: str = ""):
         super().__init__(config, tokenizer, encoder_path, decoder_path)
-        if config.encoder_training not in ("lora", "full"):
-            raise DatacompError(f"autoencoder config field encoder_training must be 'lora' or 'full', "
-                                f"not {config.encoder_training!r}")
-        if config.ratio < 1:
-            raise DatacompError(f"config field ratio must be >= 1, not {config.ratio}")
         targets = tuple(t.strip() for t in config.lora_targets.split(",") if t.strip()) or None
         if config.encoder_training == "lora":
             encoder = add_lora(encoder, config.lora_rank, config.lora_alpha, targets)

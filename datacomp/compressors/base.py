@@ -30,6 +30,7 @@ import torch
 
 from datacomp.compressors.batch import EncodedExample, encode_examples
 from datacomp.compressors.decoding import KV, Prefix, nll_and_greedy, teacher_forced_nll
+from datacomp.config_checks import at_least, choices, one_of, positive
 from datacomp.models.precision import Precision, resolve_precision
 
 
@@ -83,6 +84,17 @@ class CompressorConfig:
     continuation_eos: bool = True  # append eos to continuation targets (ICAE's LM objective does not)
     continuation_loss_skip: int = 0  # leading continuation target tokens without loss (ICAE: 8)
     prompt_format: str = "auto"    # prompts.py: on instruct tokenizers fewshot for qa, chat for span-recall; else plain
+
+    def __post_init__(self) -> None:
+        """Checks of the values alone, before any model loads; a method's config adds its own after these
+        (its ``Literal`` fields are checked here)."""
+        from datacomp.compressors.prompts import PROMPT_FORMATS
+
+        choices(self)
+        at_least(self, "ratio", 1)
+        positive(self, "max_context_tokens", "max_target_tokens")
+        at_least(self, "continuation_loss_skip", 0)
+        one_of("prompt_format", self.prompt_format, PROMPT_FORMATS)
 
 
 @dataclasses.dataclass

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Sequence
+from typing import Literal, Sequence
 
 import torch
 
@@ -44,7 +44,8 @@ from datacomp.compressors.batch import EncodedExample, pad_rows
 from datacomp.compressors.comi_groups import REDUNDANCY_MODES, comi_slots
 from datacomp.compressors.decoding import additive_mask
 from datacomp.compressors.lora import ATTENTION_PROJECTIONS, add_lora
-from datacomp.errors import DatacompError
+from datacomp.config_checks import at_least, between, one_of, positive
+from datacomp.errors import ConfigError, DatacompError
 
 
 def default_encoder_layers(total_layers: int) -> int:
@@ -62,12 +63,19 @@ class COMIConfig(CompressorConfig):
     beta_merge: float = 1.0          # fine stage: weight of its redundancy inside the group (official 1)
     learn_alpha_beta: bool = False   # official lamda_select / lamda_merge default off: fixed coefficients
     fine_redundancy: str = "official"  # "official" (clip at 0 in groups shorter than the longest) or "exact"
-    encoder_training: str = "full"   # official: the encoder layers fully trained; "lora" for big encoders
-    adapter: str = "block"           # "block" (official: layer 0 + final norm) or "linear"
+    encoder_training: Literal["full", "lora"] = "full"  # official: fully trained; "lora" for big encoders
+    adapter: Literal["block", "linear"] = "block"       # "block": official, layer 0 + final norm
     lora_rank: int = 8               # decoder LoRA (official 128 at 1B-7B)
     lora_alpha: int = 16             # (official 32)
     lora_dropout: float = 0.0        # (official 0.05; with dropout a batch's loss is not its rows' mean)
     lora_targets: str = ",".join(ATTENTION_PROJECTIONS)  # official q_proj,k_proj,v_proj,o_proj
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        one_of("fine_redundancy", self.fine_redundancy, REDUNDANCY_MODES)
+        at_least(self, "encoder_layers", 0)   # its upper bound is the encoder's depth: checked when it loads
+        positive(self, "lora_rank", "lora_alpha")
+        between(self, "lora_dropout", 0, 1)
 
 
 @dataclasses.dataclass
@@ -76,6 +84,13 @@ class MeanPoolConfig(COMIConfig):
     beta_select: float = 0.0
     alpha_merge: float = 0.0
     beta_merge: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in (*COEFFICIENTS, "learn_alpha_beta"):
+            if getattr(self, name):
+                raise ConfigError(name, f"must be {'false' if name == 'learn_alpha_beta' else 0} for meanpool, "
+                                        f"got {getattr(self, name)!r} (use method comi for other values)")
 
 
 COEFFICIENTS = ("alpha_select", "beta_select", "alpha_merge", "beta_merge")
@@ -90,18 +105,11 @@ class COMI(Compressor):
     def __init__(self, config: COMIConfig, encoder, decoder, tokenizer, encoder_path: str = "",
                  decoder_path: str = ""):
         super().__init__(config, tokenizer, encoder_path, decoder_path)
-        if config.ratio < 1:
-            raise DatacompError(f"config field ratio must be >= 1, not {config.ratio}")
         total = encoder.config.num_hidden_layers
         if not 0 <= config.encoder_layers <= total:
             raise DatacompError(f"{self.method} config field encoder_layers must be in 1..{total} "
                                 f"(layers of {encoder_path or 'the encoder'}) or 0 for the default, "
                                 f"not {config.encoder_layers}")
-        for field, allowed in [("encoder_training", ("lora", "full")), ("adapter", ("linear", "block")),
-                               ("fine_redundancy", REDUNDANCY_MODES)]:
-            if getattr(config, field) not in allowed:
-                raise DatacompError(f"{self.method} config field {field} must be "
-                                    f"{' or '.join(repr(a) for a in allowed)}, not {getattr(config, field)!r}")
         self.encoder_layers = config.encoder_layers or default_encoder_layers(total)
         body = encoder.model
         enc_hidden, dec_hidden = encoder.config.hidden_size, decoder.config.hidden_size
@@ -212,7 +220,4 @@ class MeanPool(COMI):
 
     def __init__(self, config: MeanPoolConfig, encoder, decoder, tokenizer, encoder_path: str = "",
                  decoder_path: str = ""):
-        if any(getattr(config, name) != 0 for name in COEFFICIENTS) or config.learn_alpha_beta:
-            raise DatacompError("meanpool config fields alpha_select, beta_select, alpha_merge and beta_merge "
-                                "must be 0 and learn_alpha_beta false (use method comi for other values)")
         super().__init__(config, encoder, decoder, tokenizer, encoder_path, decoder_path)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from datacomp.errors import DatacompError, json_error_text
+from datacomp.text_values import is_null_text, parse_text
 
 if TYPE_CHECKING:
     from datacomp.compressors.base import Compressor, CompressorConfig
@@ -95,7 +96,8 @@ def parse_method_config(method: str, pairs: list[str]) -> dict[str, Any]:
 
 
 def _typed_value(key: str, text: str, hint: Any) -> Any:
-    """``text`` as the annotated type: int, float, bool or str, or ``X | None`` of one of them."""
+    """``text`` as the annotated type: int, float, bool or str, or ``X | None`` of one of them (text_values.py
+    says which words are true, false and none)."""
     import types
     import typing
 
@@ -105,17 +107,10 @@ def _typed_value(key: str, text: str, hint: Any) -> Any:
         optional = type(None) in args
         hint = next(arg for arg in args if arg is not type(None))
     kind = hint
-    lowered = text.strip().lower()
-    if optional and lowered == "none":
+    if optional and is_null_text(text):
         return None
     try:
-        if kind is bool:
-            if lowered not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError
-            return lowered in ("true", "1", "yes")
-        if kind in (int, float):
-            return kind(text)
-        return text
+        return parse_text(text, kind if kind in (bool, int, float) else str)
     except ValueError:
         raise DatacompError(f"--method-config {key}={text!r}: expected {getattr(kind, '__name__', kind)}"
                             + (" or none" if optional else "")) from None

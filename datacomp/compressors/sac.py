@@ -62,7 +62,8 @@ from datacomp.compressors.batch import EncodedExample
 from datacomp.compressors.decoding import Prefix, additive_mask, cache_layers, model_kwargs_cache, output_cache, \
     teacher_forced_nll
 from datacomp.compressors.lora import add_lora
-from datacomp.errors import DatacompError
+from datacomp.config_checks import one_of, positive
+from datacomp.errors import ConfigError, DatacompError
 
 PRETRAIN_OBJECTIVES = ("ae+lm", "lm")
 
@@ -79,6 +80,13 @@ class SACConfig(CompressorConfig):
     context_prefix: str = "### Context:\n"  # official: compressor input = [BOS] + prefix + context
     decoder_bos: bool = False        # SAC's decoder reads only anchors + [LM]
     keep_first_token: bool = False   # not official: also hand over the first input token's K/V (BOS) as a slot
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.ratio != int(self.ratio):
+            raise ConfigError("ratio", f"must be a whole number for sac (the anchor stride), got {self.ratio}")
+        one_of("pretrain_objective", self.pretrain_objective, PRETRAIN_OBJECTIVES)
+        positive(self, "chunk_tokens", "lora_rank", "lora_alpha")
 
 
 # ---- pure functions -----------------------------------------------------------------------------------
@@ -130,14 +138,6 @@ class SAC(Compressor):
     def __init__(self, config: SACConfig, encoder, decoder, tokenizer, encoder_path: str = "",
                  decoder_path: str = ""):
         super().__init__(config, tokenizer, encoder_path, decoder_path)
-        if config.ratio != int(config.ratio) or config.ratio < 1:
-            raise DatacompError(f"sac config field ratio must be a whole number >= 1 (the anchor stride), "
-                                f"not {config.ratio}")
-        if config.pretrain_objective not in PRETRAIN_OBJECTIVES:
-            raise DatacompError(f"sac config field pretrain_objective must be one of {PRETRAIN_OBJECTIVES}, "
-                                f"not {config.pretrain_objective!r}")
-        if config.chunk_tokens < 1:
-            raise DatacompError(f"sac config field chunk_tokens must be >= 1, not {config.chunk_tokens}")
         _check_same_cache_shape(encoder.config, decoder.config, encoder_path, decoder_path)
         from datacomp.models.tokenizer import tokenize_text
 

@@ -34,7 +34,7 @@ import torch
 
 from datacomp.compressors.base import Compressor
 from datacomp.compressors.distributed import SINGLE, Distributed, StepLoss
-from datacomp.errors import DatacompError
+from datacomp.errors import ConfigError, DatacompError
 from datacomp.progress import progress_bar
 
 
@@ -150,8 +150,8 @@ def train_compressor(compressor: Compressor, examples: Sequence, config: TrainCo
     if not examples:
         raise DatacompError("no training examples: the training slice produced no examples")
     if config.batch_size < distributed.world_size:
-        raise DatacompError(f"--batch-size {config.batch_size} is smaller than the {distributed.world_size} "
-                            "processes: each needs at least one example per step")
+        raise ConfigError("batch_size", f"{config.batch_size} is smaller than the {distributed.world_size} "
+                                        "processes: each needs at least one example per step")
     parameters = [p for p in compressor.parameters() if p.requires_grad]
     if not parameters:
         raise DatacompError(f"{compressor.method} has no trainable parameters")

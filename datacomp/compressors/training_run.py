@@ -24,9 +24,13 @@ import contextlib
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from datacomp.errors import DatacompError
+from datacomp.compressors.registry import REGISTRY
+from datacomp.compressors.tasks import TASKS
+from datacomp.config_checks import allowed_text, at_least, choices, one_of, positive
+from datacomp.errors import ConfigError, DatacompError
+
 
 @dataclasses.dataclass
 class TrainRunConfig:
@@ -41,8 +45,8 @@ class TrainRunConfig:
     batch_size: int = 4               # examples per optimizer step
     micro_batch: int | str = 0        # examples per forward (gradient accumulation); 0 = batch_size; "auto" probes
     learning_rate: float | None = None  # None: train.default_learning_rate by the decoder's size
-    schedule: str = "constant"        # after warmup: constant or cosine
-    dtype: str = "auto"               # models/precision.py: auto | bf16 | fp16 | fp32
+    schedule: Literal["constant", "cosine"] = "constant"  # after warmup
+    dtype: Literal["auto", "bf16", "fp16", "fp32"] = "auto"  # models/precision.py
     context_tokens: int | None = None  # decoder tokens per context; None: the model's window, at most 512
     pretrain_steps: int = 0           # steps on continuation data of the slice before the task (SAC's recipe:
                                       # autoencoding + LM pretraining, then QA fine-tuning); 0 = none
@@ -51,6 +55,56 @@ class TrainRunConfig:
     seed: int = 0
     out: str | None = None            # saved compressor folder; default <store folder>/compressors/<compressor_id>
     method_config: dict[str, Any] = dataclasses.field(default_factory=dict)  # extra method config keys
+
+    def __post_init__(self) -> None:
+        """What the values alone tell; the method's own config is checked by make_config in the plan (its
+        class lives with torch), the models and slice by the plan against the store."""
+        if self.method not in REGISTRY:
+            raise ConfigError("method", f"must be one of {allowed_text(REGISTRY)}, got {self.method!r}")
+        if self.task is not None:
+            one_of("task", self.task, TASKS)
+        choices(self)
+        at_least(self, "ratio", 1)
+        positive(self, "steps", "batch_size", "learning_rate", "context_tokens", "max_examples",
+                 "windows_per_document")
+        at_least(self, "pretrain_steps", 0)
+        micro = self.micro_batch
+        if isinstance(micro, str) and micro != "auto":
+            micro = int(micro) if micro.strip().isdigit() else micro
+        if not (micro == "auto" or (isinstance(micro, int) and not isinstance(micro, bool) and micro >= 0)):
+            raise ConfigError("micro_batch", f"{self.micro_batch!r}: a number of examples (0 = batch_size) or "
+                                             "'auto'")
+        self.micro_batch = micro
+        if self.pretrain_steps and not self.train_slice:
+            raise ConfigError("pretrain_steps", "needs {train_slice} (continuation data to pretrain on)",
+                              others=("train_slice",))
+
+
+def checked_method_config(config: TrainRunConfig, context_tokens: int = 128) -> Any:
+    """The method's config dataclass (its own checks run as it is built): a bad value of a key given in
+    ``method_config`` is reported as that key of method_config; ratio, context and seed are train's own fields."""
+    from datacomp.compressors.registry import make_config, method_class
+
+    known = {field.name for field in dataclasses.fields(method_class(config.method).config_class)}
+    unknown = sorted(set(config.method_config) - known)
+    if unknown:
+        raise ConfigError("method_config", f"{unknown[0]}: unknown {config.method} config key; known keys: "
+                                           f"{', '.join(sorted(known))}")
+    try:
+        return make_config(config.method, {
+            **config.method_config, "ratio": config.ratio, "max_context_tokens": context_tokens,
+            "max_target_tokens": context_tokens, "seed": config.seed}, source="method config")
+    except ConfigError as error:
+        if error.field in config.method_config:
+            raise ConfigError("method_config", error.render(str)) from None
+        raise
+
+
+def check_method_config(config: TrainRunConfig) -> None:
+    """The method config's own checks without the models (a pipeline's train stage, when the file is read):
+    imports the method's module, so only when the file sets method_config keys."""
+    if config.method_config:
+        checked_method_config(config, config.context_tokens or 128)
 
 
 def model_size(path: str) -> tuple[int, int]:
@@ -104,7 +158,7 @@ _FP32_IN_ID = "auto"
 def plan_training(store, config: TrainRunConfig) -> TrainingPlan:
     """Validate ``config``, resolve the models and derive the compressor's id and folder."""
     from datacomp.compressors.prompts import prompt_signature, resolve_format
-    from datacomp.compressors.registry import make_config, method_class
+    from datacomp.compressors.registry import method_class
     from datacomp.compressors.tasks import TaskDataConfig
     from datacomp.compressors.train import TrainConfig, default_learning_rate
     from datacomp.models.loading import load_tokenizer
@@ -115,26 +169,18 @@ def plan_training(store, config: TrainRunConfig) -> TrainingPlan:
     precision = resolve_precision(config.dtype).name
     task = config.task or method_class(config.method).default_task
     if task == "qa" and (not config.qa_file or not Path(config.qa_file).is_file()):
-        raise DatacompError(f"task qa needs --qa-file (SQuAD v1.1 .json or MRQA .jsonl); "
-                            f"{'none given' if not config.qa_file else 'not found: ' + str(config.qa_file)}")
+        raise ConfigError("qa_file", f"is needed by task qa (SQuAD v1.1 .json or MRQA .jsonl); "
+                                     f"{'none given' if not config.qa_file else 'not found: ' + str(config.qa_file)}")
     if task != "qa" and not config.train_slice:
-        raise DatacompError("--train-slice is required (a slice name, or a corpus name)")
-    if config.pretrain_steps and not config.train_slice:
-        raise DatacompError("--pretrain-steps needs --train-slice (continuation data to pretrain on)")
+        raise ConfigError("train_slice", "is required (a slice name, or a corpus name)")
     encoder, decoder = resolve_model(store, config.encoder), resolve_model(store, config.decoder)
     if encoder.tokenizer_id != decoder.tokenizer_id:
         raise DatacompError(f"encoder {encoder.model_id} and decoder {decoder.model_id} have different tokenizers "
                             f"({encoder.tokenizer_id} vs {decoder.tokenizer_id}); compressors need a shared one")
     model_window, n_params = model_size(decoder.path)
     context_tokens = config.context_tokens or min(512, model_window)
-    method_config = make_config(config.method, {
-        **config.method_config, "ratio": config.ratio, "max_context_tokens": context_tokens,
-        "max_target_tokens": context_tokens, "seed": config.seed}, source="method config")
+    method_config = checked_method_config(config, context_tokens)
     micro = config.micro_batch
-    if isinstance(micro, str) and micro != "auto":
-        micro = int(micro) if micro.isdigit() else micro
-    if not (micro == "auto" or (isinstance(micro, int) and micro >= 0)):
-        raise DatacompError(f"--micro-batch {config.micro_batch!r}: a number of examples or 'auto'")
     learning_rate = config.learning_rate or default_learning_rate(n_params)
     train_config = TrainConfig(steps=config.steps, batch_size=config.batch_size,
                                micro_batch=0 if micro == "auto" else micro, learning_rate=learning_rate,

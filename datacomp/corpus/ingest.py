@@ -20,7 +20,8 @@ from datacomp.corpus.readers import HUB_PREFIX, Item, check_input, iter_input
 from datacomp.corpus.records import RawRecord, Rejected
 from datacomp.corpus.validate import Document, Rules, validate
 from datacomp.corpus.writer import write_batch
-from datacomp.errors import DatacompError
+from datacomp.config_checks import at_least
+from datacomp.errors import ConfigError, DatacompError
 from datacomp.progress import progress_bar
 from datacomp.store.db import Store
 from datacomp.store.runs import record_run
@@ -49,15 +50,13 @@ class IngestConfig:
     def rules(self) -> Rules:
         return Rules(self.text_field, self.domain or self.corpus, self.domain_field, self.max_chars)
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if not _CORPUS_NAME.match(self.corpus):
-            raise DatacompError(f"corpus name {self.corpus!r}: use letters, digits, '_', '.', '-' (max 64)")
-        if self.max_chars < 1:
-            raise DatacompError(f"--max-chars must be at least 1, got {self.max_chars}")
-        if self.batch_size < 1:
-            raise DatacompError(f"--batch-size must be at least 1, got {self.batch_size}")
+            raise ConfigError("corpus", f"{self.corpus!r}: use letters, digits, '_', '.', '-' (max 64)")
+        at_least(self, "max_chars", 1)
+        at_least(self, "batch_size", 1)
         if not self.text_field:
-            raise DatacompError("--text-field must not be empty")
+            raise ConfigError("text_field", "must not be empty")
 
 
 @dataclass
@@ -111,7 +110,6 @@ def ingest_records(store: Store, items: Iterable[Item], config: IngestConfig,
     ``source`` describes where the records came from (recorded in the corpora table);
     ``show_progress=False`` when the caller shows its own progress bar.
     """
-    config.check()
     rules = config.rules()
     summary = IngestSummary(corpus=config.corpus)
     reasons: Counter[str] = Counter()
@@ -171,7 +169,7 @@ def _check_domain_field(domain_field: str | None, fields_seen: Counter[str]) -> 
         return False
     if domain_field not in fields_seen:
         noun = "record" if n_records == 1 else f"{n_records} records"
-        raise DatacompError(f"--domain-field {domain_field!r}: no record has this field (checked the first "
+        raise ConfigError("domain_field", f"{domain_field!r}: no record has this field (checked the first "
                             f"{noun}); fields present: {', '.join(sorted(fields_seen)) or 'none'}")
     return True
 
@@ -183,7 +181,6 @@ def ingest_paths(store: Store, paths: Sequence[str], config: IngestConfig) -> In
     """
     if not paths:
         raise DatacompError("no input paths given")
-    config.check()
     specs = [str(p) for p in paths]
     for spec in specs:
         check_input(spec)

@@ -7,7 +7,8 @@ import dataclasses
 
 from datacomp.curation.slices import (SliceResult, SliceSpec, check_slice_name, existing_identical,
                                       members_table, require_slice, store_slice)
-from datacomp.errors import DatacompError
+from datacomp.config_checks import one_of, positive
+from datacomp.errors import ConfigError, DatacompError
 from datacomp.store import Store
 from datacomp.store.runs import record_run
 
@@ -26,6 +27,14 @@ class CurriculumConfig:
     window_len: int | None = None    # only scores computed with this window; default: the latest row
     replace: bool = False            # rebuild a slice of this name made differently
 
+    def __post_init__(self) -> None:
+        check_slice_name(self.name)
+        one_of("by", self.by, SCORE_COLUMNS + DOCUMENT_COLUMNS)
+        if self.by in SCORE_COLUMNS and not self.model:
+            raise ConfigError("model", f"is needed: {{by}} {self.by} is a score (of which scoring model?)",
+                              others=("by",))
+        positive(self, "buckets", "window_len")
+
 
 def bucket_of(rank: int, n: int, buckets: int) -> int:
     """Bucket of the member at 0-based ``rank`` of ``n``: floor(rank * K / n), so sizes differ by <= 1."""
@@ -33,19 +42,12 @@ def bucket_of(rank: int, n: int, buckets: int) -> int:
 
 
 def build_curriculum(store: Store, config: CurriculumConfig) -> SliceResult:
-    check_slice_name(config.name)
     parent = require_slice(store, config.slice)
-    if config.by not in SCORE_COLUMNS + DOCUMENT_COLUMNS:
-        raise DatacompError(f"--by {config.by!r}: expected one of {', '.join(SCORE_COLUMNS + DOCUMENT_COLUMNS)}")
     model_id = None
     if config.by in SCORE_COLUMNS:
-        if not config.model:
-            raise DatacompError(f"--by {config.by} is a score: pass --model (the scoring model)")
         from datacomp.models.registry import resolve_model
 
         model_id = resolve_model(store, config.model).model_id
-    if config.buckets is not None and config.buckets < 1:
-        raise DatacompError(f"--buckets must be at least 1, got {config.buckets}")
     spec = SliceSpec(
         kind="curriculum", definition="curriculum", parent=config.slice,
         params={"slice": config.slice, "slice_run": parent["run_id"], "by": config.by, "model": model_id,

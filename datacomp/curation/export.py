@@ -17,6 +17,7 @@ from typing import Literal
 
 import pyarrow as pa
 
+from datacomp.config_checks import choices
 from datacomp.curation.slices import require_slice
 from datacomp.outputs import resolve_output, write_table
 from datacomp.ownership import claim_folder, mark_folder, only_names, replace_folder
@@ -34,6 +35,9 @@ class ExportConfig:
     out: Path
     format: Literal["jsonl", "parquet", "hf"] | None = None  # None: from the extension of `out`
     overwrite: bool = False                              # never clobber a file the user did not name twice
+
+    def __post_init__(self) -> None:
+        choices(self)
 
 
 @dataclasses.dataclass

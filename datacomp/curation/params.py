@@ -22,6 +22,7 @@ import re
 from typing import Any, Callable
 
 from datacomp.errors import DatacompError
+from datacomp.text_values import is_null_text, parse_text
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEADER_PARAM = re.compile(r"^--\s*param:\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?P<rest>.*)$")
@@ -29,8 +30,6 @@ _TYPE = re.compile(
     r"^(?P<base>int|float|str|bool|model|slice|list\[str\]|list\[corpus\]|enum\((?P<members>[^)]*)\))"
     r"(?:\[(?P<lo>[^,\]]*),(?P<hi>[^\]]*)\])?(?P<optional>\?)?$"
 )
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
 _NO_DEFAULT = object()
 
 
@@ -133,7 +132,7 @@ def coerce(spec: ParamSpec, value: Any, where: str = "",
         return DatacompError(f"{prefix}param '{spec.name}': expected {spec.type_text}, got {value!r}"
                              + (f" ({reason})" if reason else ""))
 
-    if value is None or (isinstance(value, str) and value.strip().lower() in ("null", "none") and spec.optional):
+    if value is None or (isinstance(value, str) and is_null_text(value) and spec.optional):
         if not spec.optional:
             raise fail("this param cannot be null")
         return None
@@ -143,7 +142,7 @@ def coerce(spec: ParamSpec, value: Any, where: str = "",
             raise fail()
         if isinstance(value, str):
             try:
-                value_out = int(value.strip())
+                value_out = parse_text(value, int)
             except ValueError:
                 raise fail() from None
         elif isinstance(value, int):
@@ -157,7 +156,7 @@ def coerce(spec: ParamSpec, value: Any, where: str = "",
         if isinstance(value, bool):
             raise fail()
         try:
-            value_out = float(value.strip()) if isinstance(value, str) else float(value)
+            value_out = parse_text(value, float) if isinstance(value, str) else float(value)
         except (TypeError, ValueError):
             raise fail() from None
         if not math.isfinite(value_out):
@@ -166,9 +165,12 @@ def coerce(spec: ParamSpec, value: Any, where: str = "",
     if base == "bool":
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
-        raise fail()
+        if not isinstance(value, str):
+            raise fail()
+        try:
+            return parse_text(value, bool)
+        except ValueError:
+            raise fail() from None
     if base in ("list[str]", "list[corpus]"):
         if isinstance(value, str):
             items = [item.strip() for item in value.split(",") if item.strip()]

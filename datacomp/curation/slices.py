@@ -19,7 +19,7 @@ import pyarrow as pa
 from datacomp.curation.definitions import SliceDefinition, check_select_only, load_definition
 from datacomp.curation.params import ParamSpec, bind_params
 from datacomp.curation.readonly import read_only_connection
-from datacomp.errors import DatacompError
+from datacomp.errors import ConfigError, DatacompError
 from datacomp.store import Store
 from datacomp.store.runs import record_run, to_jsonable
 
@@ -35,6 +35,9 @@ class SliceConfig:
     params: dict[str, Any] = dataclasses.field(default_factory=dict)   # typed by the definition's header
     description: str | None = None              # default: the definition's own
     replace: bool = False                       # rebuild a slice of this name made differently
+
+    def __post_init__(self) -> None:
+        check_slice_name(self.name)
 
 
 @dataclasses.dataclass
@@ -119,10 +122,11 @@ def delete_slice(store: Store, name: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------ writing
-def check_slice_name(name: str) -> None:
+def check_slice_name(name: str, field: str = "name") -> None:
+    """A ConfigError naming ``field`` (the config field that holds the name) unless ``name`` is a slice name."""
     if not SLICE_NAME.match(name or ""):
-        raise DatacompError(f"slice name {name!r}: use letters, digits and _ . - / (starting with a letter, "
-                            "digit or _)")
+        raise ConfigError(field, f"{name!r} is no slice name: use letters, digits and _ . - / (starting with a "
+                                 "letter, digit or _)")
 
 
 def existing_identical(store: Store, name: str, spec: SliceSpec, replace: bool) -> dict[str, Any] | None:

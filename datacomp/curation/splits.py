@@ -12,7 +12,8 @@ import hashlib
 
 from datacomp.curation.slices import (SliceResult, SliceSpec, check_slice_name, existing_identical,
                                       members_table, require_slice, slice_members, store_slices)
-from datacomp.errors import DatacompError
+from datacomp.config_checks import between
+from datacomp.errors import ConfigError, DatacompError
 from datacomp.store import Store
 from datacomp.store.runs import record_run
 
@@ -25,6 +26,14 @@ class SplitConfig:
     train_name: str | None = None    # default: <slice>/train
     eval_name: str | None = None     # default: <slice>/eval
     replace: bool = False            # rebuild slices of these names made differently
+
+    def __post_init__(self) -> None:
+        between(self, "eval_fraction", 0, 1, strict=True)
+        for field in ("train_name", "eval_name"):
+            if getattr(self, field) is not None:
+                check_slice_name(getattr(self, field), field)
+        if (self.train_name or f"{self.slice}/train") == (self.eval_name or f"{self.slice}/eval"):
+            raise ConfigError("eval_name", f"{self.eval_name!r} is the train slice's name too: they must differ")
 
 
 def split_key(doc_id: str, seed: int) -> str:
@@ -44,14 +53,8 @@ def split_doc_ids(doc_ids: list[str], fraction: float, seed: int) -> tuple[set[s
 
 
 def split_slice(store: Store, config: SplitConfig) -> tuple[SliceResult, SliceResult]:
-    if not 0.0 < config.eval_fraction < 1.0:
-        raise DatacompError(f"--eval-fraction must lie strictly between 0 and 1, got {config.eval_fraction}")
     train_name = config.train_name or f"{config.slice}/train"
     eval_name = config.eval_name or f"{config.slice}/eval"
-    for name in (train_name, eval_name):
-        check_slice_name(name)
-    if train_name == eval_name:
-        raise DatacompError(f"train and eval slices need different names, both are {train_name!r}")
     parent = require_slice(store, config.slice)
     if parent["n_members"] < 2:
         raise DatacompError(f"slice {config.slice!r} has {parent['n_members']} member(s); a split needs at least 2")

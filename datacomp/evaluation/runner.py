@@ -23,8 +23,9 @@ import dataclasses
 from typing import Any
 
 from datacomp.compressors.example import TaskExample
-from datacomp.errors import DatacompError
-from datacomp.evaluation.baselines import BASELINES, TUNED_SUFFIX, budget_unit, known_systems
+from datacomp.errors import ConfigError, DatacompError
+from datacomp.evaluation.baselines import TUNED_SUFFIX, budget_unit
+from datacomp.evaluation.config import EvalConfig
 from datacomp.evaluation.batches import EvalWork, evaluate_here, pending_batches
 from datacomp.evaluation.metrics import corpus_bleu
 from datacomp.evaluation.systems import baseline_systems
@@ -39,39 +40,6 @@ TASK_METRICS = {
     "qa": ("em", "f1"),
     "span-recall": ("em", "f1"),
 }
-
-
-@dataclasses.dataclass
-class EvalConfig:
-    compressor: str = "none"          # a compressor_id from `compressors`, or "none" for the baselines only
-    decoder: str | None = None        # model id/name/path; needed with "none", else the compressor's decoder
-    slice: str | None = None          # slice (or corpus) name for document tasks; a label for qa
-    task: str = "reconstruction"
-    qa_file: str | None = None        # SQuAD v1.1 .json or MRQA .jsonl for task qa
-    limit: int | None = 50            # examples evaluated, drawn in hash order across the slice: CPU-sized default
-    batch_size: int = 8               # examples per batch (length-sorted); results do not depend on it
-    dtype: str = "auto"               # models/precision.py: auto | bf16 | fp16 | fp32
-    prompt_format: str = "auto"       # compressors/prompts.py, for --compressor none (else the compressor's own)
-    context_tokens: int | None = None  # default: the compressor's max_context_tokens, else 128
-    ratio: float | None = None        # budget ratio with compressor "none" (default 4); else the compressor's
-    baselines: tuple[str, ...] = BASELINES
-    max_new_tokens: int | None = None  # default per task, see default_max_new_tokens
-    span_words: int = 8               # span-recall construction (compressors/tasks.py)
-    answer_words: int = 4
-    continuation_tokens: int = 32
-    windows_per_document: int = 1
-    seed: int = 0                     # span positions and the drop baseline's subsets
-    llmlingua_model: str | None = None   # registered causal LM for llmlingua's small model (default: the decoder)
-    llmlingua2_model: str | None = None  # local folder of llmlingua2's token-classification model
-
-    def validate(self) -> None:
-        """Pure checks of the values (a pipeline runs them when its file is read)."""
-        unknown = [b for b in self.baselines if b not in known_systems()]
-        if unknown:
-            raise DatacompError(f"--baselines: unknown baseline {unknown[0]!r}; known: {', '.join(known_systems())}")
-        if "llmlingua2" in self.baselines and self.llmlingua2_model is None:
-            raise DatacompError("--baselines llmlingua2 needs --llmlingua2-model FOLDER (a local "
-                                "token-classification model)")
 
 
 def default_max_new_tokens(task: str, context_tokens: int, config: EvalConfig) -> int:
@@ -214,7 +182,6 @@ def run_evaluation(store, config: EvalConfig, setup: EvalSetup, engine=None) -> 
     ``engine`` runs the pending batches elsewhere (evaluation/ray_engine.py) and imports their rows."""
     from datacomp.store.runs import record_run
 
-    config.validate()
     if not setup.examples:
         raise DatacompError(f"no {config.task} examples from {setup.eval_slice!r} "
                             f"(skipped: {setup.skipped or 'none'})")
@@ -315,20 +282,21 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
         compressor_id, method = row["compressor_id"], row["method"]
         decoder = resolve_model(store, row["decoder_id"])
         if config.decoder is not None and resolve_model(store, config.decoder).model_id != decoder.model_id:
-            raise DatacompError(f"--decoder {config.decoder} differs from compressor {compressor_id}'s decoder "
-                                f"{decoder.model_id}; baselines must run on the compressor's decoder")
+            raise ConfigError("decoder", f"{config.decoder} differs from compressor {compressor_id}'s decoder "
+                                         f"{decoder.model_id}; baselines must run on the compressor's decoder")
+        ratio = float(row["ratio"])
+        if config.ratio is not None and config.ratio != ratio:  # before its models load
+            raise ConfigError("ratio", f"{config.ratio} differs from compressor {compressor_id}'s ratio {ratio}")
         compressor, model, tokenizer = load_evaluated(precision, checkpoint=row["checkpoint"])
         max_context = int(compressor.config.max_context_tokens)
         if config.context_tokens is not None and config.context_tokens > max_context:
-            raise DatacompError(f"--context-tokens {config.context_tokens} exceeds compressor {compressor_id}'s "
-                                f"max_context_tokens {max_context}")
+            raise ConfigError("context_tokens", f"{config.context_tokens} exceeds compressor {compressor_id}'s "
+                                                f"max_context_tokens {max_context}")
         context_tokens = config.context_tokens or max_context
-        ratio = float(row["ratio"])
-        if config.ratio is not None and config.ratio != ratio:
-            raise DatacompError(f"--ratio {config.ratio} differs from compressor {compressor_id}'s ratio {ratio}")
     else:
         if config.decoder is None:
-            raise DatacompError("--compressor none runs the baselines only and needs --decoder MODEL")
+            raise ConfigError("decoder", "is needed: {compressor} none runs the baselines only, on this model",
+                              others=("compressor",))
         decoder = resolve_model(store, config.decoder)
         _, model, tokenizer = load_evaluated(precision, decoder_path=decoder.path)
         context_tokens = config.context_tokens or default_context_tokens(model)
@@ -383,8 +351,6 @@ def get_compressor_row(store, compressor_id: str) -> dict[str, Any]:
 def evaluate(store, config: EvalConfig, engine=None) -> EvalSummary:
     """Evaluate compressor ``config.compressor`` (or only the baselines) per example into the store; with
     ``engine`` (evaluation/ray_engine.py) the batches run on its workers."""
-    if config.task not in TASK_METRICS:
-        raise DatacompError(f"unknown task {config.task!r}; choose one of {', '.join(TASK_METRICS)}")
     from datacomp.models.precision import matmul_scope
 
     setup = prepare(store, config)

@@ -23,7 +23,6 @@ from typing import Any, Sequence
 from datacomp.compressors.presses import PRESSES
 from datacomp.errors import DatacompError
 from datacomp.models.latency import Stopwatch
-from datacomp.evaluation.outputs import decode_kept_tokens, decoded_outputs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +48,8 @@ class KVPressSystem:
                                           [e.target_ids for e in encoded], max_new_tokens, setup.tokenizer.eos_token_id)
         slots = [int(positions.shape[-1]) for positions in kept]
         memory = [kv_bytes(cache, n) for cache, n in zip(prefix.cache, slots)]
+        from datacomp.evaluation.outputs import decoded_outputs   # torch: only when a system runs
+
         return decoded_outputs(setup, system, system, encoded, ids, nll, slots, memory, selecting.ms, decoding.ms)
 
 
@@ -72,6 +73,8 @@ class PromptSystem:
             texts = [compressor.compress(setup.tokenizer.decode(e.context_ids), budget)
                      for e, budget in zip(encoded, budgets)]
             kept = tokenize_texts(setup.tokenizer, texts)
+        from datacomp.evaluation.outputs import decode_kept_tokens   # torch: only when a system runs
+
         return decode_kept_tokens(setup, system, system, encoded, kept, selecting.ms, max_new_tokens)
 
 
@@ -126,7 +129,6 @@ def prompt_compressor_models(store, config) -> dict[str, str | None]:
     small = resolve_model(store, config.llmlingua_model).path if config.llmlingua_model else None
     folder = config.llmlingua2_model
     if "llmlingua2" in config.baselines:
-        config.validate()
         if not (Path(folder) / "config.json").is_file():
             raise DatacompError(f"--llmlingua2-model {folder}: no config.json there (a local model folder)")
         folder = str(Path(folder).resolve())

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from datacomp.errors import DatacompError
+from datacomp.config_checks import positive
+from datacomp.errors import ConfigError
 
 
 @dataclasses.dataclass
@@ -20,16 +21,15 @@ class ModelShape:
     tie_embeddings: bool = True  # input and output embedding shared: halves the largest matrix
 
     def __post_init__(self) -> None:
-        for name in ("layers", "hidden", "heads", "context", "vocab"):
-            if getattr(self, name) <= 0:
-                raise DatacompError(f"model shape: --{name} must be positive, got {getattr(self, name)}")
+        positive(self, "layers", "hidden", "heads", "context", "vocab", "kv_heads", "intermediate")
         if self.hidden % self.heads:
-            raise DatacompError(f"model shape: hidden {self.hidden} is not divisible by heads {self.heads}")
+            raise ConfigError("hidden", f"{self.hidden} is not divisible by {{heads}} {self.heads}", others=("heads",))
         if (self.hidden // self.heads) % 2:
-            raise DatacompError(f"model shape: head size {self.hidden // self.heads} must be even for RoPE")
+            raise ConfigError("hidden", f"{self.hidden} / {{heads}} {self.heads} = head size "
+                                        f"{self.hidden // self.heads}, which must be even for RoPE", others=("heads",))
         kv = self.kv_heads or self.heads
         if self.heads % kv:
-            raise DatacompError(f"model shape: heads {self.heads} is not divisible by kv_heads {kv}")
+            raise ConfigError("heads", f"{self.heads} is not divisible by {{kv_heads}} {kv}", others=("kv_heads",))
 
     @property
     def ffn(self) -> int:

@@ -116,6 +116,12 @@ class CopyTestConfig:
     # reference model trained on these documents
     batch_size: int = 16
 
+    def __post_init__(self) -> None:
+        from datacomp.config_checks import between, positive
+
+        positive(self, "segments", "segment_tokens", "batch_size")
+        between(self, "validation_fraction", 0, 1, strict=True)
+
 
 def run_copy_test(store, config: CopyTestConfig) -> dict[str, CopyTest]:
     """The test on held-out documents of each domain under a registered model; every result is stored in

@@ -40,7 +40,7 @@ import contextlib
 import dataclasses
 from typing import TYPE_CHECKING
 
-from datacomp.errors import DatacompError
+from datacomp.errors import ConfigError
 
 if TYPE_CHECKING:  # torch is imported where used: configs check their words without loading it
     import torch
@@ -96,10 +96,10 @@ def check_precision(name: str, refused: dict[str, str] | None = None) -> None:
     """A one-line error unless ``name`` is a word of the vocabulary (and not one the command refuses:
     ``refused`` maps it to the reason)."""
     if name not in PRECISIONS:
-        raise DatacompError(f"--dtype {name!r}: choose one of {', '.join(PRECISIONS)}")
+        raise ConfigError("dtype", f"{name!r}: choose one of {', '.join(PRECISIONS)}")
     if refused and name in refused:
         allowed = ", ".join(p for p in PRECISIONS if p not in refused)
-        raise DatacompError(f"--dtype {name}: {refused[name]}; choose {allowed}")
+        raise ConfigError("dtype", f"{name}: {refused[name]}; choose {allowed}")
 
 
 def resolve_precision(name: str = "auto", device: torch.device | str | None = None) -> Precision:

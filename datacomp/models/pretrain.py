@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from datacomp.errors import DatacompError
+from datacomp.config_checks import at_least, between, positive
+from datacomp.errors import ConfigError
 from datacomp.models.architecture import ModelShape, llama_config, shape_of
 from datacomp.models.copy_test import CopyTest, copy_test, restated_rows, segment_length, store_copy_tests
 from datacomp.models.precision import check_precision, matmul_scope, resolve_precision
@@ -86,17 +87,22 @@ class PretrainConfig:
 
     def __post_init__(self) -> None:
         if isinstance(self.shape, dict):
-            self.shape = ModelShape(**self.shape)
+            try:
+                self.shape = ModelShape(**self.shape)
+            except ConfigError as error:
+                raise error.nested("shape.") from None
         if self.init_from and self.tokenizer:
-            raise DatacompError("--tokenizer and --init-from exclude each other: a continued model keeps its own "
-                                "tokenizer")
+            raise ConfigError("tokenizer", "and {init_from} exclude each other: a continued model keeps its own "
+                                           "tokenizer", others=("init_from",))
         check_precision(self.dtype, refused=PRETRAIN_REFUSES)
-        if self.steps is not None and self.steps <= 0:
-            raise DatacompError(f"--steps must be positive, got {self.steps}")
-        if self.minutes is not None and self.minutes <= 0:
-            raise DatacompError(f"--minutes must be positive, got {self.minutes}")
-        if not 0 < self.validation_fraction < 1:
-            raise DatacompError(f"--validation-fraction must lie in (0, 1), got {self.validation_fraction}")
+        positive(self, "steps", "minutes", "batch_size", "learning_rate", "eval_tokens", "threads")
+        at_least(self, "warmup_steps", 0)
+        at_least(self, "induction_warmup_steps", 0)
+        at_least(self, "copy_test_every", 0)
+        between(self, "validation_fraction", 0, 1, strict=True)
+        if not 0 <= self.copy_fraction < 1:  # 1 would leave no natural text at all
+            raise ConfigError("copy_fraction", f"must lie in [0, 1), got {self.copy_fraction}")
+        between(self, "min_lr_ratio", 0, 1)
 
 
 def pretrain(store: Store, config: PretrainConfig) -> ModelRecord:

@@ -26,11 +26,11 @@ import tomllib
 from pathlib import Path
 from typing import Any, Callable
 
-from datacomp.errors import DatacompError
+from datacomp.errors import ConfigError, DatacompError
 from datacomp.pipeline.builtin import stage_types
 from datacomp.pipeline.references import references
 from datacomp.pipeline.registry import StageType
-from datacomp.pipeline.typed import build
+from datacomp.pipeline.typed import build, config_error_text
 
 RESERVED = ("name", "type", "after")
 # Keys renamed so that a key and its flag are one name: the old spelling is read for one release, with a
@@ -165,66 +165,90 @@ def load_pipeline(path: str | Path) -> Pipeline:
 
     stages: list[StageSpec] = []
     warnings: list[str] = []
+    problems: list[str] = []   # every stage is read: the file's mistakes are reported together
     for index, raw in enumerate(raw_stages):
-        name = raw["name"]
-        where = lambda key="", i=index: locator.stage_key(i, key)  # noqa: E731
-        stage_type: StageType | None = registry.get(raw["type"])
-        if stage_type is None:
-            raise DatacompError(f"{where('type')}: stage '{name}': unknown stage type '{raw['type']}' "
-                                f"(known: {', '.join(sorted(registry))})")
-        if "after" in raw:
-            after = raw["after"]
-            after = [after] if isinstance(after, str) else after
-            if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
-                raise DatacompError(f"{where('after')}: stage '{name}': 'after' must be a list of stage names, "
-                                    f"got {raw['after']!r}")
-            for dependency in after:
-                if dependency not in names:
-                    raise DatacompError(f"{where('after')}: stage '{name}': after = '{dependency}' is not a stage "
-                                        f"of this pipeline (stages: {', '.join(names)})")
-                if dependency == name:
-                    raise DatacompError(f"{where('after')}: stage '{name}' cannot run after itself")
-        else:
-            after = [raw_stages[index - 1]["name"]] if index > 0 else []
-        edge_keys = {dependency: "after" for dependency in after}
-        values = {k: v for k, v in raw.items() if k not in RESERVED}
-        for old, new in DEPRECATED_KEYS.get(raw["type"], {}).items():
-            if old not in values:
-                continue
-            if new in values:
-                raise DatacompError(f"{where(old)}: stage '{name}': '{old}' is the old spelling of '{new}': keep one")
-            warnings.append(f"{where(old)}: stage '{name}': key '{old}' is deprecated: use '{new}' (the old "
-                            "spelling goes in the next release)")
-            values[new] = values.pop(old)
         try:
-            config_type = stage_type.config_type
-        except ImportError as error:
-            raise DatacompError(f"{where('type')}: stage '{name}': stage type '{raw['type']}' is unavailable "
-                                f"in this installation ({error})") from error
-        config = build(config_type, values, locate=where, context=f"stage '{name}': ")
-        for key, value in values.items():
-            for target, _ in references(value):
-                if target not in names:
-                    raise DatacompError(f"{where(key)}: stage '{name}': '@{target}' refers to no stage of this "
-                                        f"pipeline (stages: {', '.join(names)})")
-                if target == name:
-                    raise DatacompError(f"{where(key)}: stage '{name}' refers to its own output '@{target}'")
-                if target not in after:
-                    after = [*after, target]
-                    edge_keys[target] = key
-        if stage_type.check is not None:
-            def problem(key: str, message: str, where=where, name=name) -> DatacompError:
-                return DatacompError(f"{where(key)}: stage '{name}': {message}")
-            stage_type.check(config, problem)
-        stages.append(StageSpec(name=name, type=raw["type"], after=list(dict.fromkeys(after)), config=config,
-                                index=index, line=int(locator.stage_key(index).rsplit(":", 1)[1]),
-                                edge_keys=edge_keys, where=where))
+            stages.append(read_stage(index, raw, raw_stages, names, registry, locator, warnings))
+        except DatacompError as error:
+            problems.append(str(error))
+    if problems:
+        raise DatacompError("\n".join(problems))
 
     ordered = order_stages(stages, locator)
     return Pipeline(path=path, name=header.get("name") or path.stem,
                     db=Path(header["db"]) if "db" in header else None,
                     out=Path(header["out"]) if "out" in header else None,
                     description=header.get("description", ""), stages=ordered, warnings=warnings)
+
+
+
+def read_stage(index: int, raw: dict[str, Any], raw_stages: list[dict[str, Any]], names: dict[str, int],
+               registry: dict[str, StageType], locator: Locator, warnings: list[str]) -> StageSpec:
+    """Stage ``index`` of the file: its config built and checked (by its dataclass and its type's check);
+    a DatacompError names the file, line and key of every mistake found in it."""
+    name = raw["name"]
+
+    def where(key: str = "") -> str:
+        return locator.stage_key(index, key)
+
+    stage_type: StageType | None = registry.get(raw["type"])
+    if stage_type is None:
+        raise DatacompError(f"{where('type')}: stage '{name}': unknown stage type '{raw['type']}' "
+                            f"(known: {', '.join(sorted(registry))})")
+    if "after" in raw:
+        after = raw["after"]
+        after = [after] if isinstance(after, str) else after
+        if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
+            raise DatacompError(f"{where('after')}: stage '{name}': 'after' must be a list of stage names, "
+                                f"got {raw['after']!r}")
+        for dependency in after:
+            if dependency not in names:
+                raise DatacompError(f"{where('after')}: stage '{name}': after = '{dependency}' is not a stage "
+                                    f"of this pipeline (stages: {', '.join(names)})")
+            if dependency == name:
+                raise DatacompError(f"{where('after')}: stage '{name}' cannot run after itself")
+    else:
+        after = [raw_stages[index - 1]["name"]] if index > 0 else []
+    edge_keys = {dependency: "after" for dependency in after}
+    values = {k: v for k, v in raw.items() if k not in RESERVED}
+    for old, new in DEPRECATED_KEYS.get(raw["type"], {}).items():
+        if old not in values:
+            continue
+        if new in values:
+            raise DatacompError(f"{where(old)}: stage '{name}': '{old}' is the old spelling of '{new}': keep one")
+        warnings.append(f"{where(old)}: stage '{name}': key '{old}' is deprecated: use '{new}' (the old "
+                        "spelling goes in the next release)")
+        values[new] = values.pop(old)
+    try:
+        config_type = stage_type.config_type
+    except ImportError as error:
+        raise DatacompError(f"{where('type')}: stage '{name}': stage type '{raw['type']}' is unavailable "
+                            f"in this installation ({error})") from error
+    config = build(config_type, values, locate=where, context=f"stage '{name}': ")
+    for key, value in values.items():
+        for target, _ in references(value):
+            if target not in names:
+                raise DatacompError(f"{where(key)}: stage '{name}': '@{target}' refers to no stage of this "
+                                    f"pipeline (stages: {', '.join(names)})")
+            if target == name:
+                raise DatacompError(f"{where(key)}: stage '{name}' refers to its own output '@{target}'")
+            if target not in after:
+                after = [*after, target]
+                edge_keys[target] = key
+    if stage_type.check is not None:
+        def problem(key: str, message: str) -> DatacompError:
+            return DatacompError(f"{where(key)}: stage '{name}': {message}")
+        try:
+            stage_type.check(config, problem)
+        except ConfigError as error:
+            raise DatacompError(config_error_text(error, config_type, where, f"stage '{name}': ")) from None
+        except DatacompError as error:
+            if str(error).startswith(f"{locator.path}:"):
+                raise
+            raise DatacompError(f"{where()}: stage '{name}': {error}") from None
+    return StageSpec(name=name, type=raw["type"], after=list(dict.fromkeys(after)), config=config,
+                     index=index, line=int(locator.stage_key(index).rsplit(":", 1)[1]),
+                     edge_keys=edge_keys, where=where)
 
 
 def order_stages(stages: list[StageSpec], locator: Locator) -> list[StageSpec]:

@@ -15,10 +15,9 @@ import importlib
 import typing
 from typing import Any, Callable
 
-from datacomp.errors import DatacompError
+from datacomp.errors import ConfigError
 from datacomp.pipeline.references import references
 from datacomp.pipeline.registry import StageContext, StageType
-from datacomp.pipeline.typed import flags_as_keys
 
 Problem = Callable[[str, str], Exception]
 
@@ -66,9 +65,27 @@ def to_library(target: str, config: Any, stage: str, rename: tuple[tuple[str, st
     return base(**values)
 
 
+def checked_with_references(config: Any, make: Callable[[Any], Any], aliases: dict[str, str] | None = None) -> None:
+    """``make(config)`` (which builds the library config and so runs its checks) with every field that refers
+    to another stage's output set to its default for the check: such a value is known, and checked, only at
+    run time, so a ConfigError naming such a field is put off until then too. ``aliases``: library field ->
+    stage key, where they differ."""
+    keys = aliases or {}
+    referenced = {f.name for f in dataclasses.fields(config) if references(getattr(config, f.name))}
+    defaults = {f.name: f.default for f in dataclasses.fields(config)
+                if f.name in referenced and f.default is not dataclasses.MISSING}
+    try:
+        make(dataclasses.replace(config, **defaults))
+    except ConfigError as error:
+        named = {error.field, *error.others}
+        if any(keys.get(field, field) in referenced for field in named):
+            return
+        raise
+
+
 def library_stage(target: str, run: Callable[[StageContext, Any, Any], dict[str, Any] | None], description: str,
                   rename: dict[str, str] | None = None,
-                  extra: list[tuple[str, Any, Any]] | None = None) -> StageType:
+                  extra: list[tuple[str, Any, Any]] | None = None, also_check: str | None = None) -> StageType:
     """A StageType whose ``run(ctx, library_config, stage_config)`` gets the library's own config."""
     rename_items = tuple((rename or {}).items())
     extra_items = tuple(extra or ())
@@ -78,20 +95,25 @@ def library_stage(target: str, run: Callable[[StageContext, Any, Any], dict[str,
         return stage_config_class(target, rename_items, extra_items)
 
     def run_stage(ctx: StageContext, config: Any) -> dict[str, Any] | None:
-        return run(ctx, to_library(target, config, ctx.stage, rename_items, extra_names), config)
-
-    def check(config: Any, problem: Problem) -> None:
-        """The library's own checks, now rather than when the stage is reached: building its config, and
-        its ``validate()`` / ``check()`` if it has one (pure checks of the values, no store)."""
-        if references(config):
-            return  # values from other stages are known only at run time; the library checks them then
         try:
-            library_config = to_library(target, config, "stage", rename_items, extra_names)
-            for name in ("validate", "check"):
-                if callable(method := getattr(library_config, name, None)):
-                    method()
-        except DatacompError as error:
-            message, key = flags_as_keys(str(error), type(config))
-            raise problem(key or "", message) from None
+            return run(ctx, to_library(target, config, ctx.stage, rename_items, extra_names), config)
+        except ConfigError as error:  # the library's field names as this stage's keys
+            raise error.renamed(dict(rename_items)) from None
+
+    def further(library_config: Any) -> None:
+        """``also_check`` ("module:function"): a check of the built config beyond its __post_init__."""
+        if also_check:
+            import_target(also_check)(library_config)
+
+    def check(config: Any, _problem: Problem) -> None:
+        """The library config's own checks (its __post_init__: the values alone, no store), now rather than
+        when the stage is reached; its field names become the file's keys."""
+        aliases = {field: key for field, key in rename_items}
+        try:
+            checked_with_references(config, lambda stand_in: further(to_library(target, stand_in, "stage",
+                                                                                   rename_items, extra_names)),
+                                    aliases)
+        except ConfigError as error:
+            raise error.renamed(aliases) from None
 
     return StageType(config_class, run_stage, description, check)

@@ -121,8 +121,9 @@ STAGES["copy_test"] = library_stage("datacomp.models.copy_test:CopyTestConfig", 
 STAGES["score"] = library_stage("datacomp.scoring.config:ScoreConfig", run_score,
                                 "score corpora under a model, or an encoder and a decoder and their gap")
 STAGES["train"] = library_stage("datacomp.compressors.training_run:TrainRunConfig", run_train,
-                                "train a compressor on a slice")
-STAGES["evaluate"] = library_stage("datacomp.evaluation.runner:EvalConfig", run_evaluate,
+                                "train a compressor on a slice",
+                                also_check="datacomp.compressors.training_run:check_method_config")
+STAGES["evaluate"] = library_stage("datacomp.evaluation.config:EvalConfig", run_evaluate,
                                    "evaluate a compressor and the baselines per example")
 STAGES["report"] = library_stage("datacomp.analysis.report:ReportConfig", run_report,
                                  "statistics, figures and guidelines as Markdown, HTML and JSON",

@@ -17,13 +17,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from datacomp.errors import DatacompError
+from datacomp.errors import ConfigError, DatacompError
 from datacomp.interrupts import is_interrupt
 from datacomp.pipeline.builtin import stage_types
 from datacomp.pipeline.file import Pipeline, StageSpec, load_pipeline
 from datacomp.pipeline.references import references
 from datacomp.pipeline.registry import StageContext
-from datacomp.pipeline.typed import check_value, flags_as_keys
+from datacomp.pipeline.typed import check_value, config_error_text
 from datacomp.store import Store, open_store
 from datacomp.store.db import default_db_path
 from datacomp.store.runs import config_hash, record_run, to_jsonable
@@ -224,11 +224,12 @@ def run_pipeline(pipeline: Pipeline | str | Path, db: str | Path | None = None, 
                     outcomes.append(StageOutcome(stage.name, stage.type, ended, str(error), seconds))
                     outcomes.extend(StageOutcome(s.name, s.type, "not run", f"{stage.name} {ended}")
                                     for s in pipeline.stages[position + 1:])
-                    if isinstance(error, DatacompError):
-                        message, key = flags_as_keys(str(error), type(stage.config))
-                        where = stage.where(key) if key and stage.where else f"{pipeline.path}:{stage.line}"
-                        raise PipelineError(f"{where}: stage '{stage.name}' ({stage.type}) failed: {message}",
+                    failed = f"stage '{stage.name}' ({stage.type}) failed: "
+                    if isinstance(error, ConfigError) and stage.where:  # a store-dependent check: its key's line
+                        raise PipelineError(config_error_text(error, type(stage.config), stage.where, failed),
                                             outcomes) from error
+                    if isinstance(error, DatacompError):
+                        raise PipelineError(f"{pipeline.path}:{stage.line}: {failed}{error}", outcomes) from error
                     raise
                 seconds = time.perf_counter() - start
                 store.run("pipeline/stage_finish", {

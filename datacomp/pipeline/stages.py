@@ -10,6 +10,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Callable, Literal
 
+from datacomp.pipeline.library import checked_with_references
 from datacomp.pipeline.registry import STAGES, StageContext, StageType
 
 Problem = Callable[[str, str], Exception]
@@ -87,17 +88,27 @@ class CurriculumStageConfig:
     name: str | None = None             # default: the stage name
 
 
-def run_curriculum(ctx: StageContext, config: CurriculumStageConfig) -> dict[str, Any]:
-    from datacomp.api import curriculum
+def curriculum_config(config: CurriculumStageConfig, stage: str) -> Any:
     from datacomp.curation.curriculum import CurriculumConfig
 
-    result = curriculum(ctx.store, CurriculumConfig(
-        slice=config.slice, name=config.name or ctx.stage, by=config.by, model=config.model,
-        descending=config.descending, buckets=config.buckets, window_len=config.window_len, replace=True))
+    return CurriculumConfig(slice=config.slice, name=config.name or stage, by=config.by, model=config.model,
+                            descending=config.descending, buckets=config.buckets, window_len=config.window_len,
+                            replace=True)
+
+
+def run_curriculum(ctx: StageContext, config: CurriculumStageConfig) -> dict[str, Any]:
+    from datacomp.api import curriculum
+
+    result = curriculum(ctx.store, curriculum_config(config, ctx.stage))
     return {"ref": result.name, "n_members": result.n_members}
 
 
-STAGES["curriculum"] = StageType(CurriculumStageConfig, run_curriculum, "a slice ordered by a score, in buckets")
+def check_curriculum(config: CurriculumStageConfig, _problem: Problem) -> None:
+    checked_with_references(config, lambda stand_in: curriculum_config(stand_in, "stage"))
+
+
+STAGES["curriculum"] = StageType(CurriculumStageConfig, run_curriculum, "a slice ordered by a score, in buckets",
+                                 check_curriculum)
 
 
 # ------------------------------------------------------------------------------------------ split
@@ -110,17 +121,25 @@ class SplitStageConfig:
     eval_name: str | None = None        # default: <slice>/eval
 
 
-def run_split(ctx: StageContext, config: SplitStageConfig) -> dict[str, Any]:
-    from datacomp.api import split
+def split_config(config: SplitStageConfig) -> Any:
     from datacomp.curation.splits import SplitConfig
 
-    train, held_out = split(ctx.store, SplitConfig(
-        slice=config.slice, eval_fraction=config.eval_fraction, seed=config.seed, train_name=config.train_name,
-        eval_name=config.eval_name, replace=True))
+    return SplitConfig(slice=config.slice, eval_fraction=config.eval_fraction, seed=config.seed,
+                       train_name=config.train_name, eval_name=config.eval_name, replace=True)
+
+
+def run_split(ctx: StageContext, config: SplitStageConfig) -> dict[str, Any]:
+    from datacomp.api import split
+
+    train, held_out = split(ctx.store, split_config(config))
     return {"train": train.name, "eval": held_out.name, "n_train": train.n_members, "n_eval": held_out.n_members}
 
 
-STAGES["split"] = StageType(SplitStageConfig, run_split, "train/eval slices by document id")
+def check_split(config: SplitStageConfig, _problem: Problem) -> None:
+    checked_with_references(config, split_config)
+
+
+STAGES["split"] = StageType(SplitStageConfig, run_split, "train/eval slices by document id", check_split)
 
 
 # ------------------------------------------------------------------------------------------ export

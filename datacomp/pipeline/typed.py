@@ -2,7 +2,8 @@
 
 Field annotations drive the checks: ``int``, ``float`` (an int is accepted), ``str``, ``bool``, ``Path``,
 ``Literal[...]``, ``X | None``, ``list[X]``, ``tuple[X, ...]``, ``dict[str, X]`` and ``Any``. Errors
-say which key is wrong and why; the caller adds the file and line (``locate(key) -> "file:line"``).
+say which key is wrong and why; the caller adds the file and line (``locate(key) -> "file:line"``). Values
+are checked as TOML typed them (a string is never read as a bool or a number: text_values.py is for text).
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ import typing
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from datacomp.errors import DatacompError
+from datacomp.errors import ConfigError, DatacompError
 
 MISSING = dataclasses.MISSING
 # "@stage" / "@stage.key": another stage's output, accepted for any field and checked once it is known
 REFERENCE = re.compile(r"^@([A-Za-z0-9_][A-Za-z0-9_\-]*)(?:\.([A-Za-z0-9_]+))?$")
-# how library messages name a config field: as its flag, --token-budget for token_budget
-FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)")
 
 
 def type_name(annotation: Any) -> str:
@@ -110,38 +109,44 @@ def check_value(annotation: Any, value: Any, key: str) -> Any:
 
 def build(cls: type, values: dict[str, Any], prefix: str = "",
           locate: Callable[[str], str] | None = None, context: str = "") -> Any:
-    """An instance of dataclass ``cls`` from ``values``; errors carry ``locate(key)`` and ``context``."""
-    def error(key: str, message: str) -> DatacompError:
+    """An instance of dataclass ``cls`` from ``values``. Every unknown, missing or mistyped key is reported
+    (one line each, with ``locate(key)`` and ``context``), and then the dataclass's own checks (a ConfigError
+    from its __post_init__, in the words of the file: keys, not flags)."""
+    def error(key: str, message: str) -> str:
         where = locate(key) + ": " if locate else ""
-        return DatacompError(f"{where}{context}{message}")
+        return f"{where}{context}{message}"
 
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    problems: list[str] = []
     for key in values:
         if key not in fields:
             close = difflib.get_close_matches(key, list(fields), n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
-            raise error(key, f"unknown key '{prefix}{key}' ({hint}known: {', '.join(fields)})")
-    def in_keys(problem: DatacompError, key: str) -> DatacompError:
-        """A check of the dataclass itself (its __post_init__) names flags: the outermost call makes them keys."""
-        if prefix:
-            return problem
-        message, named = flags_as_keys(str(problem), cls)
-        return error(named or key, message)
-
+            problems.append(error(key, f"unknown key '{prefix}{key}' ({hint}known: {', '.join(fields)})"))
     kwargs = {}
     for name, field in fields.items():
         if name in values:
             try:
                 kwargs[name] = check_value(hints[name], values[name], prefix + name)
+            except ConfigError as problem:  # a nested table's own check
+                if prefix:
+                    raise
+                problems.append(config_error_text(problem, cls, locate, context))
             except DatacompError as problem:
-                raise in_keys(problem, name) from None
+                if prefix:
+                    raise
+                problems.append(error(name, str(problem)))
         elif field.default is MISSING and field.default_factory is MISSING:
-            raise error("", f"missing required key '{prefix}{name}' ({type_name(hints[name])})")
+            problems.append(error("", f"missing required key '{prefix}{name}' ({type_name(hints[name])})"))
+    if problems:
+        raise DatacompError("\n".join(problems))
     try:
         return cls(**kwargs)
-    except DatacompError as problem:
-        raise in_keys(problem, "") from None
+    except ConfigError as problem:
+        if prefix:
+            raise problem.nested(prefix) from None
+        raise DatacompError(config_error_text(problem, cls, locate, context)) from None
 
 
 def key_paths(cls: type) -> dict[str, str]:
@@ -157,23 +162,17 @@ def key_paths(cls: type) -> dict[str, str]:
     return paths
 
 
-def flags_as_keys(message: str, cls: type) -> tuple[str, str | None]:
-    """A library error in the words of a file or a Python call: library messages name a config field as its
-    flag (``--token-budget must be positive``), so every ``--flag`` that is a field of ``cls`` becomes its
-    key (``token_budget must be positive``); a repeatable flag names its list key (``--corpus`` ->
-    ``corpora``). Returns the message and the first key it names (None when it names none)."""
+def config_error_text(problem: ConfigError, cls: type, locate: Callable[[str], str] | None = None,
+                      context: str = "") -> str:
+    """``file:line: context key message`` for a ConfigError of config ``cls``: its fields as the file's keys
+    (a nested config's by their dotted path), at the line of the key at fault."""
     paths = key_paths(cls)
-    first: list[str] = []
 
-    def as_key(match: re.Match) -> str:
-        name = match.group(1).replace("-", "_")
-        key = paths.get(name) or paths.get(name + "s") or paths.get(re.sub(r"us$", "ora", name))
-        if key is None:
-            return match.group(0)  # a flag of no field (--db, --json): left as it is
-        first.append(key)
-        return key
+    def key(field: str) -> str:
+        return field if "." in field else paths.get(field, field)
 
-    return FLAG.sub(as_key, message), (first[0] if first else None)
+    where = locate(key(problem.path())) + ": " if locate else ""
+    return f"{where}{context}{problem.render(key)}"
 
 
 def describe_fields(cls: type) -> list[dict[str, Any]]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from datacomp.errors import DatacompError
+from datacomp.config_checks import at_least, between, positive
+from datacomp.errors import ConfigError
 from datacomp.models.precision import TORCH_NAMES, check_precision
 from datacomp.scoring.forward import DEFAULT_CHUNK_ELEMENTS
 
@@ -41,34 +42,31 @@ class ScoreConfig:
 
     def __post_init__(self) -> None:
         self.dtype = LEGACY_DTYPE_WORDS.get(self.dtype, self.dtype)
+        check_precision(self.dtype)
+        if not self.corpora and not self.slice:
+            raise ConfigError("corpora", "is empty and there is no {slice}: nothing to score", others=("slice",),
+                              many=True)
+        positive(self, "token_budget", "block_docs", "window", "stride", "chunk_elements")
+        at_least(self, "limit", 0)
+        between(self, "padding_slack", 0, 1)
+        parse_shard(self.shard)
+        self.model_refs()
 
     def model_refs(self) -> tuple[list[str], bool]:
         """The model references in order (encoder first) and whether a gap is wanted."""
         if self.model and (self.encoder or self.decoder):
-            raise DatacompError("pass either --model, or --encoder and --decoder, not both")
+            raise ConfigError("model", "excludes {encoder} and {decoder}: pass one model, or both of those",
+                              others=("encoder", "decoder"))
         if self.model:
             return [self.model], False
         if self.encoder and self.decoder:
             return [self.encoder, self.decoder], True
         if self.encoder or self.decoder:
-            given = "--encoder" if self.encoder else "--decoder"
-            raise DatacompError(f"{given} given alone: pass both --encoder and --decoder, or --model")
-        raise DatacompError("no model to score with: pass --model, or --encoder and --decoder")
-
-    def validate(self) -> None:
-        check_precision(self.dtype)
-        if not self.corpora and not self.slice:
-            raise DatacompError("no corpus to score: pass --corpus NAME (repeatable) or --slice NAME")
-        if self.token_budget < 1:
-            raise DatacompError(f"--token-budget must be positive, got {self.token_budget}")
-        if self.limit is not None and self.limit < 0:
-            raise DatacompError(f"--limit must be >= 0, got {self.limit}")
-        if not 0 <= self.padding_slack <= 1:
-            raise DatacompError(f"--padding-slack must be between 0 and 1, got {self.padding_slack}")
-        if self.block_docs < 1:
-            raise DatacompError(f"--block-docs must be positive, got {self.block_docs}")
-        parse_shard(self.shard)
-        self.model_refs()
+            raise ConfigError("encoder" if self.encoder else "decoder",
+                              "given alone: pass both {encoder} and {decoder}, or {model}",
+                              others=("encoder", "decoder", "model"))
+        raise ConfigError("model", "is missing: pass a model, or {encoder} and {decoder}",
+                          others=("encoder", "decoder"))
 
 
 def parse_shard(shard: str | tuple[int, int]) -> tuple[int, int]:
@@ -78,10 +76,10 @@ def parse_shard(shard: str | tuple[int, int]) -> tuple[int, int]:
     else:
         match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(shard))
         if not match:
-            raise DatacompError(f"--shard must look like i/n (e.g. 0/4), got {shard!r}")
+            raise ConfigError("shard", f"must look like i/n (e.g. 0/4), got {shard!r}")
         index, count = int(match.group(1)), int(match.group(2))
     if count < 1 or not 0 <= index < count:
-        raise DatacompError(f"--shard {index}/{count}: need n >= 1 and 0 <= i < n")
+        raise ConfigError("shard", f"{index}/{count}: need n >= 1 and 0 <= i < n")
     return index, count
 
 

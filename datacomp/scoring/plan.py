@@ -8,7 +8,7 @@ import dataclasses
 import sys
 from typing import Any
 
-from datacomp.errors import DatacompError
+from datacomp.errors import ConfigError
 from datacomp.models.precision import resolve_precision
 from datacomp.models.registry import ModelRecord, resolve_model
 from datacomp.scoring.config import MAX_DEFAULT_WINDOW, ScoreConfig, parse_shard
@@ -50,7 +50,6 @@ def plan_scoring(store, config: ScoreConfig) -> ScoringPlan:
     """Validate ``config`` and resolve it against the store; unknown names are errors before any model loads."""
     from datacomp.corpus.names import require_corpora, require_slice_name
 
-    config.validate()
     precision = resolve_precision(config.dtype)
     require_corpora(store, config.corpora)
     refs, want_gap = config.model_refs()
@@ -81,13 +80,13 @@ def resolve_window(config: ScoreConfig, records: list[ModelRecord]) -> tuple[int
     window = config.window
     if window is None:
         if not contexts:
-            raise DatacompError(f"model {records[0].name} does not state its context length "
-                                "(max_position_embeddings): pass --window")
+            raise ConfigError("window", f"is needed: model {records[0].name} does not state its context length "
+                                        "(max_position_embeddings)")
         window = min(min(contexts), MAX_DEFAULT_WINDOW)
     for record in records:
         if record.context_len and window > record.context_len:
-            raise DatacompError(f"--window {window} exceeds the context length {record.context_len} "
-                                f"of model {record.name}")
+            raise ConfigError("window", f"{window} exceeds the context length {record.context_len} "
+                                        f"of model {record.name}")
     stride = config.stride if config.stride is not None else max(1, window // 2)
     check_window(window, stride)
     return window, stride

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from datacomp.errors import DatacompError
+from datacomp.errors import ConfigError, DatacompError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,9 +40,9 @@ class Segment:
 
 def check_window(window: int, stride: int) -> None:
     if window < 2:
-        raise DatacompError(f"--window must be at least 2 tokens, got {window}")
+        raise ConfigError("window", f"must be at least 2 tokens, got {window}")
     if not 1 <= stride <= window - 1:
-        raise DatacompError(f"--stride must be between 1 and window - 1 = {window - 1}, got {stride}")
+        raise ConfigError("stride", f"must be between 1 and window - 1 = {window - 1}, got {stride}")
 
 
 def prefix_token_id(tokenizer, model_name: str = "the model") -> int:

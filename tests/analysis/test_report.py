@@ -14,6 +14,7 @@ from scipy import stats as sps
 from datacomp.analysis.render import render_markdown
 from datacomp.analysis.render_results import finding_row
 from datacomp.analysis.report import ReportConfig, build_report
+from datacomp.errors import ConfigError
 from datacomp.store import open_store
 
 from planted_store import FAST, _insert, populate
@@ -253,11 +254,11 @@ def test_cli_writes_the_three_files_and_rejects_an_unknown_task(tmp_path, capsys
     assert "--task 'qa' has no evaluations" in capsys.readouterr().err
 
 
-def test_config_errors_name_the_option(store):
-    with pytest.raises(Exception, match="--alpha must be between 0 and 1"):
-        build_report(store, ReportConfig(alpha=1.5))
-    with pytest.raises(Exception, match="--quality-metric must be one of f1, em, bleu"):
-        build_report(store, ReportConfig(quality_metric="rouge"))
+def test_config_errors_name_the_field():
+    with pytest.raises(ConfigError, match="^alpha must lie strictly between 0 and 1, got 1.5"):
+        ReportConfig(alpha=1.5)
+    with pytest.raises(ConfigError, match="^quality_metric must be one of 'f1', 'em', 'bleu'"):
+        ReportConfig(quality_metric="rouge")
 
 
 def test_findings_are_deterministic_for_a_seed():

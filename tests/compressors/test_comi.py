@@ -216,11 +216,11 @@ def test_linear_adapter_option_and_config_errors(tiny_lm_pair, tmp_path):
     assert len(build_compressor("comi", encoder, decoder).encoder.layers) == 1   # round(2 * 8 / 28) -> 1
     assert [default_encoder_layers(n) for n in (1, 2, 28, 30)] == [1, 1, 8, 9]
     for options, message in [({"encoder_layers": 3}, "encoder_layers must be in 1..2"),
-                             ({"adapter": "mlp"}, "adapter must be 'linear' or 'block'"),
+                             ({"adapter": "mlp"}, "adapter must be one of 'block', 'linear', got 'mlp'"),
                              ({"fine_redundancy": "clip"}, "fine_redundancy must be")]:
         with pytest.raises(DatacompError, match=message):
             build_compressor("comi", encoder, decoder, options)
-    with pytest.raises(DatacompError, match="meanpool config fields alpha_select"):
+    with pytest.raises(DatacompError, match="beta_merge must be 0 for meanpool, got 1.0"):
         build_compressor("meanpool", encoder, decoder, {"beta_merge": 1.0})
 
 

@@ -117,5 +117,5 @@ def test_missing_path_fails_before_writing(store, tmp_path):
 def test_bad_corpus_name(store, tmp_path):
     from datacomp.errors import DatacompError
 
-    with pytest.raises(DatacompError, match="corpus name 'a b'"):
+    with pytest.raises(DatacompError, match="^corpus 'a b': use letters"):
         ingest_paths(store, [str(tmp_path)], IngestConfig(corpus="a b"))

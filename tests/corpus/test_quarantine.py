@@ -158,7 +158,7 @@ def test_bad_max_chars_is_a_clear_error(store, tmp_path, max_chars):
     from datacomp.errors import DatacompError
 
     path = write_jsonl(tmp_path / "a.jsonl", [{"text": "x"}])
-    with pytest.raises(DatacompError, match="--max-chars must be at least 1"):
+    with pytest.raises(DatacompError, match="^max_chars must be at least 1"):
         ingest_paths(store, [str(path)], IngestConfig(corpus="q", max_chars=max_chars))
 
 

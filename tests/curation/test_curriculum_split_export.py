@@ -11,7 +11,7 @@ from datacomp.curation.curriculum import CurriculumConfig, build_curriculum
 from datacomp.curation.export import ExportConfig, export_slice
 from datacomp.curation.slices import create_slice, slice_doc_ids, slice_members
 from datacomp.curation.splits import SplitConfig, split_key, split_slice
-from datacomp.errors import DatacompError
+from datacomp.errors import ConfigError, DatacompError, command_line_text
 
 
 @pytest.fixture
@@ -55,10 +55,13 @@ def test_curriculum_refuses_unscored_members_and_bad_column(code_store):
     # The fixture's last 5 documents have no 'enc' score; two of them are in 'all'.
     with pytest.raises(DatacompError, match=r"5 of 60 members of slice 'all' have no entropy_mean under model 'enc'"):
         build_curriculum(code_store, CurriculumConfig(slice="all", name="cur", model="enc"))
-    with pytest.raises(DatacompError, match=r"--by 'text': expected one of entropy_mean"):
-        build_curriculum(code_store, CurriculumConfig(slice="all", name="cur", by="text", model="enc"))
-    with pytest.raises(DatacompError, match=r"--by entropy_mean is a score: pass --model"):
-        build_curriculum(code_store, CurriculumConfig(slice="all", name="cur"))
+    with pytest.raises(ConfigError, match=r"^by must be one of 'entropy_mean', .*'n_bytes', got 'text'$") as raised:
+        CurriculumConfig(slice="all", name="cur", by="text", model="enc")  # refused as it is built
+    assert raised.value.field == "by"
+    with pytest.raises(ConfigError, match=r"^model is needed: by entropy_mean is a score") as raised:
+        CurriculumConfig(slice="all", name="cur")
+    assert (raised.value.field, command_line_text(raised.value)) == \
+        ("model", "--model is needed: --by entropy_mean is a score (of which scoring model?)")
 
 
 def test_curriculum_is_idempotent_and_replace_rules(code_store):
@@ -91,8 +94,8 @@ def test_split_keeps_the_parent_order_and_checks_fraction(code_store):
     order = slice_doc_ids(code_store, "cur")
     train = slice_doc_ids(code_store, "tr")
     assert train == [d for d in order if d in set(train)] and len(slice_doc_ids(code_store, "ev")) == 5
-    with pytest.raises(DatacompError, match=r"--eval-fraction must lie strictly between 0 and 1, got 1.0"):
-        split_slice(code_store, SplitConfig(slice="cur", eval_fraction=1.0))
+    with pytest.raises(ConfigError, match=r"^eval_fraction must lie strictly between 0 and 1, got 1.0$"):
+        SplitConfig(slice="cur", eval_fraction=1.0)
 
 
 def test_export_jsonl(code_store, docs, tmp_path):

@@ -95,13 +95,13 @@ def test_evaluate_runs_only_the_chosen_baselines(capsys, db, tiny_lm_pair):
     assert [s["system"] for s in summary["systems"]] == ["none", "full"]
     with pytest.raises(SystemExit):
         main([*common, "--baselines", "full,everything"])
-    assert "unknown baseline 'everything'" in capsys.readouterr().err
+    assert "error: --baselines 'everything' is no baseline; known: 'full'" in capsys.readouterr().err
 
 
 def test_train_errors_are_one_line(capsys, db, tmp_path, tiny_lm_pair):
     encoder, decoder = tiny_lm_pair
     common = ["--ratio", "4", "--encoder", str(encoder), "--decoder", str(decoder), "--db", db]
-    for extra, message in [(["--method", "comi", "--task", "qa"], "task qa needs --qa-file"),
+    for extra, message in [(["--method", "comi", "--task", "qa"], "--qa-file is needed by task qa"),
                            (["--method", "comi", "--task", "qa", "--qa-file", str(tmp_path / "x.json")],
                             "not found: .*x.json"),
                            (["--method", "sac"], "--train-slice is required"),

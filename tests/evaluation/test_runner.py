@@ -7,7 +7,7 @@ import torch
 
 from datacomp.compressors.base import Compressor, CompressorConfig, Memory
 from datacomp.compressors.tasks import TaskDataConfig, document_examples, encode, extract_answer
-from datacomp.errors import DatacompError
+from datacomp.errors import ConfigError, DatacompError, command_line_text
 from datacomp.evaluation.runner import EvalConfig, EvalSetup, evaluate, run_evaluation, summarize
 
 BASELINES = ("full", "none", "truncate", "drop", "selective")
@@ -220,12 +220,13 @@ def test_baselines_only_and_errors(store, lm, tiny_lm_dir):
     assert summary.systems[1].gain_reasons["f1"] == "needs the full and none baselines"
     assert store.con.execute("SELECT count(*) FROM evaluations WHERE compressor_id IS NULL").fetchone()[0] \
         == 2 * len(setup.examples)
-    with pytest.raises(DatacompError, match="unknown baseline 'half'"):
-        run_evaluation(store, EvalConfig(baselines=("half",)), setup)
+    with pytest.raises(DatacompError, match="^baselines 'half' is no baseline; known: 'full', 'none'"):
+        EvalConfig(baselines=("half",))  # refused as it is built, before anything is loaded
     with pytest.raises(DatacompError, match="no compressor 'nope' in the store"):
         evaluate(store, EvalConfig(compressor="nope", slice="web"))
-    with pytest.raises(DatacompError, match="needs --decoder"):
+    with pytest.raises(ConfigError, match="^decoder is needed: compressor none runs the baselines only") as raised:
         evaluate(store, EvalConfig(compressor="none", slice="web"))
+    assert command_line_text(raised.value).startswith("--decoder is needed: --compressor none runs")
 
 
 def test_evaluate_from_the_store_with_a_corpus_name(store, tiny_lm_dir):

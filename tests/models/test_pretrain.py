@@ -159,7 +159,7 @@ def test_init_from_continues_a_registered_model_with_its_tokenizer_and_shape(tra
     continued, _ = load_causal_lm(record.path)
     assert not torch.equal(base_model.model.layers[0].self_attn.q_proj.weight,
                            continued.model.layers[0].self_attn.q_proj.weight)
-    with pytest.raises(DatacompError, match="--tokenizer and --init-from exclude each other"):
+    with pytest.raises(DatacompError, match="^tokenizer and init_from exclude each other"):
         PretrainConfig(name="x", mixture="code=1", init_from="tiny-a", tokenizer=str(tmp_path))
 
 

@@ -1,5 +1,5 @@
-"""Every error names its flag on the command line and its key (with the key's line) in a pipeline file:
-library messages name a field as its flag, and the pipeline says the key instead."""
+"""Every error names its flag on the command line and its key (with the key's line) in a pipeline file: a
+config's check raises ConfigError naming the field, and each front end writes the field in its own words."""
 
 from __future__ import annotations
 
@@ -12,28 +12,14 @@ from datacomp.errors import DatacompError
 from datacomp.pipeline import load_pipeline, run_pipeline
 
 
-def test_flags_become_keys_and_nested_fields_their_dotted_path():
-    from datacomp.models.pretrain import PretrainConfig
-    from datacomp.pipeline.typed import flags_as_keys
-    from datacomp.scoring.config import ScoreConfig
-
-    assert flags_as_keys("--token-budget must be positive, got 0", ScoreConfig) == \
-        ("token_budget must be positive, got 0", "token_budget")
-    assert flags_as_keys("no corpus to score: pass --corpus NAME (repeatable) or --slice NAME", ScoreConfig) == \
-        ("no corpus to score: pass corpora NAME (repeatable) or slice NAME", "corpora")
-    assert flags_as_keys("model shape: --hidden must be positive, got 0", PretrainConfig) == \
-        ("model shape: shape.hidden must be positive, got 0", "shape.hidden")
-    assert flags_as_keys("see --db and --json", ScoreConfig) == ("see --db and --json", None)
-
-
 @pytest.mark.parametrize("stage, line, message", [
     ('type = "pretrain"\nmixture = "code=1"\nsteps = 0\n', 5, "steps must be positive, got 0"),
     ('type = "pretrain"\nmixture = "code=1"\nshape = { hidden = 0 }\n', 5,
-     "model shape: shape.hidden must be positive, got 0"),
+     "shape.hidden must be positive, got 0"),
     ('type = "score"\ncorpora = ["web"]\nmodel = "m"\ntoken_budget = 0\n', 6,
      "token_budget must be positive, got 0"),
     ('type = "score"\ncorpora = ["web"]\nmodel = "m"\nshard = "3/2"\n', 6, r"shard 3/2: need n >= 1"),
-    ('type = "report"\ncorrection = "bonferroni"\n', 4, "correction must be one of holm, bh"),
+    ('type = "report"\ncorrection = "bonferroni"\n', 4, "correction must be one of 'holm', 'bh', got 'bonferroni'"),
     ('type = "ingest"\npaths = ["x.jsonl"]\ncorpus = "web"\nbatch_size = 0\n', 6,
      "batch_size must be at least 1, got 0"),
 ])
@@ -48,16 +34,21 @@ def test_a_library_check_names_the_key_and_its_line_when_the_file_is_read(tmp_pa
 
 
 def test_a_run_time_error_names_the_key_and_its_line(tmp_path):
+    """A check that needs the store (is there an evaluation of this task?) fails when the stage runs, at its
+    key's line; one of the values alone fails when the file is read (the split's fraction)."""
     from datacomp.store import open_store
 
     db = tmp_path / "s.duckdb"
     open_store(db).close()
     path = tmp_path / "p.toml"
-    path.write_text('[[stage]]\nname = "halves"\ntype = "split"\nslice = "all"\n\neval_fraction = 1.5\n')
+    path.write_text('[[stage]]\nname = "r"\ntype = "report"\nfigures = false\n\ntask = "qa"\n')
     with pytest.raises(DatacompError) as raised:
         run_pipeline(path, db=db)
-    assert str(raised.value) == (f"{path}:6: stage 'halves' (split) failed: eval_fraction must lie strictly "
-                                 "between 0 and 1, got 1.5")
+    assert str(raised.value).startswith(f"{path}:6: stage 'r' (report) failed: task 'qa' has no evaluations in ")
+    path.write_text('[[stage]]\nname = "halves"\ntype = "split"\nslice = "all"\n\neval_fraction = 1.5\n')
+    with pytest.raises(DatacompError) as raised:
+        load_pipeline(path)
+    assert str(raised.value) == f"{path}:6: stage 'halves': eval_fraction must lie strictly between 0 and 1, got 1.5"
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -66,9 +57,9 @@ def test_a_run_time_error_names_the_key_and_its_line(tmp_path):
     (["split", "all", "--eval-fraction", "1.5"], "error: --eval-fraction must lie strictly between 0 and 1, got 1.5"),
     (["pretrain", "--model-name", "x", "--mixture", "code=1", "--steps", "0"], "error: --steps must be positive, got 0"),
     (["pretrain", "--model-name", "x", "--mixture", "code=1", "--hidden", "0"],
-     "error: model shape: --hidden must be positive, got 0"),
+     "error: --hidden must be positive, got 0"),
     (["ingest", "x.jsonl", "--corpus", "web", "--batch-size", "0"], "error: --batch-size must be at least 1, got 0"),
-    (["report", "--correction", "bonferroni"], "error: --correction must be one of holm, bh"),
+    (["report", "--correction", "bonferroni"], "error: --correction must be one of 'holm', 'bh', got 'bonferroni'"),
     (["train", "--method", "sac", "--ratio", "4", "--encoder", "m", "--decoder", "m", "--train-slice", "s",
       "--method-config", "rank=4"], "error: --method-config rank: unknown sac config key"),
 ])

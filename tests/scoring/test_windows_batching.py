@@ -34,9 +34,9 @@ def test_every_token_scored_once_with_the_most_context_the_stride_allows(n_token
 
 def test_window_and_stride_validation():
     check_window(8, 7)
-    with pytest.raises(DatacompError, match="--stride must be between 1 and window - 1 = 7, got 8"):
+    with pytest.raises(DatacompError, match="^stride must be between 1 and window - 1 = 7, got 8"):
         check_window(8, 8)
-    with pytest.raises(DatacompError, match="--window must be at least 2"):
+    with pytest.raises(DatacompError, match="^window must be at least 2"):
         check_window(1, 1)
 
 

@@ -45,6 +45,11 @@ class DemoConfig:
     domains: tuple[str, ...] | None = None  # corpus or domain names; None = all four
     seed: int = 0                           # the sample of documents per domain
 
+    def __post_init__(self) -> None:
+        from datacomp.config_checks import positive
+
+        positive(self, "max_docs_per_domain")
+
 
 @dataclass
 class PreparedCorpus:
