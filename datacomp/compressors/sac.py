@@ -61,6 +61,7 @@ from datacomp.compressors.batch import EncodedExample
 from datacomp.compressors.decoding import Prefix, additive_mask, cache_layers, model_kwargs_cache, output_cache, \
     teacher_forced_nll
 from datacomp.compressors.lora import add_lora
+from datacomp.compressors.prompts import SAC_CONTEXT_HEAD
 from datacomp.errors import DatacompError
 
 PRETRAIN_OBJECTIVES = ("ae+lm", "lm")
@@ -75,7 +76,9 @@ class SACConfig(CompressorConfig):
     lora_alpha: int = 16
     lora_targets: str = ""           # comma-separated module names; "" = peft's default (q_proj, v_proj), as official
     pretrain_objective: str = "ae+lm"  # continuation rows: mean of AE and LM losses (official 5x); "lm" = LM only
-    context_prefix: str = "### Context:\n"  # official: compressor input = [BOS] + prefix + context
+    context_prefix: str = SAC_CONTEXT_HEAD  # official: compressor input = [BOS] + prefix + context (layouts
+                                            # with a preamble put the preamble here instead)
+    prompt_format: str = "sac"       # official QA layout (prompts.py) for qa and span-recall; plain otherwise
     decoder_bos: bool = False        # SAC's decoder reads only anchors + [LM]
     keep_first_token: bool = False   # not official: also hand over the first input token's K/V (BOS) as a slot
 

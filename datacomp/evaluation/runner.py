@@ -50,7 +50,8 @@ class EvalConfig:
     batch_size: int = 8               # examples per batch (length-sorted); results do not depend on it
     dtype: str = "auto"               # models/precision.py: auto | bf16 | fp16 | fp32
     prompt_format: str = "auto"       # compressors/prompts.py, for --compressor none (else the compressor's own)
-    context_tokens: int | None = None  # default: the compressor's max_context_tokens, else 128
+    context_tokens: int | None = None  # the cap (context_cap.py): default qa 2048, else the compressor's or 512;
+                                       # at most the models' window
     ratio: float | None = None        # budget ratio with compressor "none" (default 4); else the compressor's
     baselines: tuple[str, ...] = BASELINES
     max_new_tokens: int | None = None  # default per task, see default_max_new_tokens
@@ -92,6 +93,8 @@ class EvalSetup:
     prompt_format: str = "plain"       # how baselines-only runs put the prompt (a compressor uses its own)
     encoder_id: str | None = None      # the compressor's registered encoder: window scores (window_scores.py)
     encoder_lm: Any = None             # (model, tokenizer) of that encoder if already loaded; else loaded there
+    context_note: str = ""             # how the context cap was chosen (context_cap.ContextCap.note)
+    skipped_ids: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # reason -> the skipped ids
 
     def __post_init__(self):
         if self.precision is None:
@@ -129,6 +132,11 @@ class EvalSummary:
     skipped: dict[str, int]
     systems: list[SystemScores]
     paired: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # comparisons.paired_comparisons
+    context_tokens: int | None = None  # the cap every system read at most
+    context_note: str = ""             # how that cap was chosen
+    skipped_ids: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # reason -> the skipped ids
+    prompt_format: str = ""            # the layout every system was evaluated in (prompts.prompt_signature)
+    answer_outside_truncation: dict[str, Any] | None = None  # qa: context_cap.answer_outside_truncation
 
     def table_rows(self) -> list[dict[str, Any]]:
         """One row per system: the task's metrics with their gains, ratio, latency and bytes."""
@@ -175,13 +183,14 @@ def resolved_prompt_format(setup: EvalSetup, task: str) -> str:
 
 
 def encode_for_evaluation(setup: EvalSetup) -> list:
-    """The examples as the compressor encodes them (its own context cut and target rules), else with
-    the base config at the evaluation's context length: every system scores the same target tokens."""
+    """The examples as the compressor encodes them (its own target rules and prompt layout, contexts up to
+    the evaluation's cap), else with the base config at the cap: every system scores the same target tokens."""
     from datacomp.compressors.base import CompressorConfig
     from datacomp.compressors.batch import encode_examples
 
     if setup.compressor is not None:
-        return setup.compressor.encode(setup.examples)
+        config = dataclasses.replace(setup.compressor.config, max_context_tokens=setup.context_tokens)
+        return encode_examples(setup.examples, setup.tokenizer, config)
     config = CompressorConfig(max_context_tokens=setup.context_tokens, max_target_tokens=setup.context_tokens,
                               prompt_format=setup.prompt_format)
     return encode_examples(setup.examples, setup.tokenizer, config)
@@ -207,7 +216,9 @@ def run_evaluation(store, config: EvalConfig, setup: EvalSetup, engine=None) -> 
     encoded = encode_for_evaluation(setup)
     recorded = {**dataclasses.asdict(config), "eval_id": eval_id, "systems": systems,
                 "prompt_format_resolved": resolved_prompt_format(setup, config.task),
-                "max_new_tokens": max_new_tokens, "precision": setup.precision.name}
+                "max_new_tokens": max_new_tokens, "precision": setup.precision.name,
+                "context_cap": setup.context_tokens, "context_note": setup.context_note,
+                "skipped_ids": setup.skipped_ids}
     with record_run(store, "evaluate", {**recorded, **(engine.as_config() if engine else {})},
                     seed=config.seed) as run:
         run.count("examples", len(setup.examples))
@@ -229,6 +240,8 @@ def run_evaluation(store, config: EvalConfig, setup: EvalSetup, engine=None) -> 
             run.count("windows_scored", score_windows(store, setup, encoded, eval_id, run.run_id))
         run.count("batch_size", config.batch_size)
         summary = summarize(store, eval_id, run.run_id, config.task, setup, systems, written)
+        if summary.answer_outside_truncation is not None:
+            run.count("qa_answer_outside_truncation", summary.answer_outside_truncation["n"])
     return summary
 
 
@@ -280,11 +293,17 @@ def summarize(store, eval_id: str, run_id: str, task: str, setup: EvalSetup, sys
             compress_ms=_mean([r["compress_ms"] for r in system_rows]),
             decode_ms=_mean([r["decode_ms"] for r in system_rows])))
     from datacomp.evaluation.comparisons import paired_comparisons
+    from datacomp.evaluation.context_cap import answer_outside_truncation
 
     return EvalSummary(eval_id=eval_id, run_id=run_id, task=task, eval_slice=setup.eval_slice,
                        compressor_id=setup.compressor_id, decoder_id=setup.decoder_id,
                        n_examples=len(setup.examples), n_rows_written=written, skipped=dict(setup.skipped),
-                       systems=scores, paired=paired_comparisons(rows, systems, setup.compressor_id, task))
+                       systems=scores, paired=paired_comparisons(rows, systems, setup.compressor_id, task),
+                       context_tokens=setup.context_tokens, context_note=setup.context_note,
+                       skipped_ids={k: list(v) for k, v in setup.skipped_ids.items()},
+                       prompt_format=resolved_prompt_format(setup, task),
+                       answer_outside_truncation=answer_outside_truncation(setup.examples, rows,
+                                                                           setup.compressor_id, setup.ratio))
 
 
 # ---------------------------------------------------------------- from the store
@@ -292,6 +311,7 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
     """Resolve the compressor, decoder and examples named by ``config`` and load the models (once: the
     baselines run on the compressor's own decoder, with its adapters off)."""
     from datacomp.compressors.tasks import TaskDataConfig, build_task_data
+    from datacomp.evaluation.context_cap import context_cap
     from datacomp.models.precision import resolve_precision
     from datacomp.models.registry import resolve_model
     from datacomp.store.runs import file_hash
@@ -306,11 +326,11 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
             raise DatacompError(f"--decoder {config.decoder} differs from compressor {compressor_id}'s decoder "
                                 f"{decoder.model_id}; baselines must run on the compressor's decoder")
         compressor, model, tokenizer = load_evaluated(precision, checkpoint=row["checkpoint"])
-        max_context = int(compressor.config.max_context_tokens)
-        if config.context_tokens is not None and config.context_tokens > max_context:
-            raise DatacompError(f"--context-tokens {config.context_tokens} exceeds compressor {compressor_id}'s "
-                                f"max_context_tokens {max_context}")
-        context_tokens = config.context_tokens or max_context
+        encoder = resolve_model(store, row["encoder_id"])
+        cap = context_cap(config.task, config.context_tokens,
+                          {f"decoder {decoder.model_id}": decoder.context_len,
+                           f"encoder {encoder.model_id}": encoder.context_len},
+                          compressor_tokens=int(compressor.config.max_context_tokens))
         ratio = float(row["ratio"])
         if config.ratio is not None and config.ratio != ratio:
             raise DatacompError(f"--ratio {config.ratio} differs from compressor {compressor_id}'s ratio {ratio}")
@@ -318,9 +338,10 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
         if config.decoder is None:
             raise DatacompError("--compressor none runs the baselines only and needs --decoder MODEL")
         decoder = resolve_model(store, config.decoder)
+        cap = context_cap(config.task, config.context_tokens, {f"decoder {decoder.model_id}": decoder.context_len})
         _, model, tokenizer = load_evaluated(precision, decoder_path=decoder.path)
-        context_tokens = config.context_tokens or default_context_tokens(model)
         ratio = config.ratio or 4.0
+    context_tokens = cap.tokens
     task_config = TaskDataConfig(task=config.task, context_tokens=context_tokens,
                                  windows_per_document=config.windows_per_document,
                                  continuation_tokens=config.continuation_tokens, span_words=config.span_words,
@@ -331,6 +352,7 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
     return EvalSetup(decoder=model, tokenizer=tokenizer, decoder_id=decoder.model_id, examples=data.examples,
                      context_tokens=context_tokens, ratio=ratio, eval_slice=eval_slice, compressor=compressor,
                      compressor_id=compressor_id, method=method, skipped=data.skipped,
+                     skipped_ids=data.skipped_ids, context_note=cap.note,
                      encoder_id=row["encoder_id"] if compressor is not None else None,
                      source_hash=file_hash(config.qa_file) if config.task == "qa" else None, precision=precision,
                      prompt_format=config.prompt_format)
@@ -351,11 +373,6 @@ def load_evaluated(precision, checkpoint: str | None = None, decoder_path: str |
     model, tokenizer = load_lm(decoder_path)
     apply_precision(model.requires_grad_(False), precision)  # frozen: bf16 weights on CUDA
     return None, model, tokenizer
-
-
-def default_context_tokens(model) -> int:
-    """The model's own window, at most 512 (SAC's and ICAE's segment): 128 for the reference LMs."""
-    return min(512, int(getattr(model.config, "max_position_embeddings", 512) or 512))
 
 
 def get_compressor_row(store, compressor_id: str) -> dict[str, Any]:
