@@ -29,7 +29,14 @@ What the official code (lx-Meteors/SAC, model/modeling.py) does, and where this 
   the bytes, but not in the ratio n / context slots nor in the baselines' budget (which get BOS and the
   preamble on top of theirs too), so SAC and the baselines keep the same number of context-derived units.
 - LM / QA: the decoder reads [LM] at position L (the last input position, not L + 1), then the prompt and
-  the target at L + 1, L + 2, ... (``decoder_bos=False``: SAC's decoder reads only anchors + [LM]).
+  the target at L + 1, L + 2, ... (``decoder_bos=False``: SAC's decoder reads only anchors + [LM]). QA's
+  default layout is the official one (``prompt_format="sac"``, prompts.py): compressor input
+  [BOS] + "### Context:\n" + context, decoder [LM] + "\n### Question:\n{q}\n### Answer:\n" + answer + eos, and
+  the baselines read the same text verbatim. ``fewshot`` and ``chat`` stay options (their preamble then
+  replaces "### Context:\n" in the compressor's input, for SAC and the baselines alike).
+- Long contexts: every chunk of the context up to the evaluation's cap is encoded (a QA context of 2048
+  tokens is 5 chunks), whatever length SAC was trained on; the role table has one row per anchor of a full
+  chunk, so any number of chunks reuses it.
 - AE: [AE] at position 0, then the compressor input ids + eos regenerated at positions 1..L+1 (teacher
   forced). The AE target is not cut to ``max_target_tokens`` (the official regenerates the whole input).
 - Objective: on pretraining examples (here task "continuation") both the AE loss and the LM-continuation
