@@ -2,7 +2,8 @@
 
 For every example: the compressor (if any) compresses the context and its decoder answers greedily after
 the prompt; then each baseline (baselines.py) runs on the plain decoder with the same prompt and the same
-token budget (the compressor's slot count on that example, else ceil(n / r)). Each (system, example) gets
+token budget (the compressor's slot count on that example, else ceil(n / r)). Every system reads the
+context up to the cap (context_cap.py: min(--context-tokens, the models' window), 2048 by default for qa). Each (system, example) gets
 one row: EM, F1, sentence BLEU of the extracted answer (tasks.extract_answer) against the gold answers /
 the target, the actual ratio (context tokens / slots, decoder tokenizer), memory bytes handed to the
 decoder, compression and decoding latency.
