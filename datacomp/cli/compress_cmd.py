@@ -106,8 +106,9 @@ def evaluate(
                                                    "none.")] = None,
     ratio: Annotated[Optional[float], typer.Option("--ratio", metavar="R", help="Budget ratio for --compressor none "
                                                    "[default: 4].")] = None,
-    context_tokens: Annotated[Optional[int], typer.Option("--context-tokens", help="Context tokens per example "
-                                                          "[default: the compressor's, else 128].")] = None,
+    context_tokens: Annotated[Optional[int], typer.Option("--context-tokens", help="The context cap: tokens every "
+                                                          "system reads at most, within the models' window "
+                                                          "[default: qa 2048, else the compressor's, else 512].")] = None,
     max_new_tokens: Annotated[Optional[int], typer.Option("--max-new-tokens", help="Greedy tokens per answer "
                                                           "[default: per task].")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
@@ -115,10 +116,10 @@ def evaluate(
                                             "depend on it).")] = 8,
     dtype: Annotated[str, typer.Option("--dtype", metavar="auto|fp32|bf16|fp16", help="Precision of the "
                                        "models.")] = "auto",
-    prompt_format: Annotated[str, typer.Option("--prompt-format", metavar="auto|plain|fewshot|chat",
+    prompt_format: Annotated[str, typer.Option("--prompt-format", metavar="auto|plain|fewshot|chat|sac",
                                                help="For --compressor none (a compressor uses its own); auto = "
                                                "fewshot for qa, chat for span-recall when the tokenizer has a chat "
-                                               "template.")] = "auto",
+                                               "template; sac = SAC's official QA layout.")] = "auto",
     baselines: Annotated[str, typer.Option(
         "--baselines", metavar="NAME,...", help="Baselines to run beside the compressor, a subset of "
         "full,none,truncate,drop,selective and the training-free systems streamingllm,knorm,snapkv,tova (KV "
@@ -168,7 +169,12 @@ def print_summary(summary) -> None:
     metrics = TASK_METRICS[summary.task]
     print_table(display_rows(summary, metrics),
                 title=f"{summary.task} on {summary.eval_slice}: {summary.n_examples} examples, decoder "
-                      f"{summary.decoder_id}; scores x100")
+                      f"{summary.decoder_id}, layout {summary.prompt_format}; scores x100")
+    console.print(summary.context_note, highlight=False, soft_wrap=True)
+    outside = summary.answer_outside_truncation
+    if outside is not None:
+        console.print(f"answer outside what truncate keeps: {outside['n']} of {outside['of']} questions "
+                      f"(kept, not dropped)", highlight=False, soft_wrap=True)
     gains = gain_rows(summary, metrics)
     if gains:
         print_table(gains, title="compression gain (x - none) / (full - none) on the same examples (95% paired "
@@ -181,7 +187,9 @@ def print_summary(summary) -> None:
                     title="paired differences A - B on the same examples (x100; 95% BCa bootstrap CI resampling "
                           "documents, and its p, as in the report)")
     if summary.skipped:
-        console.print(f"skipped examples: {summary.skipped}", highlight=False)
+        console.print(f"skipped examples: {summary.skipped}", highlight=False, soft_wrap=True)
+    for reason, ids in summary.skipped_ids.items():
+        console.print(f"skipped ({reason}): {', '.join(ids)}", highlight=False, soft_wrap=True)
     console.print(f"eval_id {summary.eval_id}, run {summary.run_id}, {summary.n_rows_written} rows written",
                   highlight=False, soft_wrap=True)
 

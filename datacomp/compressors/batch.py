@@ -13,7 +13,8 @@ a text holding a special-token string is the same ids everywhere). Every method 
 - ``loss_start``: the first target token that carries loss (ICAE leaves the first 8 tokens of a
   continuation without loss: they depend on the cut more than on the memory);
 - ``preamble_ids``: what the decoder reads before the context or memory (the worked examples in the
-  ``fewshot`` prompt format, the chat template's head in ``chat``, prompts.py; empty in ``plain``).
+  ``fewshot`` prompt format, the chat template's head in ``chat``, "### Context:\n" in ``sac``, prompts.py;
+  empty in ``plain``).
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ class EncodedExample:
 def encode_example(example, tokenizer, max_context_tokens: int, max_target_tokens: int,
                    continuation_eos: bool = True, continuation_loss_skip: int = 0,
                    prompt_format: str = "plain") -> EncodedExample:
-    from datacomp.compressors.prompts import (chat_parts, chat_question, fewshot_head_ids, fewshot_question,
-                                              resolve_format)
+    from datacomp.compressors.prompts import (SAC_CONTEXT_HEAD, chat_parts, chat_question, fewshot_head_ids,
+                                              fewshot_question, resolve_format)
     from datacomp.models.tokenizer import tokenize_texts
 
     layout = resolve_format(prompt_format, tokenizer, example.task)
@@ -64,6 +65,8 @@ def encode_example(example, tokenizer, max_context_tokens: int, max_target_token
         prompt = prompt + tail
     elif layout == "fewshot":
         preamble = fewshot_head_ids(tokenizer)
+    elif layout == "sac":
+        preamble = tokenize_texts(tokenizer, [SAC_CONTEXT_HEAD])[0]
     context = context_all[:max_context_tokens]
     if not context:
         raise DatacompError(f"example {example.example_id}: field 'context' is empty")

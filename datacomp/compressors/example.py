@@ -26,3 +26,5 @@ class TaskExample:
     answers: tuple[str, ...] = ()
     doc_id: str | None = None
     question: str = ""   # the question's own text (qa, span-recall): COMI's query, without the prompt template
+    answer_tokens: int | None = None  # qa: context tokens up to the end of the earliest gold answer (what a
+                                      # truncation must keep to hold an answer; tasks.qa_examples)

@@ -1,8 +1,14 @@
-"""How a question is put to the decoder: plain, few-shot, or an instruct model's chat template.
+"""How a question is put to the decoder: plain, SAC's official layout, few-shot, or an instruct model's chat template.
 
 ``plain`` (SAC's QA layout): the decoder reads ``[BOS, context or memory, "\\n### Question:\\n{q}\\n### Answer:\\n"]``.
 A base LM continues that with the answer; an instruct LM (SmolLM2-Instruct) answers in a sentence, which
 the first-line extraction scores as is (EM 0 even with the full context).
+
+``sac`` (SAC's official QA layout, lx-Meteors/SAC; the default of the ``sac`` method): every system reads
+``[BOS, "### Context:\n", context or memory, "\n### Question:\n{q}\n### Answer:\n"]`` and the answer target
+ends with eos. The head ``SAC_CONTEXT_HEAD`` is the preamble: the baselines and soft-prompt decoders read it
+verbatim before the context, SAC's compressor reads it as the start of its input (its official
+``[BOS] + "### Context:\n" + context``), so under this layout all systems see the same text.
 
 ``fewshot``: the decoder reads ``[BOS, head, context or memory, "\\nQuestion: {q}\\nAnswer:"]`` where ``head``
 is worked examples in the same layout (``"Text:\\n{c}\\nQuestion: {q}\\nAnswer: {a}\\n\\n"`` for each of
@@ -21,7 +27,7 @@ tokenized with their control tokens (they are the template's own), the question 
 a special-token string inside a question is text). The answer target ends with eos, which for a chat model
 is its end-of-turn token.
 
-``auto`` (the default) is, on an instruct tokenizer (one with a chat template), ``fewshot`` for qa and
+``auto`` (the default of every method but SAC) is, on an instruct tokenizer (one with a chat template), ``fewshot`` for qa and
 ``chat`` for span-recall; otherwise ``plain`` (a small reference LM's 128 positions could not hold the worked
 examples); other tasks are always plain. The worked examples (``SHOTS``, ``FEWSHOT``) were written for this
 toolkit, not taken from any benchmark. A trained compressor saves the resolved format (so it is evaluated in
@@ -31,7 +37,8 @@ hash of its fixed tokens).
 
 from __future__ import annotations
 
-PROMPT_FORMATS = ("auto", "plain", "fewshot", "chat")
+PROMPT_FORMATS = ("auto", "plain", "fewshot", "chat", "sac")
+SAC_CONTEXT_HEAD = "### Context:\n"   # SAC's official text before the context (compressor input and QA layout)
 QA_TASKS = ("qa", "span-recall")
 SHORT_ANSWER = "Answer with a few words copied from the text, nothing else."
 SHOTS = (  # (context, question, answer): the answer format by example
@@ -119,6 +126,10 @@ def prompt_signature(prompt_format: str, tokenizer, task: str) -> str:
     resolved = resolve_format(prompt_format, tokenizer, task)
     if resolved == "plain":
         return "plain"
+    if resolved == "sac":
+        from datacomp.compressors.tasks import QA_PROMPT
+
+        return "sac:" + hashlib.sha256(json.dumps([SAC_CONTEXT_HEAD, QA_PROMPT]).encode()).hexdigest()[:12]
     if resolved == "fewshot":
         payload = json.dumps([fewshot_head(), fewshot_question("{q}")]).encode()
         return "fewshot:" + hashlib.sha256(payload).hexdigest()[:12]

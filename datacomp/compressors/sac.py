@@ -29,7 +29,14 @@ What the official code (lx-Meteors/SAC, model/modeling.py) does, and where this 
   the bytes, but not in the ratio n / context slots nor in the baselines' budget (which get BOS and the
   preamble on top of theirs too), so SAC and the baselines keep the same number of context-derived units.
 - LM / QA: the decoder reads [LM] at position L (the last input position, not L + 1), then the prompt and
-  the target at L + 1, L + 2, ... (``decoder_bos=False``: SAC's decoder reads only anchors + [LM]).
+  the target at L + 1, L + 2, ... (``decoder_bos=False``: SAC's decoder reads only anchors + [LM]). QA's
+  default layout is the official one (``prompt_format="sac"``, prompts.py): compressor input
+  [BOS] + "### Context:\n" + context, decoder [LM] + "\n### Question:\n{q}\n### Answer:\n" + answer + eos, and
+  the baselines read the same text verbatim. ``fewshot`` and ``chat`` stay options (their preamble then
+  replaces "### Context:\n" in the compressor's input, for SAC and the baselines alike).
+- Long contexts: every chunk of the context up to the evaluation's cap is encoded (a QA context of 2048
+  tokens is 5 chunks), whatever length SAC was trained on; the role table has one row per anchor of a full
+  chunk, so any number of chunks reuses it.
 - AE: [AE] at position 0, then the compressor input ids + eos regenerated at positions 1..L+1 (teacher
   forced). The AE target is not cut to ``max_target_tokens`` (the official regenerates the whole input).
 - Objective: on pretraining examples (here task "continuation") both the AE loss and the LM-continuation
@@ -62,6 +69,7 @@ from datacomp.compressors.batch import EncodedExample
 from datacomp.compressors.decoding import Prefix, additive_mask, cache_layers, model_kwargs_cache, output_cache, \
     teacher_forced_nll
 from datacomp.compressors.lora import add_lora
+from datacomp.compressors.prompts import SAC_CONTEXT_HEAD
 from datacomp.config_checks import one_of, positive
 from datacomp.errors import ConfigError, DatacompError
 
@@ -77,7 +85,9 @@ class SACConfig(CompressorConfig):
     lora_alpha: int = 16
     lora_targets: str = ""           # comma-separated module names; "" = peft's default (q_proj, v_proj), as official
     pretrain_objective: str = "ae+lm"  # continuation rows: mean of AE and LM losses (official 5x); "lm" = LM only
-    context_prefix: str = "### Context:\n"  # official: compressor input = [BOS] + prefix + context
+    context_prefix: str = SAC_CONTEXT_HEAD  # official: compressor input = [BOS] + prefix + context (layouts
+                                            # with a preamble put the preamble here instead)
+    prompt_format: str = "sac"       # official QA layout (prompts.py) for qa and span-recall; plain otherwise
     decoder_bos: bool = False        # SAC's decoder reads only anchors + [LM]
     keep_first_token: bool = False   # not official: also hand over the first input token's K/V (BOS) as a slot
 

@@ -16,9 +16,12 @@ Tasks and their exact construction (all deterministic given the documents, the t
   window is ambiguous: other start positions are tried in the same seeded random order, and a window
   with no unique span is skipped (counted). question = ``SPAN_RECALL_QUESTION``; prompt = the QA layout.
   The answer is exactly the words that follow the span in the context.
-- **qa**: SQuAD v1.1 JSON or MRQA JSONL (optionally .gz) by path. A context longer than ``context_tokens``
-  is cut to its first ``context_tokens`` tokens; gold answers whose character span ends beyond the cut
-  are dropped, and a question with no gold answer left is skipped (counted, never silently).
+- **qa**: SQuAD v1.1 JSON or MRQA JSONL (optionally .gz) by path. ``context_tokens`` is the cap: a longer
+  context is cut to its first ``context_tokens`` tokens (every system reads at most that much); gold
+  answers whose character span ends beyond the cap are dropped, and a question with no gold answer left
+  is skipped, counted and named (``TaskData.skipped_ids``), never silently. Below the cap nothing is
+  dropped: each example's ``answer_tokens`` (the context tokens up to the end of its earliest gold answer)
+  lets evaluation count the questions whose answer a truncation budget cuts away instead.
 
 Windows are taken from the start of each document, non-overlapping, at most ``windows_per_document``
 per document; a window shorter than ``min_context_tokens`` is skipped (counted). With ``order="source"``
@@ -36,6 +39,7 @@ exactly that many); for reconstruction and continuation the whole generation, st
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import gzip
 import hashlib
@@ -75,9 +79,12 @@ class TaskData:
 
     examples: list[TaskExample]
     skipped: dict[str, int] = dataclasses.field(default_factory=dict)
+    skipped_ids: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # reason -> the ids, when named
 
-    def skip(self, reason: str) -> None:
+    def skip(self, reason: str, example_id: str | None = None) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        if example_id is not None:
+            self.skipped_ids.setdefault(reason, []).append(example_id)
 
 
 def extract_answer(task: str, generated: str, answer_words: int) -> str:
@@ -317,36 +324,56 @@ def _mrqa_answers(qa: dict, where: str) -> tuple[tuple[str, ...], tuple[int | No
 
 
 def qa_examples(items: Iterable[QAItem], tokenizer, config: TaskDataConfig) -> TaskData:
-    """QA examples with contexts cut to ``context_tokens`` decoder tokens (answers outside dropped)."""
+    """QA examples with contexts cut to the cap ``context_tokens`` (decoder tokens); a question with no gold
+    answer inside the cap is skipped and named ``qa:<qid>`` under ``answer_past_context_cap``."""
     data = TaskData(examples=[])
-    cut_cache: dict[str, str] = {}
+    cut_cache: dict[str, tuple[str, list[int] | None]] = {}
     for item in ordered(list(items), lambda q: q.qid, config):
         if item.context not in cut_cache:
             cut_cache[item.context] = _cut_context(tokenizer, item.context, config.context_tokens)
-        context = cut_cache[item.context]
-        kept = tuple(text for text, start in zip(item.answers, item.answer_starts)
-                     if (context.find(text) >= 0 if start is None else start + len(text) <= len(context)))
+        context, token_ends = cut_cache[item.context]
+        kept = [(text, start) for text, start in
+                ((text, context.find(text) if start is None else start)
+                 for text, start in zip(item.answers, item.answer_starts))
+                if start >= 0 and start + len(text) <= len(context)]
+        example_id = f"qa:{item.qid}"
         if not kept:
-            data.skip("answer_outside_context_window")
+            data.skip("answer_past_context_cap", example_id)
             continue
+        answer_end = min(start + len(text) for text, start in kept)
         data.examples.append(TaskExample(
-            example_id=f"qa:{item.qid}", task="qa", context=context, prompt=qa_prompt(item.question),
-            target=kept[0], answers=kept, doc_id=document_id(item.context), question=item.question))
+            example_id=example_id, task="qa", context=context, prompt=qa_prompt(item.question),
+            target=kept[0][0], answers=tuple(text for text, _ in kept), doc_id=document_id(item.context),
+            question=item.question, answer_tokens=_tokens_covering(tokenizer, context, token_ends, answer_end)))
         if config.max_examples is not None and len(data.examples) >= config.max_examples:
             break
     return data
 
 
-def _cut_context(tokenizer, context: str, max_tokens: int) -> str:
-    """The longest prefix of ``context`` covered by its first ``max_tokens`` tokens (offsets when known)."""
-    encoded = tokenizer(context, add_special_tokens=False, split_special_tokens=True, return_offsets_mapping=True)
-    ids = encoded["input_ids"]
-    if len(ids) <= max_tokens:
-        return context
+def _token_ends(tokenizer, text: str) -> tuple[list[int], list[int] | None]:
+    """(ids, character end of each token) as ``encode`` tokenizes ``text``; ends are None when the
+    tokenizer gives no offsets (a slow tokenizer)."""
+    encoded = tokenizer(text, add_special_tokens=False, split_special_tokens=True, return_offsets_mapping=True)
     offsets = encoded.get("offset_mapping")
-    if offsets:
-        return context[:offsets[max_tokens - 1][1]]
-    return decode(tokenizer, ids[:max_tokens])
+    return list(encoded["input_ids"]), ([int(end) for _, end in offsets] if offsets else None)
+
+
+def _cut_context(tokenizer, context: str, max_tokens: int) -> tuple[str, list[int] | None]:
+    """The longest prefix of ``context`` covered by its first ``max_tokens`` tokens (offsets when known),
+    and the character end of each token of that prefix as the systems tokenize it."""
+    ids, ends = _token_ends(tokenizer, context)
+    if len(ids) > max_tokens:
+        context = context[:ends[max_tokens - 1]] if ends else decode(tokenizer, ids[:max_tokens])
+        ids, ends = _token_ends(tokenizer, context)
+    return context, ends
+
+
+def _tokens_covering(tokenizer, context: str, token_ends: list[int] | None, char_end: int) -> int:
+    """How many leading tokens of ``context`` it takes to hold its characters up to ``char_end``: a
+    truncation to b tokens keeps the answer iff b >= this."""
+    if token_ends is None:
+        return len(encode(tokenizer, context[:char_end]))
+    return bisect.bisect_left(token_ends, char_end) + 1
 
 
 def build_task_data(config: TaskDataConfig, tokenizer, store=None, source: str | None = None,

@@ -250,7 +250,8 @@ def train_on_store(store, config: TrainRunConfig, distributed=None) -> TrainedCo
         result = results[-1]
         tail = result.losses[-10:]
         train_info = {"task": plan.task, "steps": result.steps, "examples": len(data.examples),
-                      "skipped": data.skipped, "precision": compressor.precision.name,
+                      "skipped": data.skipped, "skipped_ids": data.skipped_ids,
+                      "precision": compressor.precision.name,
                       "micro_batch": train_config.micro_batch or train_config.batch_size,
                       "learning_rate": plan.learning_rate, "context_tokens": plan.context_tokens,
                       "processes": distributed.world_size, "backend": distributed.backend,

@@ -29,7 +29,8 @@ class EvalConfig:
     batch_size: int = 8               # examples per batch (length-sorted); results do not depend on it
     dtype: Dtype = "auto"             # models/precision.py: auto | bf16 | fp16 | fp32
     prompt_format: str = "auto"       # compressors/prompts.py, for --compressor none (else the compressor's own)
-    context_tokens: int | None = None  # default: the compressor's max_context_tokens, else 128
+    context_tokens: int | None = None  # the cap (context_cap.py): default qa 2048, else the compressor's or 512;
+                                       # at most the models' window
     ratio: float | None = None        # budget ratio with compressor "none" (default 4); else the compressor's
     baselines: tuple[str, ...] = BASELINES
     max_new_tokens: int | None = None  # default per task, see runner.default_max_new_tokens

@@ -1,10 +1,11 @@
 """Per-example evaluation of a compressor and the text baselines, into the ``evaluations`` table.
 
-For every example: the compressor (if any) compresses the context and its decoder answers greedily after
-the prompt; then each baseline (baselines.py) runs on the plain decoder with the same prompt and the same
-token budget (the compressor's slot count on that example, else ceil(n / r)). Each (system, example) gets
-one row: EM, F1, sentence BLEU of the extracted answer (tasks.extract_answer) against the gold answers /
-the target, the actual ratio (context tokens / slots, decoder tokenizer), memory bytes handed to the
+For every example: the compressor (if any) compresses the context and its decoder answers greedily after the
+prompt; then each baseline (baselines.py) runs on the plain decoder with the same prompt and the same token
+budget (the compressor's slot count on that example, else ceil(n / r)). Every system reads the context up to
+the cap (context_cap.py: min(--context-tokens, the models' window), 2048 by default for qa). Each (system,
+example) gets one row: EM, F1, sentence BLEU of the extracted answer (tasks.extract_answer) against the gold
+answers / the target, the actual ratio (context tokens / slots, decoder tokenizer), memory bytes handed to the
 decoder, compression and decoding latency.
 
 An evaluation's identity ``eval_id`` hashes everything that decides its rows (compressor, decoder, task,
@@ -76,6 +77,8 @@ class EvalSetup:
     llmlingua_model: str | None = None   # path of LLMLingua's small causal LM; None = the decoder itself
     llmlingua2_model: str | None = None  # folder of LLMLingua-2's token-classification model
     training_free: dict[str, Any] = dataclasses.field(default_factory=dict)  # prompt compressors, built on first use
+    context_note: str = ""             # how the context cap was chosen (context_cap.ContextCap.note)
+    skipped_ids: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # reason -> the skipped ids
 
     def __post_init__(self):
         if self.precision is None:
@@ -115,6 +118,11 @@ class EvalSummary:
     skipped: dict[str, int]
     systems: list[SystemScores]
     paired: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # comparisons.paired_comparisons
+    context_tokens: int | None = None  # the cap every system read at most
+    context_note: str = ""             # how that cap was chosen
+    skipped_ids: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # reason -> the skipped ids
+    prompt_format: str = ""            # the layout every system was evaluated in (prompts.prompt_signature)
+    answer_outside_truncation: dict[str, Any] | None = None  # qa: context_cap.answer_outside_truncation
 
     def table_rows(self) -> list[dict[str, Any]]:
         """One row per system: the task's metrics with their gains, ratio, latency and bytes."""
@@ -163,13 +171,14 @@ def resolved_prompt_format(setup: EvalSetup, task: str) -> str:
 
 
 def encode_for_evaluation(setup: EvalSetup) -> list:
-    """The examples as the compressor encodes them (its own context cut and target rules), else with
-    the base config at the evaluation's context length: every system scores the same target tokens."""
+    """The examples as the compressor encodes them (its own target rules and prompt layout, contexts up to
+    the evaluation's cap), else with the base config at the cap: every system scores the same target tokens."""
     from datacomp.compressors.base import CompressorConfig
     from datacomp.compressors.batch import encode_examples
 
     if setup.compressor is not None:
-        return setup.compressor.encode(setup.examples)
+        config = dataclasses.replace(setup.compressor.config, max_context_tokens=setup.context_tokens)
+        return encode_examples(setup.examples, setup.tokenizer, config)
     config = CompressorConfig(max_context_tokens=setup.context_tokens, max_target_tokens=setup.context_tokens,
                               prompt_format=setup.prompt_format)
     return encode_examples(setup.examples, setup.tokenizer, config)
@@ -192,7 +201,9 @@ def run_evaluation(store, config: EvalConfig, setup: EvalSetup, engine=None) -> 
     encoded = encode_for_evaluation(setup)
     recorded = {**dataclasses.asdict(config), "eval_id": eval_id, "systems": systems,
                 "prompt_format_resolved": resolved_prompt_format(setup, config.task),
-                "max_new_tokens": max_new_tokens, "precision": setup.precision.name}
+                "max_new_tokens": max_new_tokens, "precision": setup.precision.name,
+                "context_cap": setup.context_tokens, "context_note": setup.context_note,
+                "skipped_ids": setup.skipped_ids}
     with record_run(store, "evaluate", {**recorded, **(engine.as_config() if engine else {})},
                     seed=config.seed) as run:
         run.count("examples", len(setup.examples))
@@ -214,6 +225,8 @@ def run_evaluation(store, config: EvalConfig, setup: EvalSetup, engine=None) -> 
             run.count("windows_scored", score_windows(store, setup, encoded, eval_id, run.run_id))
         run.count("batch_size", config.batch_size)
         summary = summarize(store, eval_id, run.run_id, config.task, setup, systems, written)
+        if summary.answer_outside_truncation is not None:
+            run.count("qa_answer_outside_truncation", summary.answer_outside_truncation["n"])
     return summary
 
 
@@ -260,10 +273,17 @@ def summarize(store, eval_id: str, run_id: str, task: str, setup: EvalSetup, sys
             memory_bytes=_mean([r["memory_bytes"] for r in system_rows]),
             compress_ms=_mean([r["compress_ms"] for r in system_rows]),
             decode_ms=_mean([r["decode_ms"] for r in system_rows])))
+    from datacomp.evaluation.context_cap import answer_outside_truncation
+
     return EvalSummary(eval_id=eval_id, run_id=run_id, task=task, eval_slice=setup.eval_slice,
                        compressor_id=setup.compressor_id, decoder_id=setup.decoder_id,
                        n_examples=len(setup.examples), n_rows_written=written, skipped=dict(setup.skipped),
-                       systems=scores, paired=paired_comparisons(rows, systems, setup.compressor_id, task))
+                       systems=scores, paired=paired_comparisons(rows, systems, setup.compressor_id, task),
+                       context_tokens=setup.context_tokens, context_note=setup.context_note,
+                       skipped_ids={k: list(v) for k, v in setup.skipped_ids.items()},
+                       prompt_format=resolved_prompt_format(setup, task),
+                       answer_outside_truncation=answer_outside_truncation(setup.examples, rows,
+                                                                           setup.compressor_id, setup.ratio))
 
 
 # ---------------------------------------------------------------- from the store
@@ -271,6 +291,7 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
     """Resolve the compressor, decoder and examples named by ``config`` and load the models (once: the
     baselines run on the compressor's own decoder, with its adapters off)."""
     from datacomp.compressors.tasks import TaskDataConfig, build_task_data
+    from datacomp.evaluation.context_cap import context_cap
     from datacomp.models.precision import resolve_precision
     from datacomp.models.registry import resolve_model
     from datacomp.store.runs import file_hash
@@ -288,19 +309,20 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
         if config.ratio is not None and config.ratio != ratio:  # before its models load
             raise ConfigError("ratio", f"{config.ratio} differs from compressor {compressor_id}'s ratio {ratio}")
         compressor, model, tokenizer = load_evaluated(precision, checkpoint=row["checkpoint"])
-        max_context = int(compressor.config.max_context_tokens)
-        if config.context_tokens is not None and config.context_tokens > max_context:
-            raise ConfigError("context_tokens", f"{config.context_tokens} exceeds compressor {compressor_id}'s "
-                                                f"max_context_tokens {max_context}")
-        context_tokens = config.context_tokens or max_context
+        encoder = resolve_model(store, row["encoder_id"])
+        cap = context_cap(config.task, config.context_tokens,
+                          {f"decoder {decoder.model_id}": decoder.context_len,
+                           f"encoder {encoder.model_id}": encoder.context_len},
+                          compressor_tokens=int(compressor.config.max_context_tokens))
     else:
         if config.decoder is None:
             raise ConfigError("decoder", "is needed: {compressor} none runs the baselines only, on this model",
                               others=("compressor",))
         decoder = resolve_model(store, config.decoder)
+        cap = context_cap(config.task, config.context_tokens, {f"decoder {decoder.model_id}": decoder.context_len})
         _, model, tokenizer = load_evaluated(precision, decoder_path=decoder.path)
-        context_tokens = config.context_tokens or default_context_tokens(model)
         ratio = config.ratio or 4.0
+    context_tokens = cap.tokens
     task_config = TaskDataConfig(task=config.task, context_tokens=context_tokens,
                                  windows_per_document=config.windows_per_document,
                                  continuation_tokens=config.continuation_tokens, span_words=config.span_words,
@@ -311,6 +333,7 @@ def prepare(store, config: EvalConfig) -> EvalSetup:
     return EvalSetup(decoder=model, tokenizer=tokenizer, decoder_id=decoder.model_id, examples=data.examples,
                      context_tokens=context_tokens, ratio=ratio, eval_slice=eval_slice, compressor=compressor,
                      compressor_id=compressor_id, method=method, skipped=data.skipped,
+                     skipped_ids=data.skipped_ids, context_note=cap.note,
                      encoder_id=row["encoder_id"] if compressor is not None else None,
                      source_hash=file_hash(config.qa_file) if config.task == "qa" else None, precision=precision,
                      prompt_format=config.prompt_format, **prompt_compressor_models(store, config))
@@ -332,11 +355,6 @@ def load_evaluated(precision, checkpoint: str | None = None, decoder_path: str |
     model, tokenizer = load_lm(decoder_path)
     apply_precision(model.requires_grad_(False), precision)  # frozen: bf16 weights on CUDA
     return None, model, tokenizer
-
-
-def default_context_tokens(model) -> int:
-    """The model's own window, at most 512 (SAC's and ICAE's segment): 128 for the reference LMs."""
-    return min(512, int(getattr(model.config, "max_position_embeddings", 512) or 512))
 
 
 def get_compressor_row(store, compressor_id: str) -> dict[str, Any]:

@@ -60,6 +60,24 @@ def test_long_contexts_are_compressed_segment_by_segment(tiny_lm_pair):
     torch.testing.assert_close(memory.positions[0], torch.arange(11))
 
 
+@torch.no_grad()
+def test_qa_evaluation_past_the_training_length_adds_segments(tiny_lm_pair):
+    """Trained on 16-token contexts (16-token segments), evaluated on QA at a 48-token cap: the autoencoder
+    reads all 48 tokens, each segment with its own ceil(segment / r) memory slots."""
+    from datacomp.evaluation.runner import EvalSetup, encode_for_evaluation
+
+    encoder, decoder = tiny_lm_pair
+    autoencoder = build_compressor("autoencoder", encoder, decoder, {"ratio": 4, "max_context_tokens": 16})
+    question = TaskExample("qa:x", "qa", " ".join([TEXT] * 4), "\n### Question:\nWhere?\n### Answer:\n", "France",
+                           ("France",), question="Where?")
+    setup = EvalSetup(decoder=autoencoder.decoder, tokenizer=autoencoder.tokenizer, decoder_id="d",
+                      examples=[question], context_tokens=48, ratio=4.0, eval_slice="qa", compressor=autoencoder,
+                      compressor_id="ae-4x", method="autoencoder")
+    (row,) = encode_for_evaluation(setup)
+    assert autoencoder.segment_tokens == 16 and len(row.context_ids) == 48
+    assert autoencoder.compress([row]).n_slots(0) == sum(math.ceil(n / 4) for n in segment_lengths(48, 16)) == 12
+
+
 def test_decoder_lora_is_opt_in(tiny_lm_dir):
     autoencoder = build_compressor("autoencoder", tiny_lm_dir, tiny_lm_dir, {"decoder_lora": True})
     trainable = [name for name, p in autoencoder.decoder.named_parameters() if p.requires_grad]

@@ -104,3 +104,43 @@ def test_fewshot_layout_puts_worked_examples_before_the_context_and_a_space_befo
     assert extract_answer("qa", chat_tokenizer.decode(row.target_ids) + "\nText:\nThe next", 4) == "Denver"
     signature = prompt_signature("auto", chat_tokenizer, "qa")
     assert signature.startswith("fewshot:") and signature != prompt_signature("chat", chat_tokenizer, "qa")
+
+
+@torch.no_grad()
+def test_sac_layout_is_the_official_token_sequence_for_sac_and_the_baselines(tiny_lm_dir):
+    from transformers import AutoTokenizer
+
+    from datacomp.compressors.decoding import token_prefix
+    from datacomp.compressors.registry import build_compressor
+    from datacomp.compressors.sac import SACConfig
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_lm_dir))
+    bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
+
+    def ids(text):
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    assert SACConfig().prompt_format == "sac"                              # SAC's default for QA
+    assert resolve_format("sac", tokenizer, "qa") == "sac"
+    assert resolve_format("sac", tokenizer, "reconstruction") == "plain"
+    row = encode_example(qa(), tokenizer, 64, 8, prompt_format="sac")
+    assert row.preamble_ids == ids("### Context:\n") and row.context_ids == ids("Denver beat Carolina.")
+    assert row.prompt_ids == ids("\n### Question:\nWho won?\n### Answer:\n")
+    assert row.target_ids == ids("Denver") + [eos]                         # the answer ends with eos
+    # a baseline's decoder reads BOS, the head, the context, the question, then the answer
+    sequence = [bos] + row.preamble_ids + row.context_ids + row.prompt_ids + row.target_ids
+    assert tokenizer.decode(sequence) == ("<|endoftext|>### Context:\nDenver beat Carolina.\n### Question:\n"
+                                          "Who won?\n### Answer:\nDenver<|endoftext|>")
+    from datacomp.compressors.lora import load_lm
+
+    model, _ = load_lm(str(tiny_lm_dir))
+    prefix = token_prefix(model, [row.context_ids], start_token_id=bos, preambles=[row.preamble_ids])
+    assert prefix.next_position == [1 + len(row.preamble_ids) + len(row.context_ids)]
+    # SAC's compressor reads the official [BOS] + "### Context:\n" + context; its decoder [LM] + question + answer
+    sac = build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {"ratio": 2, "max_context_tokens": 48})
+    (encoded,) = sac.encode([qa()])
+    assert sac.input_ids(encoded) == [bos] + ids("### Context:\n") + ids("Denver beat Carolina.")
+    assert sac.input_ids(encoded) == sac.input_head + encoded.context_ids   # the same as its plain input
+    assert encoded.prompt_ids == row.prompt_ids and encoded.target_ids == row.target_ids
+    signature = prompt_signature("sac", tokenizer, "qa")
+    assert signature.startswith("sac:") and signature != prompt_signature("plain", tokenizer, "qa")

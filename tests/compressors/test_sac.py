@@ -204,3 +204,37 @@ def test_sac_rejects_fractional_ratio_and_unknown_objective(tiny_lm_dir):
         build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {"ratio": 2.5})
     with pytest.raises(DatacompError, match="pretrain_objective"):
         build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {"pretrain_objective": "ae"})
+
+
+def official_anchor_count(n_input_tokens: int, chunk_tokens: int, ratio: int) -> int:
+    """METHODS.md section 2, restated: per chunk [s, e) the positions arange(s + 1 + (r-1)//2, e + 1, r), from
+    s + 1 instead when that start is past the chunk's end."""
+    count = 0
+    for s in range(0, n_input_tokens, chunk_tokens):
+        e = min(s + chunk_tokens, n_input_tokens)
+        start = s + 1 + (ratio - 1) // 2
+        count += len(range(start if start < e + 1 else s + 1, e + 1, ratio))
+    return count
+
+
+@torch.no_grad()
+def test_sac_reads_a_qa_context_past_its_training_length_in_chunks(store, tiny_lm_dir):
+    """Trained on 16-token contexts with 16-token chunks, evaluated on QA at a 48-token cap: SAC reads all
+    48 tokens in chunks and hands over every chunk's anchors (the official count); truncate gets that budget."""
+    from datacomp.evaluation.runner import EvalConfig, EvalSetup, encode_for_evaluation, run_evaluation
+
+    sac = build_compressor("sac", tiny_lm_dir, tiny_lm_dir, {"ratio": 4, "chunk_tokens": 16, "max_context_tokens": 16})
+    long_qa = dataclass_replace(QA, context=TEXT + " " + TEXT + " " + TEXT, example_id="qa:long")
+    setup = EvalSetup(decoder=sac.decoder, tokenizer=sac.tokenizer, decoder_id="tiny", examples=[long_qa],
+                      context_tokens=48, ratio=4.0, eval_slice="qa", compressor=sac, compressor_id="sac-4x",
+                      method="sac")
+    (encoded,) = encode_for_evaluation(setup)
+    assert len(encoded.context_ids) == 48 and len(sac.encode([long_qa])[0].context_ids) == 16
+    n_input = len(sac.input_head) + 48
+    assert n_input > 3 * 16                                               # four chunks, the last one short
+    memory = sac.compress([encoded])
+    assert memory.n_slots(0) == official_anchor_count(n_input, 16, 4) == len(anchor_positions(n_input, 16, 4))
+    assert memory.positions[0].tolist()[-1] <= n_input and memory.next_position == [n_input]
+    run_evaluation(store, EvalConfig(compressor="sac-4x", task="qa", baselines=("truncate",), max_new_tokens=2), setup)
+    rows = dict(store.con.execute("SELECT system, n_slots FROM evaluations").fetchall())
+    assert rows == {"sac-4x": memory.context_slots(0), "truncate": memory.context_slots(0)}

@@ -126,9 +126,23 @@ def test_squad_parsing_and_context_cut(tokenizer, tmp_path):
     assert full.examples[0].doc_id == document_id(context)
     assert "Who is the mayor?" in full.examples[1].prompt
     cut = qa_examples(items, tokenizer, TaskDataConfig(task="qa", context_tokens=10))
-    assert [e.example_id for e in cut.examples] == ["qa:q1"]      # the mayor is beyond 10 tokens
-    assert cut.skipped == {"answer_outside_context_window": 1}
+    assert [e.example_id for e in cut.examples] == ["qa:q1"]      # the mayor is beyond the cap of 10 tokens
+    assert cut.skipped == {"answer_past_context_cap": 1}
+    assert cut.skipped_ids == {"answer_past_context_cap": ["qa:q2"]}  # named, not only counted
     assert context.startswith(cut.examples[0].context) and len(encode(tokenizer, cut.examples[0].context)) <= 10
+
+
+def test_answer_tokens_are_the_leading_tokens_that_hold_the_earliest_answer(tokenizer, tmp_path):
+    path, context = squad_file(tmp_path)
+    examples = qa_examples(load_qa_file(path), tokenizer, TaskDataConfig(task="qa", context_tokens=500)).examples
+    ids = encode(tokenizer, context)
+    for example, answer_end in zip(examples, (len("Paris"), context.index("Anne") + len("Anne Hidalgo"))):
+        # independently: the fewest leading tokens whose decoded text reaches the answer's last character
+        fewest = next(t for t in range(1, len(ids) + 1) if len(tokenizer.decode(ids[:t])) >= answer_end)
+        assert example.answer_tokens == fewest
+        assert example.answers[0] in tokenizer.decode(ids[:fewest])
+        assert example.answers[0] not in tokenizer.decode(ids[:fewest - 1])
+    assert examples[1].answer_tokens > 10          # past a 10-token truncation, yet kept below the cap
 
 
 @pytest.mark.parametrize("answers_2, message", [
