@@ -89,7 +89,7 @@ def test_a_bad_value_is_refused_as_the_config_is_built_naming_its_field(target, 
 
 def test_every_stage_config_of_the_library_is_covered():
     """Each library config a pipeline stage builds has a bad-value case above (a new one needs its own)."""
-    from datacomp.pipeline.registry import stage_types
+    from datacomp.pipeline.builtin import stage_types
 
     covered = {target for target, *_ in BAD_VALUES}
     targets = {f"{stage.config_type.__doc__.split()[3]}" for stage in stage_types().values()

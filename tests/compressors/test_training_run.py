@@ -82,5 +82,5 @@ def test_auto_on_a_bf16_gpu_is_the_bf16_compressor_not_the_cpu_one(store_with_mo
 def test_an_unknown_precision_fails_before_any_model_loads(store_with_model):
     from datacomp.errors import DatacompError
 
-    with pytest.raises(DatacompError, match="--dtype 'half': choose one of auto, fp32, bf16, fp16"):
+    with pytest.raises(DatacompError, match="dtype must be one of 'auto', 'bf16', 'fp16', 'fp32', got 'half'"):
         compressor_id(store_with_model, "half")

@@ -90,8 +90,8 @@ def test_a_pipeline_names_training_free_systems_and_its_file_names_a_wrong_one(t
     path.write_text(stage + 'baselines = ["full", "none", "snapkv", "llmlingua"]\n')
     load_pipeline(path)                                                              # accepted by name
     path.write_text(stage + 'baselines = ["full", "snap"]\n')
-    with pytest.raises(DatacompError, match=rf"^{re.escape(str(path))}:6: stage 'e': baselines: unknown "
-                                            r"baseline 'snap'; known: .*snapkv"):
+    with pytest.raises(DatacompError, match=rf"^{re.escape(str(path))}:6: stage 'e': baselines 'snap' is "
+                                            r"no baseline; known: .*'snapkv'"):
         load_pipeline(path)
     path.write_text(stage + 'baselines = ["llmlingua2"]\n')
     with pytest.raises(DatacompError, match="baselines llmlingua2 needs llmlingua2_model FOLDER"):
@@ -101,10 +101,13 @@ def test_a_pipeline_names_training_free_systems_and_its_file_names_a_wrong_one(t
 def test_unknown_system_and_missing_llmlingua2_folder_are_errors(store, lm, tmp_path):
     from datacomp.evaluation.training_free import prompt_compressor_models
 
-    with pytest.raises(DatacompError, match="unknown baseline 'snap'; known: .*snapkv"):
+    with pytest.raises(DatacompError, match="^baselines 'snap' is no baseline; known: .*'snapkv'"):
         run_evaluation(store, EvalConfig(baselines=("snap",)), make_setup(lm))
-    with pytest.raises(DatacompError, match="llmlingua2 needs --llmlingua2-model FOLDER"):
-        prompt_compressor_models(store, EvalConfig(baselines=("llmlingua2",)))
+    from datacomp.errors import ConfigError, command_line_text
+
+    with pytest.raises(ConfigError) as missing:   # where the config is built, before any model
+        EvalConfig(baselines=("llmlingua2",))
+    assert command_line_text(missing.value).startswith("--baselines llmlingua2 needs --llmlingua2-model FOLDER")
     with pytest.raises(DatacompError, match=f"--llmlingua2-model {tmp_path}: no config.json there"):
         prompt_compressor_models(store, EvalConfig(baselines=("llmlingua2",), llmlingua2_model=str(tmp_path)))
 

@@ -14,7 +14,7 @@ def test_names_dtypes_and_errors():
     assert prec.resolve_precision("bf16", "cpu").dtype == torch.bfloat16
     assert isinstance(prec.resolve_precision("fp32", "cpu").autocast(), contextlib.nullcontext)
     assert prec.resolve_precision("fp16", "cpu").grad_scaler() is None        # only fp16 on CUDA scales
-    with pytest.raises(DatacompError, match="--dtype 'half': choose one of auto, fp32, bf16, fp16"):
+    with pytest.raises(DatacompError, match="^dtype 'half': choose one of auto, fp32, bf16, fp16"):
         prec.resolve_precision("half")
     assert prec.resolve_precision("auto", "cpu").name == "fp32"  # any CPU: bf16 autocast measured no faster
 
@@ -67,10 +67,10 @@ def test_score_stage_runs_exact_fp32_inside_a_process_with_tf32_on(store, tiny_l
 def test_pretrain_refuses_fp16_by_the_shared_vocabulary():
     from datacomp.models.pretrain import PretrainConfig
 
-    with pytest.raises(DatacompError, match="--dtype fp16: pretraining runs on the CPU, where fp16 autocast has "
+    with pytest.raises(DatacompError, match="^dtype fp16: pretraining runs on the CPU, where fp16 autocast has "
                                             "no loss scaling; choose auto, fp32, bf16"):
         PretrainConfig(name="m", mixture="prose=1", dtype="fp16")
-    with pytest.raises(DatacompError, match="--dtype 'half': choose one of auto, fp32, bf16, fp16"):
+    with pytest.raises(DatacompError, match="^dtype 'half': choose one of auto, fp32, bf16, fp16"):
         PretrainConfig(name="m", mixture="prose=1", dtype="half")
 
 

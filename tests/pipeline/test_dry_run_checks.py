@@ -15,7 +15,7 @@ import pytest
 from datacomp.compressors.registry import REGISTRY
 from datacomp.config_checks import allowed_text
 from datacomp.errors import DatacompError
-from datacomp.evaluation.baselines import BASELINES
+from datacomp.evaluation.baselines import known_systems
 from datacomp.pipeline import load_pipeline
 
 PIPELINE = """\
@@ -56,7 +56,7 @@ PROBE = textwrap.dedent("""
     print(json.dumps({"code": code, "torch": "torch" in sys.modules}))
 """)
 
-KNOWN = "known: " + allowed_text(BASELINES)   # 'full', 'none', 'truncate', ...
+KNOWN = "known: " + allowed_text(known_systems())   # 'full', 'none', 'truncate', ..., the training-free
 
 
 def test_a_typo_in_the_last_stage_fails_the_dry_run_before_anything_runs_or_loads(tmp_path):
