@@ -188,8 +188,10 @@ def print_summary(summary) -> None:
                           "documents, and its p, as in the report)")
     if summary.skipped:
         console.print(f"skipped examples: {summary.skipped}", highlight=False, soft_wrap=True)
-    for reason, ids in summary.skipped_ids.items():
-        console.print(f"skipped ({reason}): {', '.join(ids)}", highlight=False, soft_wrap=True)
+    for reason, ids in summary.skipped_ids.items():   # the first ten; --json lists them all
+        more = f" ... and {len(ids) - 10} more (--json lists them all)" if len(ids) > 10 else ""
+        console.print(f"skipped ({reason}, {len(ids)}): {', '.join(ids[:10])}{more}", highlight=False,
+                      soft_wrap=True)
     console.print(f"eval_id {summary.eval_id}, run {summary.run_id}, {summary.n_rows_written} rows written",
                   highlight=False, soft_wrap=True)
 

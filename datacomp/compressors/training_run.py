@@ -155,6 +155,19 @@ class TrainingPlan:
 _FP32_IN_ID = "auto"
 
 
+def _hashed_method_config(method_config, tokenizer, task: str) -> dict:
+    """The method config as the id hashes it: a prompt format that resolves to what "auto" resolves to on this
+    task is hashed as "auto" (the resolved layout is hashed beside it), so a method whose default format
+    changed (SAC's is "sac" since QA got its official layout) keeps its ids where its layout did not change."""
+    from datacomp.compressors.prompts import resolve_format
+    from datacomp.store.runs import to_jsonable
+
+    hashed = to_jsonable(method_config)
+    if resolve_format(method_config.prompt_format, tokenizer, task) == resolve_format("auto", tokenizer, task):
+        hashed["prompt_format"] = "auto"
+    return hashed
+
+
 def plan_training(store, config: TrainRunConfig) -> TrainingPlan:
     """Validate ``config``, resolve the models and derive the compressor's id and folder."""
     from datacomp.compressors.prompts import prompt_signature, resolve_format
@@ -192,7 +205,8 @@ def plan_training(store, config: TrainRunConfig) -> TrainingPlan:
     decoder_tokenizer = load_tokenizer(decoder.path)
     identity = {"method": config.method, "encoder": encoder.model_id, "decoder": decoder.model_id,
                 "train_slice": config.train_slice, "qa_file": file_hash(config.qa_file) if task == "qa" else None,
-                "task": to_jsonable(task_config), "method_config": to_jsonable(method_config),
+                "task": to_jsonable(task_config), "method_config": _hashed_method_config(method_config,
+                                                                                         decoder_tokenizer, task),
                 "train": to_jsonable(train_config), "pretrain_steps": config.pretrain_steps,
                 "dtype": _FP32_IN_ID if precision == "fp32" else precision,
                 "prompt": prompt_signature(method_config.prompt_format, decoder_tokenizer, task)}

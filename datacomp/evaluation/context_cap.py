@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Sequence
 
-from datacomp.errors import DatacompError
+from datacomp.errors import ConfigError
 
 QA_CONTEXT_TOKENS = 2048      # the QA default where the models allow it: a few SQuAD paragraphs, a paper's start
 DOCUMENT_CONTEXT_TOKENS = 512  # other tasks without a compressor: SAC's and ICAE's segment
@@ -38,12 +38,13 @@ def context_cap(task: str, requested: int | None, windows: dict[str, int | None]
     of ``windows`` (model label -> position limit). A compressor's ``compressor_tokens`` (what it was
     trained on) is the default and the limit for tasks other than qa."""
     if requested is not None and requested < 1:
-        raise DatacompError(f"--context-tokens must be >= 1, not {requested}")
+        raise ConfigError("context_tokens", f"must be >= 1, not {requested}")
     known = {label: int(w) for label, w in windows.items() if w}
     label, window = min(known.items(), key=lambda kv: kv[1]) if known else (None, None)
     if task != "qa" and compressor_tokens is not None and requested is not None and requested > compressor_tokens:
-        raise DatacompError(f"--context-tokens {requested} exceeds the compressor's max_context_tokens "
-                            f"{compressor_tokens} (only --task qa reads past what a compressor trained on)")
+        raise ConfigError("context_tokens", f"{requested} exceeds the compressor's max_context_tokens "
+                                            f"{compressor_tokens} (only task qa reads past what a compressor trained "
+                                            "on)")
     if requested is not None:
         wanted, origin = requested, f"--context-tokens {requested}"
     elif task == "qa":

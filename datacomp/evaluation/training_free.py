@@ -21,7 +21,7 @@ import dataclasses
 from typing import Any, Sequence
 
 from datacomp.compressors.presses import PRESSES
-from datacomp.errors import DatacompError
+from datacomp.errors import ConfigError
 from datacomp.models.latency import Stopwatch
 
 
@@ -67,9 +67,12 @@ class PromptSystem:
     def outputs(self, setup, system: str, encoded: Sequence, budgets: Sequence[int], max_new_tokens: int) -> list:
         from datacomp.models.tokenizer import tokenize_texts
 
+        from datacomp.compressors.lora import adapters_enabled
+
         compressor = loaded_prompt_compressor(setup, system, self.loader)
         selecting = Stopwatch(setup.precision.device)
-        with selecting.time():
+        # the plain decoder, as every baseline reads it: a decoder-tuning compressor's adapters are off here
+        with selecting.time(), adapters_enabled(setup.decoder, False), setup.precision.autocast():
             texts = [compressor.compress(setup.tokenizer.decode(e.context_ids), budget)
                      for e, budget in zip(encoded, budgets)]
             kept = tokenize_texts(setup.tokenizer, texts)
@@ -106,7 +109,7 @@ def build_llmlingua2(setup):
     from datacomp.compressors.llmlingua2 import LLMLingua2
 
     if setup.llmlingua2_model is None:
-        raise DatacompError("llmlingua2 needs --llmlingua2-model FOLDER (a local token-classification model)")
+        raise ConfigError("llmlingua2_model", "is needed by llmlingua2 (a local token-classification model folder)")
     return LLMLingua2(setup.llmlingua2_model, setup.tokenizer, device=str(setup.precision.device))
 
 
@@ -130,7 +133,7 @@ def prompt_compressor_models(store, config) -> dict[str, str | None]:
     folder = config.llmlingua2_model
     if "llmlingua2" in config.baselines:
         if not (Path(folder) / "config.json").is_file():
-            raise DatacompError(f"--llmlingua2-model {folder}: no config.json there (a local model folder)")
+            raise ConfigError("llmlingua2_model", f"{folder}: no config.json there (a local model folder)")
         folder = str(Path(folder).resolve())
     return {"llmlingua_model": small, "llmlingua2_model": folder}
 

@@ -75,3 +75,13 @@ def test_the_p_is_the_reports_bootstrap_p_and_the_reading_follows_the_ci(summary
     for row in rows.values():                                          # words only where the CI excludes 0
         low, high = (float(v) for v in row["95% CI"].strip("[]").split(","))
         assert ("higher" in row["reading"]) == (low > 0 or high < 0), row
+
+
+def test_skipped_ids_print_the_first_ten_and_how_many_more(summary, capsys):
+    import dataclasses
+
+    ids = [f"qa:q{i}" for i in range(25)]
+    print_summary(dataclasses.replace(summary, skipped_ids={"answer_past_context_cap": ids}))
+    out = " ".join(capsys.readouterr().out.split())
+    assert ("skipped (answer_past_context_cap, 25): " + ", ".join(ids[:10]) + " ... and 15 more (--json lists them "
+            "all)") in out and "qa:q10" not in out

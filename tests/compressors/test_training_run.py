@@ -84,3 +84,15 @@ def test_an_unknown_precision_fails_before_any_model_loads(store_with_model):
 
     with pytest.raises(DatacompError, match="dtype must be one of 'auto', 'bf16', 'fp16', 'fp32', got 'half'"):
         compressor_id(store_with_model, "half")
+
+
+def test_sacs_new_default_layout_keeps_its_ids_where_the_layout_did_not_change(store_with_model):
+    """SAC's default prompt format became "sac" (QA's official layout); on continuation it resolves to what the
+    old default "auto" did, so the id is the one an earlier run stored; on qa the layout, and so the id, differ."""
+    def sac_id(task: str, method_config: dict) -> str:
+        config = TrainRunConfig(method="sac", train_slice="demo", encoder="tiny", decoder="tiny", task=task,
+                                method_config=method_config)
+        return plan_training(store_with_model, config).compressor_id
+
+    assert sac_id("continuation", {}) == sac_id("continuation", {"prompt_format": "auto"})
+    assert sac_id("span-recall", {}) != sac_id("span-recall", {"prompt_format": "auto"})

@@ -28,9 +28,9 @@ def test_cap_is_the_request_or_the_task_default_within_the_smallest_window():
     assert context_cap("reconstruction", None, {"decoder d": 8192}, compressor_tokens=256).tokens == 256
     assert context_cap("reconstruction", None, {"decoder d": 128}).tokens == 128
     assert context_cap("span-recall", None, {"decoder d": None}).note.endswith("model window unknown)")
-    with pytest.raises(DatacompError, match="--context-tokens 300 exceeds the compressor's max_context_tokens 256"):
+    with pytest.raises(DatacompError, match="^context_tokens 300 exceeds the compressor's max_context_tokens 256"):
         context_cap("reconstruction", 300, windows, compressor_tokens=256)
-    with pytest.raises(DatacompError, match="--context-tokens must be >= 1, not 0"):
+    with pytest.raises(DatacompError, match="^context_tokens must be >= 1, not 0"):
         context_cap("qa", 0, windows)
 
 
@@ -83,7 +83,7 @@ def test_qa_answers_past_truncation_are_kept_and_counted_and_past_the_cap_skippe
     assert code == 0, err
     flat = " ".join(out.split())
     assert "context cap 48 tokens (--context-tokens 48; decoder" in flat and "window 64)" in flat
-    assert "skipped (answer_past_context_cap): qa:q2" in flat
+    assert "skipped (answer_past_context_cap, 1): qa:q2" in flat
     assert "answer outside what truncate keeps: 1 of 2 questions (kept, not dropped)" in flat
     assert "layout plain" in flat
     from datacomp.store import open_store

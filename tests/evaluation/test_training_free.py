@@ -108,7 +108,7 @@ def test_unknown_system_and_missing_llmlingua2_folder_are_errors(store, lm, tmp_
     with pytest.raises(ConfigError) as missing:   # where the config is built, before any model
         EvalConfig(baselines=("llmlingua2",))
     assert command_line_text(missing.value).startswith("--baselines llmlingua2 needs --llmlingua2-model FOLDER")
-    with pytest.raises(DatacompError, match=f"--llmlingua2-model {tmp_path}: no config.json there"):
+    with pytest.raises(DatacompError, match=f"^llmlingua2_model {tmp_path}: no config.json there"):
         prompt_compressor_models(store, EvalConfig(baselines=("llmlingua2",), llmlingua2_model=str(tmp_path)))
 
 
