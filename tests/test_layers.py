@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "datacomp"
 LAYERS: tuple[tuple[str, ...], ...] = (
     # no datacomp knowledge
     ("errors", "hashing", "progress", "length_batches", "outputs", "resources", "version", "ownership",
-     "config_checks", "text_values", "interrupts"),
+     "config_checks", "text_values", "interrupts", "entries"),
     ("store",),
     ("ray_jobs",),                                                    # actors and shards over the store
     ("corpus",),

@@ -12,11 +12,11 @@ exist - and loads the trainable parameters on top.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from datacomp.entries import load_entry
 from datacomp.errors import DatacompError, json_error_text
 from datacomp.text_values import is_null_text, parse_text
 
@@ -43,10 +43,7 @@ def method_class(method: str) -> "type[Compressor]":
     if method not in REGISTRY:
         raise DatacompError(f"unknown compressor method {method!r}; choose one of {', '.join(REGISTRY)}")
     entry = REGISTRY[method]
-    if isinstance(entry, str):
-        module, _, name = entry.partition(":")
-        entry = getattr(importlib.import_module(module), name)
-    return entry
+    return load_entry(entry) if isinstance(entry, str) else entry
 
 
 def make_config(method: str, config: "CompressorConfig | dict[str, Any] | None" = None,

@@ -83,12 +83,11 @@ class PromptSystem:
 
 def loaded_prompt_compressor(setup, system: str, loader: str):
     """The setup's instance of a prompt compressor, built on first use (its model loaded once)."""
-    import importlib
+    from datacomp.entries import load_entry
 
     cache = setup.training_free
     if system not in cache:
-        module, function = loader.split(":")
-        cache[system] = getattr(importlib.import_module(module), function)(setup)
+        cache[system] = load_entry(loader)(setup)
     return cache[system]
 
 

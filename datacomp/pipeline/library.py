@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib
 import typing
 from typing import Any, Callable
 
+from datacomp.entries import load_entry
 from datacomp.errors import ConfigError
 from datacomp.pipeline.references import references
 from datacomp.pipeline.registry import StageContext, StageType
@@ -22,16 +22,11 @@ from datacomp.pipeline.registry import StageContext, StageType
 Problem = Callable[[str, str], Exception]
 
 
-def import_target(target: str) -> type:
-    module_name, _, attribute = target.partition(":")
-    return getattr(importlib.import_module(module_name), attribute)
-
-
 @functools.cache
 def stage_config_class(target: str, rename: tuple[tuple[str, str], ...] = (),
                        extra: tuple[tuple[str, Any, Any], ...] = ()) -> type:
     """A dataclass with the library config's fields (renamed ones optional) plus ``extra`` fields."""
-    base = import_target(target)
+    base = load_entry(target)
     hints = typing.get_type_hints(base)
     renames = dict(rename)
     fields: list[tuple[str, Any, Any]] = []
@@ -57,7 +52,7 @@ def stage_config_class(target: str, rename: tuple[tuple[str, str], ...] = (),
 def to_library(target: str, config: Any, stage: str, rename: tuple[tuple[str, str], ...] = (),
                extra_names: tuple[str, ...] = ()) -> Any:
     """The library config from a stage config: renamed keys back to their fields (None = the stage name)."""
-    base = import_target(target)
+    base = load_entry(target)
     values = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name not in extra_names}
     for field_name, key in rename:
         value = values.pop(key)
@@ -103,7 +98,7 @@ def library_stage(target: str, run: Callable[[StageContext, Any, Any], dict[str,
     def further(library_config: Any) -> None:
         """``also_check`` ("module:function"): a check of the built config beyond its __post_init__."""
         if also_check:
-            import_target(also_check)(library_config)
+            load_entry(also_check)(library_config)
 
     def check(config: Any, _problem: Problem) -> None:
         """The library config's own checks (its __post_init__: the values alone, no store), now rather than

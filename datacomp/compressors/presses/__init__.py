@@ -16,8 +16,9 @@ cache, like every other system, so no answer token is computed from the uncompre
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from datacomp.entries import load_entry
 
 # name -> "module:Class", imported on first use (the names are read without torch: a pipeline file's
 # evaluate stage is checked when the file is read). A new press is its file plus one line here.
@@ -34,11 +35,10 @@ __all__ = ["KVPress", "PRESSES", "PressInputs", "get_press", "top_positions"]
 def get_press(name: str):
     if name not in PRESSES:
         raise ValueError(f"unknown KV press {name!r}; known: {', '.join(PRESSES)}")
-    module, _, cls = PRESSES[name].partition(":")
-    return getattr(importlib.import_module(module), cls)()
+    return load_entry(PRESSES[name])()
 
 
 def __getattr__(name: str) -> Any:   # the shared types, from base.py on first use
     if name in ("KVPress", "PressInputs", "top_positions"):
-        return getattr(importlib.import_module("datacomp.compressors.presses.base"), name)
+        return load_entry(f"datacomp.compressors.presses.base:{name}")
     raise AttributeError(name)
