@@ -94,15 +94,11 @@ class Store:
         import shutil
         import tempfile
 
-        wal = Path(f"{self.path}.wal")
         for _ in range(attempts):
             folder = Path(tempfile.mkdtemp(prefix="datacomp-snapshot-"))
-            copy = folder / self.path.name
             try:
                 before = _file_state(self.path)
-                shutil.copyfile(self.path, copy)
-                if wal.exists():
-                    shutil.copyfile(wal, f"{copy}.wal")
+                copy = _copy_with_wal(self.path, folder)
                 unchanged = _file_state(self.path) == before
             except OSError:   # e.g. the WAL removed by a checkpoint between the test and the copy
                 unchanged = False
@@ -158,16 +154,11 @@ class Store:
         """Copy the file (and its WAL) to a temporary folder, migrate the copy and read it read-only; the copy
         is removed on close, like a snapshot's. A dry run or a read command on a store written by an older
         datacomp then sees the current schema while the store itself stays as it was."""
-        import shutil
         import tempfile
 
         folder = Path(tempfile.mkdtemp(prefix="datacomp-migrated-"))
-        copy = folder / self.path.name
         self.con.close()
-        shutil.copyfile(self.path, copy)
-        wal = Path(f"{self.path}.wal")
-        if wal.exists():
-            shutil.copyfile(wal, f"{copy}.wal")
+        copy = _copy_with_wal(self.path, folder)
         self.snapshot_dir = folder
         self.con = duckdb.connect(str(copy))
         self._apply_migrations(self.schema_version, target)
@@ -250,6 +241,18 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _copy_with_wal(path: Path, folder: Path) -> Path:
+    """Copy a store file and its write-ahead log (when there is one) into ``folder``; the copy's path."""
+    import shutil
+
+    copy = folder / path.name
+    shutil.copyfile(path, copy)
+    wal = Path(f"{path}.wal")
+    if wal.exists():
+        shutil.copyfile(wal, f"{copy}.wal")
+    return copy
 
 
 def _file_state(path: Path) -> tuple[int, int]:
