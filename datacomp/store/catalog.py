@@ -8,6 +8,7 @@ schema from here instead of spelling its columns out again beside the DDL.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 
 import pyarrow as pa
 
@@ -26,15 +27,22 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+_SCHEMAS: "weakref.WeakKeyDictionary[Store, dict[tuple[str, bool], pa.Schema]]" = weakref.WeakKeyDictionary()
+
+
 def arrow_schema(store: Store, table: str, defaults: bool = True) -> pa.Schema:
     """The Arrow schema of ``table``'s columns, as the DDL declares them (queries/schema); ``defaults=False``
-    leaves out the columns the store fills itself (e.g. ``scored_at DEFAULT current_timestamp``)."""
-    # the name is one of the store's own tables; identifiers cannot be bound parameters
-    schema = store.con.sql(f"SELECT * FROM {quote(table)} LIMIT 0").to_arrow_table().schema
-    if defaults:
-        return schema
-    filled = {c.name for c in Catalog(store).columns[table] if c.default is not None}
-    return pa.schema([field for field in schema if field.name not in filled])
+    leaves out the columns the store fills itself (e.g. ``scored_at DEFAULT current_timestamp``). Read once per
+    open store (its schema is migrated when it opens and fixed after): the scoring engine asks every batch."""
+    known = _SCHEMAS.setdefault(store, {})
+    if (table, defaults) not in known:
+        # the name is one of the store's own tables; identifiers cannot be bound parameters
+        schema = store.con.sql(f"SELECT * FROM {quote(table)} LIMIT 0").to_arrow_table().schema
+        if not defaults:
+            filled = {c.name for c in Catalog(store).columns[table] if c.default is not None}
+            schema = pa.schema([field for field in schema if field.name not in filled])
+        known[(table, defaults)] = schema
+    return known[(table, defaults)]
 
 
 class Catalog:
